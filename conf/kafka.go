@@ -24,6 +24,8 @@ const (
 	DefaultRetryBackoffMax = 5 * time.Second
 	DefaultKafkaTimeout    = 10 * time.Second
 	DefaultGroup           = "logtransfer"
+	// ProducerRetryLevels is sarama's Producer.Retry.Max (see Sarama).
+	ProducerRetryLevels = 500
 )
 
 // Kafka is the [kafka] section, shared by both daemons: logagent produces with
@@ -164,10 +166,12 @@ func (k Kafka) Sarama() (*sarama.Config, error) {
 	p.Flush.Frequency = k.Linger
 	p.Flush.Bytes = k.BatchBytes
 	p.Partitioner = sarama.NewHashPartitioner
-	// NOTE: a retry count would turn a long broker outage into errors the
-	// agent must re-send out of order; retrying inside sarama keeps per-file
-	// order, and our byte budget stops reading while it waits.
-	p.Retry.Max = 1 << 30
+	// NOTE: records sarama gives back after its retries must be re-sent by
+	// the agent, which can reorder a file's lines; retrying inside sarama
+	// keeps them in order, so the count is high: with the capped backoff it
+	// covers most of an hour of outage. It cannot be "infinite": sarama
+	// allocates per-partition state for every retry level (Retry.Max+1).
+	p.Retry.Max = ProducerRetryLevels
 	p.Retry.BackoffFunc = Backoff(k.RetryBackoff, k.RetryBackoffMax)
 	// One request in flight per broker keeps a file's lines in order when a
 	// batch is retried; throughput comes from batch size, not pipelining.

@@ -1,0 +1,252 @@
+package logagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/ops"
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Agent is the logagent daemon: it follows its tasks in etcd and ships the
+// files they name to Kafka.
+type Agent struct {
+	cfg     Config
+	version string
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *Metrics
+
+	etcd     *clientv3.Client
+	pos      *positions
+	budget   *budget
+	producer *producer
+	resolver *taskResolver
+	mgr      *manager
+	status   *statusWriter
+	ops      *ops.Server
+	waiter   changeWaiter
+
+	mu       sync.Mutex
+	rev      int64
+	cached   bool
+	applied  bool
+	rejected []Rejection
+}
+
+// Option configures an Agent.
+type Option func(*Agent)
+
+// WithVersion sets the version reported in status.
+func WithVersion(v string) Option { return func(a *Agent) { a.version = v } }
+
+// New builds an agent from a validated configuration. reg receives the
+// agent's metrics (and is served on /metrics).
+func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, version: "dev", log: log, reg: reg, metrics: NewMetrics(reg),
+		resolver: newTaskResolver(cfg.Agent.ID, cfg.Agent.AllowedPaths), waiter: inotifyWaiter}
+	for _, o := range opts {
+		o(a)
+	}
+	if cfg.Agent.WatchMethod == "poll" {
+		a.waiter = pollWaiter
+	}
+	if err := os.MkdirAll(cfg.Agent.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("agent.state_dir: %w", err)
+	}
+	var err error
+	if a.pos, err = loadPositions(filepath.Join(cfg.Agent.StateDir, positionsFile)); err != nil {
+		return nil, err
+	}
+	a.budget = newBudget(cfg.Agent.MaxInflightBytes)
+	a.metrics.inflight = func() float64 { return float64(a.budget.inUse()) }
+	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
+		return nil, err
+	}
+	ec, err := cfg.Etcd.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	if a.etcd, err = clientv3.New(ec); err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	if cfg.HTTP.Listen != "" {
+		if a.ops, err = ops.Listen(cfg.HTTP.Listen, reg, a.Ready, log); err != nil {
+			a.etcd.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// HTTPAddr is the address /metrics, /healthz and /readyz are served on.
+func (a *Agent) HTTPAddr() string {
+	if a.ops == nil {
+		return ""
+	}
+	return a.ops.Addr()
+}
+
+// Ready returns nil once Kafka answered and a task set was applied.
+func (a *Agent) Ready() error {
+	a.mu.Lock()
+	applied, cached := a.applied, a.cached
+	a.mu.Unlock()
+	var errs []error
+	if !a.producer.isReady() {
+		errs = append(errs, errors.New("kafka not reachable yet"))
+	}
+	if !applied {
+		errs = append(errs, errors.New("no task set applied yet"))
+	} else if cached {
+		errs = append(errs, errors.New("etcd unreachable: running cached tasks"))
+	}
+	return errors.Join(errs...)
+}
+
+// Run ships until ctx is done, then stops in two phases: harvesters stop
+// reading, in-flight records get until 3/4 of shutdown_timeout to be acked,
+// positions are saved, and the producer is closed.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.etcd.Close()
+	// ackCtx outlives ctx: it is what harvesters wait for acks under, and
+	// it ends only at the shutdown deadline.
+	ackCtx, cancelAcks := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAcks()
+	a.mgr = &manager{ctx: ackCtx, runners: map[string]*taskRunner{}, log: a.log, newRunner: a.newRunner}
+	a.status = &statusWriter{cli: a.etcd, key: StatusKey(a.cfg.Agent.ID), ttl: a.cfg.Agent.StatusTTL,
+		interval: a.cfg.Agent.StatusInterval, build: a.buildStatus, log: a.log, kick: make(chan struct{}, 1)}
+
+	var bg sync.WaitGroup
+	goBG := func(f func()) { bg.Add(1); go func() { defer bg.Done(); f() }() }
+	prodCtx, cancelProd := context.WithCancel(ctx)
+	defer cancelProd()
+	goBG(func() { _ = a.producer.connect(prodCtx) })
+	if a.ops != nil {
+		goBG(func() {
+			if err := a.ops.Run(ctx); err != nil {
+				a.log.Error("ops server stopped", "err", err)
+			}
+		})
+	}
+	statusCtx, cancelStatus := context.WithCancel(context.WithoutCancel(ctx))
+	goBG(func() { a.status.run(statusCtx) })
+	goBG(func() { a.saveLoop(ctx) })
+	w := conf.NewWatcher(a.etcd, watchPrefixes(a.cfg.Agent.ID),
+		conf.WithCacheFile(filepath.Join(a.cfg.Agent.StateDir, "tasks-snapshot.json")),
+		conf.WithKeyFilter(isTaskKey(a.cfg.Agent.ID)),
+		conf.WithReadTimeout(a.cfg.Etcd.DialTimeout),
+		conf.WithLogger(a.log.With("component", "watcher")))
+	a.log.Info("agent started", "id", a.cfg.Agent.ID, "version", a.version, "http", a.HTTPAddr())
+	_ = w.Run(ctx, a.applySnapshot)
+
+	// Phase 1: stop reading; wait (bounded) for what is in flight.
+	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.inUse())
+	deadline := time.AfterFunc(a.cfg.Agent.ShutdownTimeout*3/4, cancelAcks)
+	defer deadline.Stop()
+	a.mgr.stopAll()
+	// Phase 2: close the producer, save the final positions.
+	cctx, cancel := context.WithTimeout(context.Background(), a.cfg.Agent.ShutdownTimeout/4)
+	defer cancel()
+	a.producer.close(cctx)
+	cancelProd()
+	err := a.savePositions()
+	cancelStatus()
+	bg.Wait()
+	a.log.Info("agent stopped")
+	return err
+}
+
+func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
+	return &taskRunner{
+		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
+		producer: a.producer, pos: a.pos, metrics: a.metrics, waiter: a.waiter, prev: prev,
+		log:        a.log.With("component", "task", "task", name),
+		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{}, warned: map[string]bool{},
+		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+// applySnapshot reconciles the task set of one etcd snapshot.
+func (a *Agent) applySnapshot(s conf.Snapshot) {
+	tasks, rejected := a.resolver.resolve(s)
+	a.mu.Lock()
+	old := map[Rejection]bool{}
+	for _, r := range a.rejected {
+		old[r] = true
+	}
+	a.rev, a.cached, a.applied, a.rejected = s.Rev, s.Cached, true, rejected
+	a.mu.Unlock()
+	for _, r := range rejected {
+		if !old[r] {
+			a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
+		}
+	}
+	started, stopped, changed := a.mgr.apply(tasks)
+	for _, n := range stopped {
+		a.metrics.forgetTask(n)
+	}
+	a.metrics.Reloads.Inc()
+	a.metrics.Tasks.Set(float64(len(tasks)))
+	a.metrics.RejectedKeys.Set(float64(len(rejected)))
+	a.log.Info("tasks applied", "rev", s.Rev, "cached", s.Cached, "tasks", len(tasks),
+		"started", started, "stopped", stopped, "changed", changed, "rejected", len(rejected))
+	a.status.poke()
+}
+
+func (a *Agent) buildStatus() Status {
+	a.mu.Lock()
+	st := Status{Agent: a.cfg.Agent.ID, Version: a.version, Rev: a.rev, FromCache: a.cached,
+		Rejected: append([]Rejection{}, a.rejected...)}
+	a.mu.Unlock()
+	st.KafkaReady = a.producer.isReady()
+	st.InflightB = a.budget.inUse()
+	for _, r := range a.mgr.snapshot() {
+		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files()})
+	}
+	return st
+}
+
+// saveLoop writes positions every save_interval and forgets files gone
+// longer than clean_removed.
+func (a *Agent) saveLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.Agent.SaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, r := range a.mgr.snapshot() {
+				r.updatePositions()
+			}
+			if n := a.pos.forget(time.Now().Add(-a.cfg.Agent.CleanRemoved)); n > 0 {
+				a.log.Info("forgot positions of long-gone files", "count", n)
+			}
+			if err := a.savePositions(); err != nil {
+				a.log.Error("saving positions", "err", err)
+			}
+		}
+	}
+}
+
+func (a *Agent) savePositions() error {
+	err := a.pos.save()
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	a.metrics.PositionSaves.WithLabelValues(result).Inc()
+	return err
+}

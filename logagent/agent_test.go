@@ -1,0 +1,59 @@
+package logagent
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShipsEveryLineOfSeveralFiles(t *testing.T) {
+	e := newEnv(t)
+	want := map[string][]string{}
+	for _, name := range []string{"mg_2020-06-23-18.log", "mg_2020-06-23-19.log", "other.txt"} {
+		want[name] = writeLines(t, join(e.logs, name), strings.TrimSuffix(name, ".log"), 0, 500)
+	}
+	e.putTask("agent-1", "mg", Task{Path: join(e.logs, "mg_*.log"), Topic: "mglogs", Fields: map[string]string{"app": "mg"}})
+	a := e.start(e.config())
+	// A file created after start is picked up by the next scan.
+	want["mg_2020-06-23-20.log"] = writeLines(t, join(e.logs, "mg_2020-06-23-20.log"), "mg_2020-06-23-20", 0, 300)
+	// Lines appended to a file being followed.
+	want["mg_2020-06-23-18.log"] = append(want["mg_2020-06-23-18.log"], writeLines(t, join(e.logs, "mg_2020-06-23-18.log"), "mg_2020-06-23-18", 500, 200)...)
+	delete(want, "other.txt")
+
+	recs := e.readDistinct("mglogs", 1500, 30*time.Second)
+	if dups := verify(t, recs, want); dups != 0 {
+		t.Errorf("%d duplicates without any fault", dups)
+	}
+	for _, r := range recs {
+		if r.Headers[hdrHost] != "agent-1" || !strings.HasPrefix(r.Headers[hdrPath], e.logs) || r.Headers[hdrFields] != `{"app":"mg"}` {
+			t.Fatalf("bad headers: %v", r.Headers)
+		}
+		id := r.Headers[hdrID]
+		if !strings.HasSuffix(id, "-"+r.Headers[hdrOffset]) || !strings.HasPrefix(id, r.Key+"-") {
+			t.Fatalf("id %q does not match key %q and offset %q", id, r.Key, r.Headers[hdrOffset])
+		}
+		if _, err := strconv.ParseInt(r.Headers[hdrTS], 10, 64); err != nil {
+			t.Fatalf("lp.ts: %v", err)
+		}
+		if strings.ContainsAny(r.Value, "\r\n") {
+			t.Fatalf("value keeps a line ending: %q", r.Value)
+		}
+	}
+	// Status shows the task, its files and that everything is acked.
+	waitFor(t, 10*time.Second, "status with 3 files fully acked", func() bool {
+		st, ok := e.status("agent-1")
+		if !ok || len(st.Tasks) != 1 || len(st.Tasks[0].Files) != 3 {
+			return false
+		}
+		for _, f := range st.Tasks[0].Files {
+			if f.LagByte != 0 {
+				return false
+			}
+		}
+		return st.KafkaReady
+	})
+	if err := a.Ready(); err != nil {
+		t.Errorf("Ready() = %v", err)
+	}
+}

@@ -1,0 +1,234 @@
+package logagent
+
+import (
+	"bytes"
+	"errors"
+	"time"
+)
+
+// DefaultMaxLineBytes is the FramerConfig.MaxLineBytes used when it is zero.
+const DefaultMaxLineBytes = 1 << 20
+
+// FramerConfig says how bytes become events. Zero values mean defaults.
+type FramerConfig struct {
+	// MaxLineBytes bounds an event's Data (default DefaultMaxLineBytes). A
+	// longer event is cut to this many bytes and flagged Truncated; the rest
+	// of its line is skipped without being buffered but stays inside the
+	// event's byte range.
+	MaxLineBytes int
+	// Encoding of the file: "", "utf-8" or "utf8" (kept, invalid bytes become
+	// U+FFFD), "gbk" or "gb18030" (converted to UTF-8).
+	Encoding string
+	// Multiline joins lines into events; nil means one event per line.
+	Multiline *Multiline
+}
+
+// Event is one log event cut from a file.
+type Event struct {
+	// Data is valid UTF-8 without the trailing "\n" or "\r\n"; the lines of a
+	// multiline event are joined with "\n". It is valid only until the next
+	// call on the Framer.
+	Data []byte
+	// Offset is the file offset of the event's first byte.
+	Offset int64
+	// End is the file offset just past the event's last LF: the position to
+	// save once this event is acked. The next event starts here.
+	End int64
+	// Truncated says bytes or lines of the event were dropped to respect
+	// MaxLineBytes or Multiline.MaxLines.
+	Truncated bool
+}
+
+// Framer cuts appended file bytes into events whose byte ranges tile the
+// file, so a position saved from Event.End never skips or repeats a line.
+// Not safe for concurrent use.
+//
+// NOTE: memory is bounded per line: of a line longer than MaxLineBytes only
+// the first MaxLineBytes bytes are kept (plus the chunk being written); the
+// rest is counted, never buffered.
+type Framer struct {
+	limit int
+	text  *textDecoder
+	ml    *joiner // nil: one event per line
+
+	buf  []byte // written bytes not yet cut into lines: buf[r:]
+	r    int
+	off  int64 // file offset of buf[r]
+	tail int   // buf index of the incomplete last line; buf[r:tail] holds whole lines
+
+	skipping bool   // the incomplete last line is over-long: drop bytes until its LF
+	skipN    int64  // bytes dropped so far from that line
+	skips    []skip // dropped bytes of over-long lines still in buf, oldest first
+
+	written int64 // file offset just past the last byte written
+}
+
+// skip records that n file bytes were dropped just before the LF at buf[lf].
+type skip struct {
+	lf int
+	n  int64
+}
+
+// NewFramer returns a Framer for cfg. offset is the file offset of the first
+// byte that will be written to it (a saved position, or 0).
+func NewFramer(cfg FramerConfig, offset int64) (*Framer, error) {
+	if cfg.MaxLineBytes < 0 {
+		return nil, errors.New("max_line_bytes: must not be negative")
+	}
+	if cfg.MaxLineBytes == 0 {
+		cfg.MaxLineBytes = DefaultMaxLineBytes
+	}
+	text, err := newTextDecoder(cfg.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	f := &Framer{limit: cfg.MaxLineBytes, text: text, off: offset, written: offset}
+	if cfg.Multiline != nil {
+		if f.ml, err = newJoiner(cfg.Multiline, cfg.MaxLineBytes); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// Write appends bytes read from the file. The framer copies what it keeps, so
+// the caller may reuse p once Write returns.
+func (f *Framer) Write(p []byte) {
+	f.written += int64(len(p))
+	if f.skipping {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			f.skipN += int64(len(p))
+			return
+		}
+		f.skipN += int64(i)
+		p = p[i:]
+		f.compact(len(p))
+		f.skips = append(f.skips, skip{lf: len(f.buf), n: f.skipN})
+		f.skipping, f.skipN = false, 0
+	} else {
+		f.compact(len(p))
+	}
+	f.buf = append(f.buf, p...)
+	if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+		f.tail = len(f.buf) - len(p) + i + 1
+	}
+	// One byte of slack keeps a line of exactly limit bytes plus "\r\n" whole
+	// until its LF shows whether that CR ends it.
+	if n := len(f.buf) - f.tail; n > f.limit+1 {
+		f.skipN = int64(n - f.limit)
+		f.buf = f.buf[:f.tail+f.limit]
+		f.skipping = true
+	}
+}
+
+// compact moves the unread bytes to the front of buf when that avoids
+// growing it for n more bytes.
+func (f *Framer) compact(n int) {
+	if f.r == 0 || (f.r < len(f.buf) && len(f.buf)+n <= cap(f.buf)) {
+		return
+	}
+	m := copy(f.buf, f.buf[f.r:])
+	f.buf = f.buf[:m]
+	f.tail -= f.r
+	for i := range f.skips {
+		f.skips[i].lf -= f.r
+	}
+	f.r = 0
+}
+
+// Next returns the next complete event, or ok=false when more bytes are
+// needed. now is used only for multiline timeouts: lines already written
+// extend a pending multiline event before its timeout is checked, so a
+// caller that was slow to read does not split events.
+func (f *Framer) Next(now time.Time) (ev Event, ok bool) {
+	if ev, ok := f.lines(now); ok {
+		return ev, true
+	}
+	if f.ml != nil {
+		return f.ml.expire(now)
+	}
+	return Event{}, false
+}
+
+// lines frames the complete lines in buf until one yields an event.
+func (f *Framer) lines(now time.Time) (Event, bool) {
+	for f.r < f.tail {
+		lf := f.r + bytes.IndexByte(f.buf[f.r:f.tail], '\n')
+		raw, end, cut := f.buf[f.r:lf], f.off+int64(lf-f.r)+1, false
+		if len(f.skips) > 0 && f.skips[0].lf == lf {
+			// The kept bytes end mid-line, so a CR there is data, not
+			// part of a line ending.
+			end += f.skips[0].n
+			cut = true
+			f.skips = f.skips[:copy(f.skips, f.skips[1:])]
+		} else if n := len(raw); n > 0 && raw[n-1] == '\r' {
+			raw = raw[:n-1]
+		}
+		start := f.off
+		f.r, f.off = lf+1, end
+		if ev, ok := f.line(raw, cut, start, end, now); ok {
+			return ev, true
+		}
+	}
+	return Event{}, false
+}
+
+// line turns one raw line spanning [start, end) into an event, or hands it to
+// the multiline joiner.
+func (f *Framer) line(raw []byte, cut bool, start, end int64, now time.Time) (Event, bool) {
+	if len(raw) > f.limit {
+		raw, cut = raw[:f.limit], true
+	}
+	data, cut := f.text.decode(raw, cut, f.limit)
+	if f.ml == nil {
+		return Event{Data: data, Offset: start, End: end, Truncated: cut}, true
+	}
+	return f.ml.add(data, cut, start, end, now)
+}
+
+// Flush returns what is pending once the file can never grow (it was removed
+// or rotated away): complete lines not yet returned, a last line without LF,
+// and a buffered multiline event, one event per call. Call it until ok is
+// false; afterwards Pending reports zero bytes.
+func (f *Framer) Flush() (ev Event, ok bool) {
+	if ev, ok := f.lines(time.Time{}); ok {
+		return ev, true
+	}
+	if f.r < len(f.buf) || f.skipping {
+		raw, start := f.buf[f.r:], f.off
+		end := f.off + int64(len(raw)) + f.skipN
+		cut := f.skipping
+		f.buf, f.r, f.tail, f.off = f.buf[:0], 0, 0, end
+		f.skipping, f.skipN = false, 0
+		if ev, ok := f.line(raw, cut, start, end, time.Time{}); ok {
+			return ev, true
+		}
+	}
+	if f.ml != nil {
+		return f.ml.take()
+	}
+	return Event{}, false
+}
+
+// Pending reports how many written bytes no returned event covers yet
+// (including skipped bytes of an over-long line, which are not held in
+// memory), and next, the offset where the next event will start: the
+// position a restart must resume from. next+bytes is always the offset just
+// past the last byte written.
+func (f *Framer) Pending() (bytes int, next int64) {
+	next = f.off
+	if f.ml != nil && f.ml.open {
+		next = f.ml.start
+	}
+	return int(f.written - next), next
+}
+
+// Deadline returns when a pending multiline event will time out, or the zero
+// time if none is pending, so the caller can call Next then.
+func (f *Framer) Deadline() time.Time {
+	if f.ml == nil {
+		return time.Time{}
+	}
+	return f.ml.deadline()
+}

@@ -1,0 +1,243 @@
+package logagent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/logpipe/logpipe/internal/ops"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// env is one test's real infrastructure: embedded etcd, an in-process
+// Kafka-protocol broker, a log directory and a state directory.
+type env struct {
+	t     *testing.T
+	etcd  *devstack.Etcd
+	cli   *clientv3.Client
+	kafka *devstack.Kafka
+	logs  string
+	state string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	e := &env{t: t, etcd: devstack.NewEtcd(t), kafka: devstack.NewKafka(t), logs: t.TempDir(), state: t.TempDir()}
+	e.cli = devstack.NewEtcdClient(t, e.etcd)
+	return e
+}
+
+// config is a fast-ticking agent configuration pointing at the env.
+func (e *env) config() Config {
+	c := DefaultConfig()
+	c.Agent.ID = "agent-1"
+	c.Agent.StateDir = e.state
+	c.Agent.ScanFrequency = 100 * time.Millisecond
+	c.Agent.PollInterval = 50 * time.Millisecond
+	c.Agent.SaveInterval = 100 * time.Millisecond
+	c.Agent.StatusInterval = 500 * time.Millisecond
+	c.Agent.StatusTTL = 5 * time.Second
+	c.Agent.ShutdownTimeout = 5 * time.Second
+	c.Etcd.Endpoints = []string{e.etcd.Endpoint()}
+	c.Etcd.DialTimeout = time.Second
+	c.Kafka.Brokers = e.kafka.Addrs()
+	c.Kafka.Linger = 5 * time.Millisecond
+	c.Kafka.RetryBackoff = 50 * time.Millisecond
+	c.Kafka.RetryBackoffMax = 500 * time.Millisecond
+	c.HTTP.Listen = "127.0.0.1:0"
+	return c
+}
+
+type runningAgent struct {
+	*Agent
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs an agent until the returned agent's stop (or test cleanup).
+func (e *env) start(cfg Config) *runningAgent {
+	e.t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := New(cfg, log, ops.NewRegistry())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan error, 1)}
+	go func() { ra.done <- a.Run(ctx) }()
+	e.t.Cleanup(func() { ra.stop(e.t) })
+	return ra
+}
+
+func (ra *runningAgent) stop(t *testing.T) {
+	ra.cancel()
+	select {
+	case err, ok := <-ra.done:
+		if ok && err != nil {
+			t.Errorf("agent Run: %v", err)
+		}
+		close(ra.done)
+	case <-time.After(30 * time.Second):
+		t.Fatal("agent did not stop within 30s")
+	}
+}
+
+// testWriter sends agent logs to the test log, shown on failure or -v.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func (e *env) putTask(agent, name string, t Task) {
+	e.t.Helper()
+	b, _ := json.Marshal(t)
+	e.put(TaskKey(agent, name), string(b))
+}
+
+func (e *env) put(key, val string) {
+	e.t.Helper()
+	if _, err := e.cli.Put(e.t.Context(), key, val); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// writeLines appends lines "<tag> <i> ..." numbered from first.
+func writeLines(t *testing.T, path, tag string, first, n int) []string {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	out := make([]string, 0, n)
+	for i := first; i < first+n; i++ {
+		l := fmt.Sprintf("%s line=%06d GET /api/v1/items/%d HTTP/1.1 200 %d", tag, i, i*7, i*13)
+		out = append(out, l)
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readDistinct reads topic until it holds want distinct lp.id values.
+func (e *env) readDistinct(topic string, want int, timeout time.Duration) []devstack.Record {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), timeout)
+	defer cancel()
+	recs, err := devstack.ReadUntil(ctx, e.kafka.Addrs(), topic, func(rs []devstack.Record) bool {
+		return distinctIDs(rs) >= want
+	})
+	if err != nil {
+		e.t.Fatalf("%v (distinct ids: %d of %d)", err, distinctIDs(recs), want)
+	}
+	return recs
+}
+
+func distinctIDs(rs []devstack.Record) int {
+	seen := map[string]bool{}
+	for _, r := range rs {
+		seen[r.Headers[hdrID]] = true
+	}
+	return len(seen)
+}
+
+// verify checks that every expected line arrived, that no two different
+// lines share an id, and that each file's lines arrived in order (first
+// occurrences; re-sends after a crash may repeat a tail).
+func verify(t *testing.T, recs []devstack.Record, want map[string][]string) (dups int) {
+	t.Helper()
+	byID := map[string]string{}
+	got := map[string]bool{}
+	var order []string
+	for _, r := range recs {
+		id := r.Headers[hdrID]
+		if prev, ok := byID[id]; ok {
+			if prev != r.Value {
+				t.Errorf("id %s carries two lines: %q and %q", id, prev, r.Value)
+			}
+			dups++
+			continue
+		}
+		byID[id] = r.Value
+		got[r.Value] = true
+		order = append(order, r.Value)
+	}
+	missing := 0
+	for file, lines := range want {
+		for _, l := range lines {
+			if !got[l] {
+				missing++
+				if missing <= 5 {
+					t.Errorf("missing line from %s: %q", file, l)
+				}
+			}
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d lines missing", missing)
+	}
+	// Per-tag order: lines of one file carry one tag and increasing numbers.
+	last := map[string]string{}
+	for _, v := range order {
+		tag := strings.SplitN(v, " ", 2)[0]
+		if p, ok := last[tag]; ok && v < p {
+			t.Errorf("out of order in %s: %q after %q", tag, v, p)
+			break
+		}
+		last[tag] = v
+	}
+	return dups
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// status reads the agent's status key.
+func (e *env) status(agent string) (Status, bool) {
+	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))
+	if err != nil || len(resp.Kvs) == 0 {
+		return Status{}, false
+	}
+	var st Status
+	if err := json.Unmarshal(resp.Kvs[0].Value, &st); err != nil {
+		e.t.Fatalf("status is not JSON: %v", err)
+	}
+	return st, true
+}
+
+func sortedLines(m map[string][]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func join(dir, name string) string { return filepath.Join(dir, name) }

@@ -1,0 +1,264 @@
+package logagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// readBufSize is how much one read takes from a file. Large reads amortise
+// syscalls; the framer cuts lines out of the buffer without copying.
+const readBufSize = 128 << 10
+
+// removedGrace is how long a file that was deleted or renamed out of the glob
+// is kept open after its last growth: the writer may still hold it and add a
+// last line before it reopens its log.
+const removedGrace = 2 * time.Second
+
+// harvester reads one file generation from its saved position and sends every
+// event to Kafka, in order.
+//
+// Contract: run returns when the file is done (closed for inactivity, gone,
+// truncated — reason in the result), when stop is called (it stops reading at
+// once) or when drain is called (it reads what the file holds now, then
+// stops). In every case it returns only after every event it sent was acked
+// or ctx ended; the position it reports is then final.
+type harvester struct {
+	task    *taskRunner
+	f       *os.File
+	id      fileIdentity
+	gen     int
+	fileID  string
+	tracker *ackTracker
+	rb      *recordBuilder
+	log     *slog.Logger
+
+	path     atomic.Pointer[string]
+	lastSeen atomic.Int64 // unix nanos of the last scan that found it by glob
+	size     atomic.Int64
+	readOff  int64
+
+	stopOnce sync.Once
+	stopCh   chan struct{} // closed: stop reading now
+	drainCh  chan struct{} // closed: read to current end, then stop
+	drainOne sync.Once
+	done     chan struct{}
+	result   harvestResult
+}
+
+// harvestResult says why a harvester ended.
+type harvestResult int
+
+const (
+	resultStopped   harvestResult = iota // told to stop or drain
+	resultInactive                       // no growth for close_inactive
+	resultGone                           // deleted or renamed out of the glob, read to its end
+	resultTruncated                      // truncated or rewritten: a new generation starts
+	resultError
+)
+
+func (h *harvester) getPath() string { return *h.path.Load() }
+
+func (h *harvester) stop()  { h.stopOnce.Do(func() { close(h.stopCh) }) }
+func (h *harvester) drain() { h.drainOne.Do(func() { close(h.drainCh) }) }
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// run is the harvester's loop; see the type's contract.
+func (h *harvester) run(ctx context.Context) {
+	defer close(h.done)
+	defer h.f.Close()
+	h.result = h.read(ctx)
+	h.waitAcks(ctx)
+}
+
+func (h *harvester) read(ctx context.Context) harvestResult {
+	t := h.task
+	fr, err := NewFramer(t.framerConfig(), h.readOff)
+	if err != nil {
+		h.log.Error("bad framer config", "err", err)
+		return resultError
+	}
+	if _, err := h.f.Seek(h.readOff, io.SeekStart); err != nil {
+		h.log.Error("seeking to position", "offset", h.readOff, "err", err)
+		return resultError
+	}
+	// sendCtx ends when the harvester must stop sending at once.
+	sendCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-h.stopCh:
+			cancel()
+		case <-sendCtx.Done():
+		}
+	}()
+	buf := make([]byte, readBufSize)
+	lastGrowth := time.Now()
+	var goneSince time.Time
+	for {
+		if sendCtx.Err() != nil {
+			return resultStopped
+		}
+		n, err := h.f.Read(buf)
+		if n > 0 {
+			h.readOff += int64(n)
+			t.metrics.BytesRead.WithLabelValues(t.name).Add(float64(n))
+			fr.Write(buf[:n])
+			lastGrowth = time.Now()
+			goneSince = time.Time{}
+			if err := h.emit(sendCtx, fr, lastGrowth); err != nil {
+				return resultStopped
+			}
+			if n == len(buf) {
+				continue
+			}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			h.log.Error("reading file", "err", err)
+			return resultError
+		}
+		// At the end of what the file holds now.
+		now := time.Now()
+		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
+			return resultStopped
+		}
+		if closed(h.drainCh) {
+			return resultStopped
+		}
+		fi, err := h.f.Stat()
+		if err != nil {
+			h.log.Error("stat of open file", "err", err)
+			return resultError
+		}
+		h.size.Store(fi.Size())
+		if fi.Size() < h.readOff {
+			h.log.Info("file truncated, starting a new generation", "size", fi.Size(), "offset", h.readOff)
+			return resultTruncated
+		}
+		if fi.Size() > h.readOff {
+			continue // grew between read and stat
+		}
+		if same, err := h.id.sameContent(h.f); err == nil && !same {
+			h.log.Info("file rewritten from the start, starting a new generation")
+			return resultTruncated
+		}
+		if h.gone(fi) {
+			if goneSince.IsZero() {
+				goneSince = now
+			}
+			if now.Sub(lastGrowth) >= removedGrace && now.Sub(goneSince) >= removedGrace {
+				// It can no longer grow: a last line without LF is final.
+				for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
+					if err := h.send(sendCtx, ev); err != nil {
+						return resultStopped
+					}
+				}
+				return resultGone
+			}
+		} else if now.Sub(lastGrowth) >= t.cfg.CloseInactive {
+			return resultInactive
+		}
+		wait := t.cfg.PollInterval
+		if d := fr.Deadline(); !d.IsZero() {
+			wait = min(wait, max(time.Until(d), time.Millisecond))
+		}
+		t.waiter(sendCtx, h.getPath(), h.readOff, wait)
+	}
+}
+
+// gone reports whether the open file is no longer reachable through the
+// task's glob: deleted, or renamed to a name the glob does not match.
+func (h *harvester) gone(fi os.FileInfo) bool {
+	if st := statDevIno(fi); st != h.id.devIno {
+		return true
+	}
+	if fi.Sys() != nil {
+		if nl := nlink(fi); nl == 0 {
+			return true
+		}
+	}
+	seen := time.Unix(0, h.lastSeen.Load())
+	if time.Since(seen) < 2*h.task.cfg.ScanFrequency+h.task.cfg.PollInterval {
+		return false
+	}
+	pfi, err := os.Stat(h.getPath())
+	return err != nil || !os.SameFile(fi, pfi)
+}
+
+// emit sends every complete event the framer holds.
+func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
+	for {
+		ev, ok := fr.Next(now)
+		if !ok {
+			return nil
+		}
+		if err := h.send(ctx, ev); err != nil {
+			return err
+		}
+	}
+}
+
+// send blocks until the event's bytes fit the budget, then hands its record
+// to the producer. The framer's buffer is reused by the next call, which is
+// why the record builder copies the line.
+func (h *harvester) send(ctx context.Context, ev Event) error {
+	t := h.task
+	size := int64(len(ev.Data)) + recordSizeOverhead
+	if err := t.budget.acquire(ctx, size); err != nil {
+		return err
+	}
+	data := ev.Data
+	if len(data) > t.producer.maxValue {
+		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
+	}
+	if ev.Truncated {
+		t.metrics.Truncated.WithLabelValues(t.name).Inc()
+	}
+	t.metrics.LinesRead.WithLabelValues(t.name).Inc()
+	meta := &inflight{tr: h.tracker, size: size, task: t.name}
+	meta.seq = h.tracker.add(ev.End)
+	msg := h.rb.build(ev, time.Now(), meta)
+	if err := t.producer.send(ctx, msg); err != nil {
+		// Never handed over: forget it, so the position stays before it.
+		h.tracker.unadd(meta.seq)
+		t.budget.release(size)
+		return err
+	}
+	t.metrics.LinesProduced.WithLabelValues(t.name).Inc()
+	return nil
+}
+
+// recordSizeOverhead approximates what a record costs beyond its value
+// (headers, key, sarama's structures), so the budget tracks real memory.
+const recordSizeOverhead = 256
+
+// waitAcks blocks until every sent event is acked or ctx ends.
+func (h *harvester) waitAcks(ctx context.Context) {
+	for {
+		ch := h.tracker.waitCh()
+		if _, n := h.tracker.position(); n == 0 {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (h *harvester) String() string { return fmt.Sprintf("%s@%d", h.getPath(), h.readOff) }

@@ -1,0 +1,59 @@
+package logagent
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the agent's Prometheus series, all prefixed logagent_.
+type Metrics struct {
+	LinesRead      *prometheus.CounterVec
+	BytesRead      *prometheus.CounterVec
+	LinesProduced  *prometheus.CounterVec
+	LinesAcked     *prometheus.CounterVec
+	BytesAcked     *prometheus.CounterVec
+	Failed         *prometheus.CounterVec
+	Truncated      *prometheus.CounterVec
+	InflightBytes  prometheus.GaugeFunc
+	FileLag        *prometheus.GaugeVec
+	OpenFiles      prometheus.Gauge
+	Tasks          prometheus.Gauge
+	RejectedKeys   prometheus.Gauge
+	Reloads        prometheus.Counter
+	ProduceLatency prometheus.Histogram
+	PositionSaves  *prometheus.CounterVec
+	inflight       func() float64
+}
+
+// NewMetrics registers the agent's metrics in reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{inflight: func() float64 { return 0 }}
+	task := []string{"task"}
+	m.LinesRead = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_read_total", Help: "Events cut from files."}, task)
+	m.BytesRead = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_bytes_read_total", Help: "Bytes read from files."}, task)
+	m.LinesProduced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_produced_total", Help: "Records handed to the Kafka producer."}, task)
+	m.LinesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_acked_total", Help: "Records acknowledged by Kafka."}, task)
+	m.BytesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_bytes_acked_total", Help: "Record value bytes acknowledged by Kafka."}, task)
+	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason; each is re-sent, never dropped."}, []string{"task", "reason"})
+	m.Truncated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_truncated_total", Help: "Events cut at max_line_bytes (flagged lp.truncated)."}, task)
+	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logagent_inflight_bytes", Help: "Bytes read and not yet acked by Kafka."}, func() float64 { return m.inflight() })
+	m.FileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_lag_bytes", Help: "File size minus acked offset."}, []string{"task", "path"})
+	m.OpenFiles = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_open_files", Help: "Files being harvested."})
+	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_tasks", Help: "Tasks running."})
+	m.RejectedKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_rejected_keys", Help: "etcd keys whose current value was rejected."})
+	m.Reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "logagent_reloads_total", Help: "Task sets applied from etcd."})
+	m.ProduceLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logagent_produce_latency_seconds", Help: "Time from handing a record to the producer to its ack.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)})
+	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
+	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
+		m.InflightBytes, m.FileLag, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves)
+	return m
+}
+
+// forgetTask deletes a stopped task's labelled series.
+func (m *Metrics) forgetTask(task string) {
+	l := prometheus.Labels{"task": task}
+	for _, v := range []*prometheus.CounterVec{m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated} {
+		v.DeletePartialMatch(l)
+	}
+	m.FileLag.DeletePartialMatch(l)
+}

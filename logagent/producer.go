@@ -1,0 +1,200 @@
+package logagent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/conf"
+)
+
+// inflight rides in sarama.ProducerMessage.Metadata: the ack of one record
+// goes back to the file it came from, and its bytes back to the budget.
+type inflight struct {
+	tr   *ackTracker
+	seq  uint64
+	size int64
+	task string
+	sent time.Time
+	// retries counts re-sends after sarama gave the record back.
+	retries int
+}
+
+// producer wraps one sarama AsyncProducer shared by all tasks.
+//
+// Contract: send blocks until the record is handed to sarama, the producer is
+// closed, or ctx is done. Every record handed over is eventually acked: on
+// success its tracker advances and its bytes return to the budget; sarama
+// retries retriable failures itself (conf.Kafka.Sarama never gives up), and a
+// record it still returns is re-sent after a backoff — never dropped. close
+// stops the producer after in-flight records are acked or the deadline passes.
+type producer struct {
+	cfg     *sarama.Config
+	brokers []string
+	budget  *budget
+	metrics *Metrics
+	log     *slog.Logger
+
+	ready   chan struct{} // closed once ap is set
+	ap      sarama.AsyncProducer
+	closing chan struct{}
+	wg      sync.WaitGroup
+	backoff func(int, int) time.Duration
+	// maxValue is the largest record value sarama will accept, leaving room
+	// for key and headers within max_message_bytes.
+	maxValue int
+}
+
+func newProducer(k conf.Kafka, b *budget, m *Metrics, log *slog.Logger) (*producer, error) {
+	cfg, err := k.Sarama()
+	if err != nil {
+		return nil, err
+	}
+	return &producer{
+		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log,
+		ready: make(chan struct{}), closing: make(chan struct{}),
+		backoff:  conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
+		maxValue: k.MaxMessageBytes - recordOverhead,
+	}, nil
+}
+
+// recordOverhead is room kept for key, headers and batch framing.
+const recordOverhead = 4 << 10
+
+// connect creates the sarama producer, retrying until Kafka answers or ctx
+// ends. The agent runs (and reads nothing) meanwhile.
+func (p *producer) connect(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		ap, err := sarama.NewAsyncProducer(p.brokers, p.cfg)
+		if err == nil {
+			p.ap = ap
+			p.wg.Add(2)
+			go p.successes()
+			go p.errors()
+			close(p.ready)
+			p.log.Info("connected to kafka", "brokers", p.brokers)
+			return nil
+		}
+		p.log.Warn("kafka unreachable, retrying", "brokers", p.brokers, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(p.backoff(attempt, 0)):
+		}
+	}
+}
+
+// isReady reports whether the producer is connected.
+func (p *producer) isReady() bool {
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// send hands msg to sarama. The caller has acquired msg's bytes from the
+// budget and registered it with its tracker.
+func (p *producer) send(ctx context.Context, msg *sarama.ProducerMessage) error {
+	select {
+	case <-p.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	msg.Metadata.(*inflight).sent = time.Now()
+	select {
+	case p.ap.Input() <- msg:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closing:
+		return errProducerClosed
+	}
+}
+
+var errProducerClosed = errors.New("producer closed")
+
+func (p *producer) successes() {
+	defer p.wg.Done()
+	for msg := range p.ap.Successes() {
+		in := msg.Metadata.(*inflight)
+		in.tr.ack(in.seq)
+		p.budget.release(in.size)
+		p.metrics.LinesAcked.WithLabelValues(in.task).Inc()
+		p.metrics.BytesAcked.WithLabelValues(in.task).Add(float64(msg.Value.Length()))
+		p.metrics.ProduceLatency.Observe(time.Since(in.sent).Seconds())
+	}
+}
+
+// errors re-sends what sarama gave up on. Retriable errors never get here
+// (sarama retries forever); what does is a record the broker refuses, so it
+// is logged as data at risk and retried with backoff until it goes through
+// or the agent stops (the position stays behind it, so a restart re-reads it).
+func (p *producer) errors() {
+	defer p.wg.Done()
+	for perr := range p.ap.Errors() {
+		msg := perr.Msg
+		in := msg.Metadata.(*inflight)
+		reason := "other"
+		if errors.Is(perr.Err, sarama.ErrMessageSizeTooLarge) {
+			reason = "too_large"
+			p.shrink(msg)
+		}
+		p.metrics.Failed.WithLabelValues(in.task, reason).Inc()
+		n := in.retries
+		in.retries++
+		p.log.Error("kafka refused record, re-sending", "topic", msg.Topic, "task", in.task, "attempt", n+1, "err", perr.Err)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			select {
+			case <-time.After(p.backoff(n, 0)):
+			case <-p.closing:
+				return
+			}
+			select {
+			case p.ap.Input() <- msg:
+			case <-p.closing:
+			}
+		}()
+	}
+}
+
+// shrink halves an oversized value and flags it truncated: the line is
+// shipped cut rather than blocking its file forever.
+func (p *producer) shrink(msg *sarama.ProducerMessage) {
+	v, _ := msg.Value.Encode()
+	n := min(len(v)/2, p.maxValue)
+	msg.Value = sarama.ByteEncoder(capUTF8(v, n))
+	for _, h := range msg.Headers {
+		if string(h.Key) == hdrTruncated {
+			return
+		}
+	}
+	msg.Headers = append(msg.Headers, sarama.RecordHeader{Key: []byte(hdrTruncated), Value: []byte("true")})
+}
+
+// close waits until nothing is in flight or ctx is done, then shuts sarama
+// down. What is still unacked then stays behind the saved positions and is
+// re-read on the next start.
+func (p *producer) close(ctx context.Context) {
+	for p.isReady() && p.budget.inUse() > 0 {
+		ch := p.budget.waitCh()
+		select {
+		case <-ch:
+			continue
+		case <-ctx.Done():
+		}
+		p.log.Warn("shutdown deadline passed with records in flight; they will be re-read at next start", "bytes", p.budget.inUse())
+		break
+	}
+	close(p.closing)
+	if p.isReady() {
+		p.ap.AsyncClose()
+		p.wg.Wait()
+	}
+}

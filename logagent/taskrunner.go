@@ -1,0 +1,303 @@
+package logagent
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// taskRunner runs one task: it scans the task's glob, starts a harvester per
+// file identity, and keeps each file's acked position in the registry.
+//
+// Contract: run returns after stop or drain, once every harvester returned.
+// stop makes harvesters stop reading at once; drain lets them read what their
+// files hold now first (a removed or changed task ships what was written).
+// Either way positions are final when run returns.
+type taskRunner struct {
+	name     string
+	task     Task
+	cfg      Settings
+	agent    string
+	budget   *budget
+	producer *producer
+	pos      *positions
+	metrics  *Metrics
+	waiter   changeWaiter
+	log      *slog.Logger
+	// prev is the runner this one replaces; it must be done before this one
+	// reads, or both would ship the same lines.
+	prev *taskRunner
+
+	mu         sync.Mutex
+	harvesters map[devIno]*harvester
+	known      map[devIno]knownFile
+	warned     map[string]bool
+
+	stopCh  chan struct{}
+	drainCh chan struct{}
+	once    sync.Once
+	done    chan struct{}
+	hwg     sync.WaitGroup
+}
+
+// knownFile lets a scan skip a file that has not changed since its position
+// was last saved, without opening it.
+type knownFile struct {
+	key    string // positions key
+	size   int64
+	mtime  time.Time
+	offset int64
+}
+
+func (t *taskRunner) framerConfig() FramerConfig {
+	return FramerConfig{MaxLineBytes: t.task.MaxLineBytes, Encoding: t.task.Encoding, Multiline: t.task.Multiline}
+}
+
+func (t *taskRunner) stop()  { t.once.Do(func() { close(t.stopCh) }) }
+func (t *taskRunner) drain() { t.once.Do(func() { close(t.drainCh) }) }
+
+// run scans until stopped; ctx bounds how long harvesters wait for acks.
+func (t *taskRunner) run(ctx context.Context) {
+	defer close(t.done)
+	if t.prev != nil {
+		<-t.prev.done
+	}
+	tick := time.NewTicker(t.cfg.ScanFrequency)
+	defer tick.Stop()
+	first := !t.pos.taskStarted(t.name)
+	for {
+		t.scan(ctx, first)
+		if first {
+			t.pos.markStarted(t.name)
+			first = false
+		}
+		t.updatePositions()
+		select {
+		case <-tick.C:
+			continue
+		case <-t.stopCh:
+			t.endHarvesters((*harvester).stop)
+		case <-t.drainCh:
+			t.endHarvesters((*harvester).drain)
+		case <-ctx.Done():
+			t.endHarvesters((*harvester).stop)
+		}
+		t.hwg.Wait()
+		t.updatePositions()
+		return
+	}
+}
+
+func (t *taskRunner) endHarvesters(end func(*harvester)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, h := range t.harvesters {
+		end(h)
+	}
+}
+
+// scan matches the glob and starts harvesters for files with unread data.
+func (t *taskRunner) scan(ctx context.Context, first bool) {
+	matches, err := filepath.Glob(t.task.Path)
+	if err != nil {
+		t.log.Error("glob failed", "err", err)
+		return
+	}
+	sort.Strings(matches)
+	now := time.Now()
+	for _, p := range matches {
+		if t.task.excluded(p) {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		di := statDevIno(fi)
+		t.mu.Lock()
+		h := t.harvesters[di]
+		kf, isKnown := t.known[di]
+		t.mu.Unlock()
+		if h != nil {
+			h.path.Store(&p)
+			h.lastSeen.Store(now.UnixNano())
+			continue
+		}
+		if isKnown && kf.size == fi.Size() && kf.mtime.Equal(fi.ModTime()) && kf.offset == fi.Size() {
+			t.pos.touch(kf.key, now)
+			continue // unchanged since its position was saved
+		}
+		if err := checkAllowed(p, t.cfg.AllowedPaths); err != nil {
+			t.warnOnce(p, "file refused", "err", err)
+			continue
+		}
+		t.open(ctx, p, fi, first, now)
+	}
+}
+
+// open identifies the file at p and starts its harvester if it has lines
+// past its saved position.
+func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first bool, now time.Time) {
+	f, err := os.Open(p)
+	if err != nil {
+		t.warnOnce(p, "cannot open file", "err", err)
+		return
+	}
+	id, ok, err := identify(f)
+	if err != nil || !ok || id.devIno != statDevIno(fi) {
+		f.Close() // no complete first line yet, or replaced since stat
+		return
+	}
+	pos, found := t.pos.get(t.name, id)
+	if !found {
+		pos = position{Task: t.name, Dev: id.Dev, Ino: id.Ino, FP: id.FP, FPLen: id.FPLen}
+		if first && t.task.From == FromEnd {
+			pos.Offset = lastLineEnd(f, fi.Size())
+		}
+	} else if fi.Size() < pos.Offset {
+		t.log.Info("file shrank while not watched, starting a new generation", "path", p, "size", fi.Size(), "offset", pos.Offset)
+		pos.Gen++
+		pos.Offset = 0
+	}
+	pos.Path, pos.Size, pos.Seen = p, fi.Size(), now
+	t.pos.put(pos)
+	di := id.devIno
+	if pos.Offset >= fi.Size() {
+		t.mu.Lock()
+		t.known[di] = knownFile{key: positionKey(t.name, id), size: fi.Size(), mtime: fi.ModTime(), offset: pos.Offset}
+		t.mu.Unlock()
+		f.Close()
+		return
+	}
+	fileID := recordFileID(t.agent, id, pos.Gen)
+	h := &harvester{
+		task: t, f: f, id: id, gen: pos.Gen, fileID: fileID,
+		tracker: newAckTracker(pos.Offset), readOff: pos.Offset,
+		rb:     newRecordBuilder(t.task.Topic, t.agent, fileID, p, t.task.Fields),
+		log:    t.log.With("file", p, "file_id", fileID),
+		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
+	}
+	h.path.Store(&p)
+	h.lastSeen.Store(now.UnixNano())
+	h.size.Store(fi.Size())
+	t.mu.Lock()
+	t.harvesters[di] = h
+	delete(t.known, di)
+	t.mu.Unlock()
+	t.metrics.OpenFiles.Inc()
+	h.log.Info("harvesting", "offset", pos.Offset, "size", fi.Size(), "gen", pos.Gen)
+	t.hwg.Add(1)
+	go func() {
+		defer t.hwg.Done()
+		h.run(ctx)
+		t.finished(h)
+	}()
+}
+
+// finished records a harvester's final position and forgets it.
+func (t *taskRunner) finished(h *harvester) {
+	t.metrics.OpenFiles.Dec()
+	acked, _ := h.tracker.position()
+	p := h.getPath()
+	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
+		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
+	if h.result == resultTruncated {
+		pos.Gen, pos.Offset = h.gen+1, 0
+	}
+	t.pos.put(pos)
+	t.metrics.FileLag.DeleteLabelValues(t.name, p)
+	t.mu.Lock()
+	delete(t.harvesters, h.id.devIno)
+	t.mu.Unlock()
+	h.log.Info("harvester closed", "reason", h.result.String(), "offset", acked)
+}
+
+// updatePositions copies every live harvester's acked offset into the registry.
+func (t *taskRunner) updatePositions() {
+	t.mu.Lock()
+	hs := make([]*harvester, 0, len(t.harvesters))
+	for _, h := range t.harvesters {
+		hs = append(hs, h)
+	}
+	t.mu.Unlock()
+	for _, h := range hs {
+		acked, _ := h.tracker.position()
+		size := h.size.Load()
+		p := h.getPath()
+		t.pos.put(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
+			Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())})
+		t.metrics.FileLag.WithLabelValues(t.name, p).Set(float64(max(size-acked, 0)))
+	}
+}
+
+// FileStatus is one harvested file in the agent's status.
+type FileStatus struct {
+	Path    string `json:"path"`
+	FileID  string `json:"file_id"`
+	Acked   int64  `json:"acked_offset"`
+	Size    int64  `json:"size"`
+	LagByte int64  `json:"lag_bytes"`
+}
+
+func (t *taskRunner) files() []FileStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]FileStatus, 0, len(t.harvesters))
+	for _, h := range t.harvesters {
+		acked, _ := h.tracker.position()
+		size := h.size.Load()
+		out = append(out, FileStatus{Path: h.getPath(), FileID: h.fileID, Acked: acked, Size: size, LagByte: max(size-acked, 0)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func (t *taskRunner) warnOnce(path, msg string, args ...any) {
+	t.mu.Lock()
+	seen := t.warned[path]
+	t.warned[path] = true
+	t.mu.Unlock()
+	if !seen {
+		t.log.Warn(msg, append([]any{"file", path}, args...)...)
+	}
+}
+
+// lastLineEnd is the offset just past the last LF before size, so from=end
+// never starts in the middle of a line being written.
+func lastLineEnd(f *os.File, size int64) int64 {
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(end-chunk, 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && err != io.EOF {
+			return size
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1
+		}
+		end = start
+	}
+	return 0
+}
+
+func (r harvestResult) String() string {
+	switch r {
+	case resultStopped:
+		return "stopped"
+	case resultInactive:
+		return "inactive"
+	case resultGone:
+		return "gone"
+	case resultTruncated:
+		return "truncated"
+	default:
+		return "error"
+	}
+}
