@@ -31,7 +31,7 @@ type Agent struct {
 	producer *producer
 	resolver *taskResolver
 	mgr      *manager
-	status   *statusWriter
+	status   *conf.StatusPublisher
 	ops      *ops.Server
 	waiter   changeWaiter
 
@@ -125,8 +125,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	ackCtx, cancelAcks := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAcks()
 	a.mgr = &manager{ctx: ackCtx, runners: map[string]*taskRunner{}, log: a.log, newRunner: a.newRunner}
-	a.status = &statusWriter{cli: a.etcd, key: StatusKey(a.cfg.Agent.ID), ttl: a.cfg.Agent.StatusTTL,
-		interval: a.cfg.Agent.StatusInterval, build: a.buildStatus, log: a.log, kick: make(chan struct{}, 1)}
+	a.status = conf.NewStatusPublisher(a.etcd, StatusKey(a.cfg.Agent.ID), a.cfg.Agent.StatusTTL,
+		a.cfg.Agent.StatusInterval, func() any { return a.buildStatus() }, a.log.With("component", "status"))
 
 	var bg sync.WaitGroup
 	goBG := func(f func()) { bg.Add(1); go func() { defer bg.Done(); f() }() }
@@ -141,7 +141,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}
 	statusCtx, cancelStatus := context.WithCancel(context.WithoutCancel(ctx))
-	goBG(func() { a.status.run(statusCtx) })
+	goBG(func() { a.status.Run(statusCtx) })
 	goBG(func() { a.saveLoop(ctx) })
 	w := conf.NewWatcher(a.etcd, watchPrefixes(a.cfg.Agent.ID),
 		conf.WithCacheFile(filepath.Join(a.cfg.Agent.StateDir, "tasks-snapshot.json")),
@@ -202,7 +202,7 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 	a.metrics.RejectedKeys.Set(float64(len(rejected)))
 	a.log.Info("tasks applied", "rev", s.Rev, "cached", s.Cached, "tasks", len(tasks),
 		"started", started, "stopped", stopped, "changed", changed, "rejected", len(rejected))
-	a.status.poke()
+	a.status.Poke()
 }
 
 func (a *Agent) buildStatus() Status {
@@ -211,6 +211,7 @@ func (a *Agent) buildStatus() Status {
 		Rejected: append([]Rejection{}, a.rejected...)}
 	a.mu.Unlock()
 	st.KafkaReady = a.producer.isReady()
+	st.UpdatedUnix = time.Now().Unix()
 	st.InflightB = a.budget.inUse()
 	for _, r := range a.mgr.snapshot() {
 		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files()})

@@ -48,9 +48,13 @@ func isTaskKey(agent string) func(string) bool {
 }
 
 // Rejection is an etcd value the agent refused, with the reason.
-type Rejection struct {
-	Key    string `json:"key"`
-	Reason string `json:"reason"`
+type Rejection = conf.Rejection
+
+// namedTask is a task with the name it runs under.
+type namedTask struct {
+	name string
+	task Task
+	own  bool // agent-specific: wins over /all/ of the same name
 }
 
 // classicItem is one element of the collect_config array.
@@ -59,87 +63,65 @@ type classicItem struct {
 	Topic string `json:"topic"`
 }
 
-// taskResolver turns etcd snapshots into the agent's task set. A key whose new
-// value is invalid keeps its last valid version, so a bad edit never stops a
-// running task; the rejection is reported until the key is fixed or deleted.
+// taskResolver turns etcd snapshots into the agent's task set; each key keeps
+// its last valid version when an edit is invalid (conf.LastValid).
 type taskResolver struct {
-	agent     string
-	allowed   []string
-	lastValid map[string]Task // by source key (etcd key, or key[i] for collect_config items)
+	agent   string
+	allowed []string
+	keys    *conf.LastValid[[]namedTask]
 }
 
 func newTaskResolver(agent string, allowed []string) *taskResolver {
-	return &taskResolver{agent: agent, allowed: allowed, lastValid: map[string]Task{}}
+	return &taskResolver{agent: agent, allowed: allowed, keys: conf.NewLastValid[[]namedTask]()}
+}
+
+// decode turns one key's value into the tasks it defines.
+func (r *taskResolver) decode(key, value string) ([]namedTask, error) {
+	own := KeyRoot + r.agent + tasksDir
+	if key == ClassicKey(r.agent) {
+		var items []classicItem
+		if err := json.Unmarshal([]byte(value), &items); err != nil {
+			return nil, fmt.Errorf("invalid JSON: want an array of {\"path\",\"topic\"}: %w", err)
+		}
+		out := make([]namedTask, 0, len(items))
+		for i, it := range items {
+			t := Task{Path: it.Path, Topic: it.Topic}
+			if err := t.Validate(r.allowed); err != nil {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			out = append(out, namedTask{name: classicName(t), task: t.WithDefaults(), own: true})
+		}
+		return out, nil
+	}
+	t, err := DecodeTask([]byte(value))
+	if err == nil {
+		err = t.Validate(r.allowed)
+	}
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(key, own), KeyRoot+AllAgents+tasksDir)
+	return []namedTask{{name: name, task: t.WithDefaults(), own: strings.HasPrefix(key, own)}}, nil
 }
 
 // resolve returns the tasks by name and the rejected keys, sorted by key.
 func (r *taskResolver) resolve(snap conf.Snapshot) (map[string]Task, []Rejection) {
-	type source struct {
-		name string
-		task Task
-		own  bool // agent-specific: wins over /all/ of the same name
-	}
-	var rejected []Rejection
-	valid := map[string]Task{}
-	var sources []source
-	accept := func(key, name string, t Task, own bool, err error) {
-		if err == nil {
-			err = t.Validate(r.allowed)
-		}
-		if err != nil {
-			rejected = append(rejected, Rejection{Key: key, Reason: err.Error()})
-			old, ok := r.lastValid[key]
-			if !ok {
-				return
-			}
-			t = old
-		}
-		valid[key] = t
-		sources = append(sources, source{name: name, task: t.WithDefaults(), own: own})
-	}
-	own := KeyRoot + r.agent + tasksDir
-	all := KeyRoot + AllAgents + tasksDir
-	keys := make([]string, 0, len(snap.KVs))
-	for k := range snap.KVs {
+	byKey, rejected := r.keys.Resolve(snap.KVs, r.decode)
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for _, k := range keys {
-		v := []byte(snap.KVs[k])
-		switch {
-		case k == ClassicKey(r.agent):
-			var items []classicItem
-			if err := json.Unmarshal(v, &items); err != nil {
-				rejected = append(rejected, Rejection{Key: k, Reason: fmt.Sprintf("invalid JSON: want an array of {\"path\",\"topic\"}: %v", err)})
-				for lk, t := range r.lastValid {
-					if strings.HasPrefix(lk, k+"[") {
-						valid[lk] = t
-						sources = append(sources, source{name: classicName(t), task: t.WithDefaults(), own: true})
-					}
-				}
-				continue
-			}
-			for i, it := range items {
-				t := Task{Path: it.Path, Topic: it.Topic}
-				accept(fmt.Sprintf("%s[%d]", k, i), classicName(t), t, true, nil)
-			}
-		case strings.HasPrefix(k, own):
-			t, err := DecodeTask(v)
-			accept(k, strings.TrimPrefix(k, own), t, true, err)
-		case strings.HasPrefix(k, all):
-			t, err := DecodeTask(v)
-			accept(k, strings.TrimPrefix(k, all), t, false, err)
-		}
-	}
-	r.lastValid = valid
 	tasks := map[string]Task{}
 	owned := map[string]bool{}
-	for _, s := range sources {
-		if owned[s.name] && !s.own {
-			continue
+	for _, k := range keys {
+		for _, nt := range byKey[k] {
+			if owned[nt.name] && !nt.own {
+				continue
+			}
+			tasks[nt.name] = nt.task
+			owned[nt.name] = owned[nt.name] || nt.own
 		}
-		tasks[s.name] = s.task
-		owned[s.name] = owned[s.name] || s.own
 	}
 	return tasks, rejected
 }
