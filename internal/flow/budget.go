@@ -1,0 +1,75 @@
+// Package flow holds the two pieces of back-pressure both daemons need: a
+// byte budget that pauses the reader when too much is in flight, and a
+// tracker that turns out-of-order acknowledgements into the highest position
+// below which everything is acknowledged — the only position safe to save or
+// commit.
+//
+// logtransfer uses both; they are written so that logagent's private copies
+// (budget.go, acks.go) can be replaced by them.
+package flow
+
+import (
+	"context"
+	"sync"
+)
+
+// Budget bounds bytes in flight. Acquire blocks while the budget is spent, so
+// a slow or absent downstream pauses the upstream instead of growing memory.
+// All methods are safe for concurrent use.
+type Budget struct {
+	mu    sync.Mutex
+	limit int64
+	used  int64
+	freed chan struct{} // closed and replaced on every Release
+}
+
+// NewBudget returns a budget of limit bytes.
+func NewBudget(limit int64) *Budget {
+	return &Budget{limit: limit, freed: make(chan struct{})}
+}
+
+// Acquire takes n bytes, waiting until they fit or ctx is done (then it
+// returns ctx.Err() and takes nothing). A request larger than the whole
+// budget is let through when nothing else is in flight, so one huge record
+// cannot deadlock its source.
+func (b *Budget) Acquire(ctx context.Context, n int64) error {
+	for {
+		b.mu.Lock()
+		if b.used == 0 || b.used+n <= b.limit {
+			b.used += n
+			b.mu.Unlock()
+			return nil
+		}
+		wait := b.freed
+		b.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Release returns n bytes taken by Acquire.
+func (b *Budget) Release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	wake := b.freed
+	b.freed = make(chan struct{})
+	b.mu.Unlock()
+	close(wake)
+}
+
+// Freed is closed at the next Release.
+func (b *Budget) Freed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.freed
+}
+
+// InUse reports the bytes in flight.
+func (b *Budget) InUse() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.used
+}
