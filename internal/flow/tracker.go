@@ -14,7 +14,7 @@ type Tracker struct {
 	mu    sync.Mutex
 	items []item // registered, oldest first; items[head:] are in flight
 	head  int
-	pos   int64  // position after the last contiguous acknowledged item
+	pos   int64 // position after the last contiguous acknowledged item
 	moved chan struct{}
 }
 
