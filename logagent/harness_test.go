@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +64,7 @@ type runningAgent struct {
 	*Agent
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
 }
 
 // start runs an agent until the returned agent's stop (or test cleanup).
@@ -81,16 +83,17 @@ func (e *env) start(cfg Config) *runningAgent {
 }
 
 func (ra *runningAgent) stop(t *testing.T) {
-	ra.cancel()
-	select {
-	case err, ok := <-ra.done:
-		if ok && err != nil {
-			t.Errorf("agent Run: %v", err)
+	ra.once.Do(func() {
+		ra.cancel()
+		select {
+		case err := <-ra.done:
+			if err != nil {
+				t.Errorf("agent Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("agent did not stop within 30s")
 		}
-		close(ra.done)
-	case <-time.After(30 * time.Second):
-		t.Fatal("agent did not stop within 30s")
-	}
+	})
 }
 
 // testWriter sends agent logs to the test log, shown on failure or -v.
@@ -125,7 +128,7 @@ func writeLines(t *testing.T, path, tag string, first, n int) []string {
 	var b strings.Builder
 	out := make([]string, 0, n)
 	for i := first; i < first+n; i++ {
-		l := fmt.Sprintf("%s line=%06d GET /api/v1/items/%d HTTP/1.1 200 %d", tag, i, i*7, i*13)
+		l := lineText(tag, i)
 		out = append(out, l)
 		b.WriteString(l)
 		b.WriteByte('\n')
@@ -134,6 +137,11 @@ func writeLines(t *testing.T, path, tag string, first, n int) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// lineText is the i-th test line of tag: sortable, realistic length.
+func lineText(tag string, i int) string {
+	return fmt.Sprintf("%s line=%06d GET /api/v1/items/%d HTTP/1.1 200 %d", tag, i, i*7, i*13)
 }
 
 // readDistinct reads topic until it holds want distinct lp.id values.
@@ -240,4 +248,4 @@ func sortedLines(m map[string][]string) []string {
 	return out
 }
 
-func join(dir, name string) string { return filepath.Join(dir, name) }
+func join(parts ...string) string { return filepath.Join(parts...) }

@@ -109,8 +109,21 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	buf := make([]byte, readBufSize)
 	lastGrowth := time.Now()
 	var goneSince time.Time
+	drainTo := int64(-1) // once draining: the size when the drain began
 	for {
 		if sendCtx.Err() != nil {
+			return resultStopped
+		}
+		if drainTo < 0 && closed(h.drainCh) {
+			drainTo = h.readOff
+			if fi, err := h.f.Stat(); err == nil {
+				drainTo = fi.Size()
+			}
+		}
+		if drainTo >= 0 && h.readOff >= drainTo {
+			if err := h.emit(sendCtx, fr, time.Now()); err != nil {
+				return resultStopped
+			}
 			return resultStopped
 		}
 		n, err := h.f.Read(buf)
@@ -136,8 +149,8 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
 			return resultStopped
 		}
-		if closed(h.drainCh) {
-			return resultStopped
+		if drainTo >= 0 {
+			return resultStopped // the file shrank below the drain target
 		}
 		fi, err := h.f.Stat()
 		if err != nil {
@@ -176,8 +189,25 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
 		}
-		t.waiter(sendCtx, h.getPath(), h.readOff, wait)
+		wctx, cancelWait := h.waitCtx(sendCtx)
+		t.waiter(wctx, h.getPath(), h.readOff, wait)
+		cancelWait()
 	}
+}
+
+// waitCtx ends the end-of-file wait early when a drain is requested.
+// The caller must call the returned cancel when the wait is over.
+func (h *harvester) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(wctx, func() {})
+	go func() {
+		select {
+		case <-h.drainCh:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	return wctx, func() { stop(); cancel() }
 }
 
 // gone reports whether the open file is no longer reachable through the

@@ -11,9 +11,10 @@ import (
 // manager reconciles the running tasks with the desired set, by name.
 //
 // Contract: apply never blocks on I/O. Unchanged tasks are left alone; new
-// ones start at once; removed ones drain (ship what their files hold now) and
-// stop; a changed one drains and its replacement starts when it is done, from
-// the positions it left, so nothing acked is sent again. stopAll stops every
+// ones start at once; removed ones drain (ship what their files held when the
+// removal was applied) and stop; a changed one stops reading at once and its
+// replacement starts when it is done, from the positions it left, so nothing
+// acked is sent again. stopAll stops every
 // runner and waits for them.
 type manager struct {
 	newRunner func(name string, t Task, prev *taskRunner) *taskRunner
@@ -33,12 +34,16 @@ func (m *manager) apply(tasks map[string]Task) (started, stopped, changed []stri
 		if keep && reflect.DeepEqual(t, r.task) {
 			continue
 		}
-		r.drain()
 		delete(m.runners, name)
 		if keep {
+			// Stop at once: its successor resumes from the acked offsets
+			// with the new settings, so no line is read under the old ones
+			// after the edit was applied, and none acked is sent again.
+			r.stop()
 			changed = append(changed, name)
 			m.start(name, t, r)
 		} else {
+			r.drain()
 			stopped = append(stopped, name)
 		}
 	}
