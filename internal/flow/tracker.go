@@ -79,3 +79,14 @@ func (t *Tracker) Moved() <-chan struct{} {
 	defer t.mu.Unlock()
 	return t.moved
 }
+
+// Drop removes the most recent item, which must end at end, because it was
+// never handed downstream (the consumer stopped first): it must neither be
+// waited for nor hold the position back. Any other call does nothing.
+func (t *Tracker) Drop(end int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := len(t.items); n > t.head && t.items[n-1].end == end && !t.items[n-1].done {
+		t.items = t.items[:n-1]
+	}
+}

@@ -20,6 +20,7 @@ func TestTrackerContiguous(t *testing.T) {
 		{"gap holds position", []int64{1, 2, 3}, []int64{2, 3}, 0, 3},
 		{"gap filled", []int64{1, 2, 3}, []int64{3, 2, 1}, 3, 0},
 		{"sparse offsets (compaction gaps)", []int64{5, 9, 20}, []int64{5, 20}, 5, 2},
+		{"dropped tail no longer holds", []int64{1, 2, 3}, []int64{1, -3}, 1, 1},
 		{"unknown and repeated acks ignored", []int64{1, 2}, []int64{7, 1, 1}, 1, 1},
 	}
 	for _, tt := range tests {
@@ -29,6 +30,10 @@ func TestTrackerContiguous(t *testing.T) {
 				tr.Add(e)
 			}
 			for _, a := range tt.acks {
+				if a < 0 {
+					tr.Drop(-a)
+					continue
+				}
 				tr.Ack(a)
 			}
 			if pos, in := tr.Position(); pos != tt.wantPos || in != tt.wantIn {

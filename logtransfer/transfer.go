@@ -1,0 +1,277 @@
+package logtransfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/flow"
+	"github.com/logpipe/logpipe/internal/ops"
+	"github.com/olivere/elastic/v7"
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Transfer is the logtransfer daemon: it follows its routes in etcd and
+// indexes the topics they name into Elasticsearch.
+type Transfer struct {
+	cfg      Config
+	version  string
+	log      *slog.Logger
+	metrics  *Metrics
+	tweak    func(*sarama.Config)
+	consumer *sarama.Config
+
+	etcd     *clientv3.Client
+	es       *elastic.Client
+	budget   *flow.Budget
+	ix       *indexer
+	dlq      *deadLetters
+	tmpl     *templates
+	resolver *routeResolver
+	mgr      *manager
+	status   *conf.StatusPublisher
+	ops      *ops.Server
+	sink     *sink
+
+	mu       sync.Mutex
+	rev      int64
+	cached   bool
+	applied  bool
+	rejected []conf.Rejection
+	esErr    error
+}
+
+// Option configures a Transfer.
+type Option func(*Transfer)
+
+// WithVersion sets the version reported in status.
+func WithVersion(v string) Option { return func(t *Transfer) { t.version = v } }
+
+// withSarama adjusts the consumer configuration (tests shorten the group
+// timings with it).
+func withSarama(f func(*sarama.Config)) Option { return func(t *Transfer) { t.tweak = f } }
+
+// New builds a transfer daemon from a validated configuration. It does not
+// need Elasticsearch or Kafka to be up. reg receives the metrics (and is
+// served on /metrics).
+func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option) (*Transfer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Transfer{cfg: cfg, version: "dev", log: log, metrics: NewMetrics(reg), resolver: newRouteResolver(),
+		budget: flow.NewBudget(cfg.Transfer.MaxInflightBytes), esErr: errors.New("not checked yet")}
+	for _, o := range opts {
+		o(t)
+	}
+	t.metrics.inflight = func() float64 { return float64(t.budget.InUse()) }
+	if err := os.MkdirAll(cfg.Transfer.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("transfer.state_dir: %w", err)
+	}
+	var err error
+	if t.consumer, err = consumerConfig(cfg.Kafka, t.tweak); err != nil {
+		return nil, err
+	}
+	if t.es, err = cfg.Elasticsearch.Client(log.With("component", "elasticsearch")); err != nil {
+		return nil, err
+	}
+	if t.dlq, err = newDeadLetters(cfg.Kafka, log.With("component", "deadletter")); err != nil {
+		return nil, err
+	}
+	t.ix = newIndexer(t.es, cfg.Elasticsearch, t.metrics, log.With("component", "indexer"))
+	t.tmpl = newTemplates(t.es, filepath.Join(cfg.Transfer.StateDir, "templates.json"), log.With("component", "templates"))
+	ec, err := cfg.Etcd.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	if t.etcd, err = clientv3.New(ec); err != nil {
+		return nil, fmt.Errorf("etcd client: %w", err)
+	}
+	if cfg.HTTP.Listen != "" {
+		if t.ops, err = ops.Listen(cfg.HTTP.Listen, reg, t.Ready, log); err != nil {
+			t.etcd.Close()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// consumerConfig is [kafka] as a consumer-group configuration.
+func consumerConfig(k conf.Kafka, tweak func(*sarama.Config)) (*sarama.Config, error) {
+	c, err := k.Sarama()
+	if err != nil {
+		return nil, err
+	}
+	// Offsets are committed by the handler only (Sarama already disables
+	// auto-commit); a new group starts at the oldest record.
+	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
+	if tweak != nil {
+		tweak(c)
+	}
+	return c, c.Validate()
+}
+
+// HTTPAddr is the address /metrics, /healthz and /readyz are served on.
+func (t *Transfer) HTTPAddr() string {
+	if t.ops == nil {
+		return ""
+	}
+	return t.ops.Addr()
+}
+
+// Ready returns nil once Elasticsearch answered and a route set from etcd
+// was applied.
+func (t *Transfer) Ready() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	if t.esErr != nil {
+		errs = append(errs, fmt.Errorf("elasticsearch: %w", t.esErr))
+	}
+	if !t.applied {
+		errs = append(errs, errors.New("no route set applied yet"))
+	} else if t.cached {
+		errs = append(errs, errors.New("etcd unreachable: running cached routes"))
+	}
+	return errors.Join(errs...)
+}
+
+// Run transfers until ctx is done, then stops in two phases: routes stop
+// consuming and their in-flight bulks get 3/4 of shutdown_timeout to finish,
+// offsets are committed, then the clients are closed.
+func (t *Transfer) Run(ctx context.Context) error {
+	defer t.etcd.Close()
+	// workCtx outlives ctx: the indexer and dead letters work under it
+	// until the drain deadline, so in-flight records can still be acked.
+	workCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	// Routes consume under consumeCtx, which only stopAll ends, so every
+	// route learns it is draining before its sessions end.
+	consumeCtx, stopConsuming := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopConsuming()
+	t.sink = &sink{ctx: workCtx, ix: t.ix, dlq: t.dlq, budget: t.budget, metrics: t.metrics}
+	drainFor := t.cfg.Transfer.ShutdownTimeout * 3 / 4
+	t.mgr = &manager{ctx: consumeCtx, runners: map[string]*runner{}, newRunner: t.newRunner,
+		drainFor: func() (context.Context, context.CancelFunc) { return context.WithTimeout(workCtx, drainFor) }}
+	t.status = conf.NewStatusPublisher(t.etcd, StatusKey(t.cfg.Transfer.ID), t.cfg.Transfer.StatusTTL,
+		t.cfg.Transfer.StatusInterval, func() any { return t.buildStatus() }, t.log.With("component", "status"))
+
+	var bg sync.WaitGroup
+	goBG := func(f func()) { bg.Add(1); go func() { defer bg.Done(); f() }() }
+	ixDone := make(chan struct{})
+	go func() { defer close(ixDone); t.ix.run(workCtx) }()
+	if t.ops != nil {
+		goBG(func() {
+			if err := t.ops.Run(ctx); err != nil {
+				t.log.Error("ops server stopped", "err", err)
+			}
+		})
+	}
+	statusCtx, stopStatus := context.WithCancel(context.WithoutCancel(ctx))
+	goBG(func() { t.status.Run(statusCtx) })
+	goBG(func() { t.checkES(ctx) })
+	w := conf.NewWatcher(t.etcd, []string{RoutePrefix},
+		conf.WithCacheFile(filepath.Join(t.cfg.Transfer.StateDir, "routes-snapshot.json")),
+		conf.WithKeyFilter(isRouteKey),
+		conf.WithReadTimeout(t.cfg.Etcd.DialTimeout),
+		conf.WithLogger(t.log.With("component", "watcher")))
+	t.log.Info("transfer started", "id", t.cfg.Transfer.ID, "version", t.version, "http", t.HTTPAddr())
+	_ = w.Run(ctx, t.applySnapshot)
+
+	// Phase 1: stop consuming; drain in-flight bulks; commit.
+	t.log.Info("stopping: draining in-flight records", "inflight_bytes", t.budget.InUse())
+	dctx, cancel := context.WithTimeout(workCtx, drainFor)
+	t.mgr.stopAll(dctx)
+	cancel()
+	stopConsuming()
+	// Phase 2: stop the indexer and close the clients.
+	abandon()
+	<-ixDone
+	t.dlq.close()
+	t.es.Stop()
+	stopStatus()
+	bg.Wait()
+	t.log.Info("transfer stopped")
+	return nil
+}
+
+func (t *Transfer) newRunner(name string, r Route) *runner {
+	log := t.log.With("component", "route", "route", name)
+	b, err := newDocBuilder(r, t.cfg.Transfer.location())
+	if err != nil {
+		// Unreachable: the route was validated when decoded.
+		panic(fmt.Sprintf("route %s passed validation but does not build: %v", name, err))
+	}
+	h := newHandler(name, b, t.sink, t.cfg.Transfer.CommitInterval, t.metrics, log)
+	return &runner{
+		name: name, route: r, group: t.cfg.Kafka.Group + "-" + name, brokers: t.cfg.Kafka.Brokers, cfg: t.consumer,
+		h: h, log: log, backoff: conf.Backoff(t.cfg.Kafka.RetryBackoff, t.cfg.Kafka.RetryBackoffMax),
+		prepare: func(ctx context.Context) error { return t.tmpl.ensure(ctx, name, r) },
+	}
+}
+
+// applySnapshot reconciles the route set of one etcd snapshot.
+func (t *Transfer) applySnapshot(s conf.Snapshot) {
+	routes, rejected := t.resolver.resolve(s)
+	t.mu.Lock()
+	old := map[conf.Rejection]bool{}
+	for _, r := range t.rejected {
+		old[r] = true
+	}
+	t.rev, t.cached, t.applied, t.rejected = s.Rev, s.Cached, true, rejected
+	t.mu.Unlock()
+	for _, r := range rejected {
+		if !old[r] {
+			t.log.Error("route rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
+		}
+	}
+	started, stopped, changed := t.mgr.apply(routes)
+	for _, n := range stopped {
+		t.metrics.forgetRoute(n)
+	}
+	t.metrics.Reloads.Inc()
+	t.metrics.Routes.Set(float64(len(routes)))
+	t.metrics.RejectedKeys.Set(float64(len(rejected)))
+	t.log.Info("routes applied", "rev", s.Rev, "cached", s.Cached, "routes", len(routes),
+		"started", started, "stopped", stopped, "changed", changed, "rejected", len(rejected))
+	t.status.Poke()
+}
+
+func (t *Transfer) buildStatus() Status {
+	t.mu.Lock()
+	st := Status{Instance: t.cfg.Transfer.ID, Version: t.version, Rev: t.rev, FromCache: t.cached,
+		Rejected: append([]conf.Rejection{}, t.rejected...)}
+	if t.esErr != nil {
+		st.LastError = "elasticsearch: " + t.esErr.Error()
+	}
+	t.mu.Unlock()
+	st.UpdatedUnix = time.Now().Unix()
+	st.InflightB = t.budget.InUse()
+	for _, r := range t.mgr.snapshot() {
+		parts, lastErr := r.h.status()
+		st.Routes = append(st.Routes, RouteStatus{Name: r.name, Route: r.route, Group: r.group, Partitions: parts, LastError: lastErr})
+	}
+	return st
+}
+
+// checkES pings Elasticsearch for Ready until ctx is done.
+func (t *Transfer) checkES(ctx context.Context) {
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, _, err := t.es.Ping(t.cfg.Elasticsearch.URLs[0]).Do(pctx)
+		cancel()
+		t.mu.Lock()
+		t.esErr = err
+		t.mu.Unlock()
+		if !sleepCtx(ctx, 5*time.Second) {
+			return
+		}
+	}
+}
