@@ -1,0 +1,131 @@
+package esdev
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// faults holds the scripted failures. It has its own lock so predicates
+// can be swapped while requests are in flight, and it is never held while
+// a predicate runs, so predicates may call back into the Server.
+type faults struct {
+	mu         sync.Mutex
+	bulksLeft  int
+	bulkStatus int
+	reject     func(index string, doc map[string]any) (string, bool)
+	failItem   func(index string, doc map[string]any) (int, bool)
+	delay      time.Duration
+}
+
+// FailNextBulks makes the next n _bulk requests fail as a whole with the
+// given status — typically 429 (es_rejected_execution_exception, the
+// indexing-pressure rejection) or 503 (cluster_block_exception) — and an
+// Elasticsearch-shaped error body. Nothing of those requests is indexed.
+// A status outside 400–599 is taken as 503. n <= 0 cancels pending failures.
+func (s *Server) FailNextBulks(n int, status int) {
+	if status < 400 || status > 599 {
+		status = http.StatusServiceUnavailable
+	}
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.bulksLeft = max(n, 0)
+	s.faults.bulkStatus = status
+}
+
+// RejectDocs installs a predicate asked about every document of every bulk
+// item (index, create, and the partial doc of update). Items it rejects get
+// a per-item 400 mapper_parsing_exception carrying the returned reason,
+// the way a real cluster refuses a document its mapping cannot take; the
+// rest of the request proceeds. The document is decoded with plain
+// encoding/json types. nil removes the predicate.
+func (s *Server) RejectDocs(pred func(index string, doc map[string]any) (reason string, reject bool)) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.reject = pred
+}
+
+// FailItems installs a predicate asked once for every bulk item (doc is
+// nil for delete). When it returns true the item fails with the returned
+// status — 429 gives es_rejected_execution_exception, 503 (or any other
+// status) unavailable_shards_exception — and nothing is stored for it, so
+// a client that retries the item asks the predicate again. Keep state in
+// the predicate to fail an item only once. nil removes the predicate.
+func (s *Server) FailItems(pred func(index string, doc map[string]any) (status int, reject bool)) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.failItem = pred
+}
+
+// SetDelay delays every response by d, to exercise client timeouts. The
+// delay ends early when the client gives up. Zero removes it.
+func (s *Server) SetDelay(d time.Duration) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.delay = d
+}
+
+func (f *faults) takeBulkFailure() (int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bulksLeft == 0 {
+		return 0, false
+	}
+	f.bulksLeft--
+	return f.bulkStatus, true
+}
+
+func (f *faults) rejection(index string, doc map[string]any) (string, bool) {
+	f.mu.Lock()
+	pred := f.reject
+	f.mu.Unlock()
+	if pred == nil {
+		return "", false
+	}
+	return pred(index, doc)
+}
+
+func (f *faults) itemFailure(index string, doc map[string]any) (int, bool) {
+	f.mu.Lock()
+	pred := f.failItem
+	f.mu.Unlock()
+	if pred == nil {
+		return 0, false
+	}
+	status, ok := pred(index, doc)
+	if ok && (status < 400 || status > 599) {
+		status = http.StatusServiceUnavailable
+	}
+	return status, ok
+}
+
+func (f *faults) currentDelay() time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.delay
+}
+
+// injectedBulkError is the whole-request failure of FailNextBulks, shaped
+// like the errors a loaded or recovering cluster returns.
+func injectedBulkError(status int) *apiError {
+	switch status {
+	case http.StatusTooManyRequests:
+		return failf(status, "es_rejected_execution_exception",
+			"rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=0, max_coordinating_and_primary_bytes=0] (injected by esdev)")
+	case http.StatusServiceUnavailable:
+		return failf(status, "cluster_block_exception",
+			"blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized]; (injected by esdev)")
+	}
+	return failf(status, "exception", "%s (injected by esdev)", http.StatusText(status))
+}
+
+// injectedItemError is the per-item failure of FailItems.
+func injectedItemError(status int, op *writeOp) *esError {
+	if status == http.StatusTooManyRequests {
+		return newESError("es_rejected_execution_exception",
+			"rejected execution of primary operation on index [%s] (injected by esdev)", op.index)
+	}
+	return newESError("unavailable_shards_exception",
+		"[%s][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[%s][0]]] (injected by esdev)",
+		op.index, op.index).with("index", op.index).with("shard", "0")
+}
