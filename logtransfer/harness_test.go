@@ -3,6 +3,7 @@ package logtransfer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -185,6 +186,9 @@ func (e *env) committed(group, topic string) int64 {
 	}
 	defer adm.Close()
 	resp, err := adm.ListConsumerGroupOffsets(group, nil)
+	if errors.Is(err, sarama.ErrGroupIDNotFound) {
+		return 0
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}

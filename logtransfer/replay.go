@@ -20,7 +20,8 @@ import (
 // ReplayOptions select what a replay ("补录", backfill) re-indexes.
 type ReplayOptions struct {
 	// Route names the etcd route; RouteJSON, when set, is used instead
-	// (offline run without etcd).
+	// (offline run without etcd), under the name Route (default "replay";
+	// the name picks the index template).
 	Route     string
 	RouteJSON string
 	// From and To bound the record timestamps read.
