@@ -21,21 +21,25 @@ func newBudget(max int64) *budget {
 
 // acquire takes n bytes, waiting until they fit or ctx is done. A single
 // request larger than the whole budget is let through when nothing else is in
-// flight, so one huge line cannot deadlock a file.
-func (b *budget) acquire(ctx context.Context, n int64) error {
+// flight, so one huge line cannot deadlock a file. If wake closes first,
+// acquire returns false without taking anything: the caller has other work
+// (re-sending records that hold budget) before it may wait again.
+func (b *budget) acquire(ctx context.Context, n int64, wake <-chan struct{}) (bool, error) {
 	for {
 		b.mu.Lock()
 		if b.used+n <= b.max || b.used == 0 {
 			b.used += n
 			b.mu.Unlock()
-			return nil
+			return true, nil
 		}
 		ch := b.freed
 		b.mu.Unlock()
 		select {
 		case <-ch:
+		case <-wake:
+			return false, nil
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // readBufSize is how much one read takes from a file. Large reads amortise
@@ -145,6 +147,9 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultError
 		}
 		// At the end of what the file holds now.
+		if err := h.resendFailed(sendCtx); err != nil {
+			return resultStopped
+		}
 		now := time.Now()
 		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
 			return resultStopped
@@ -195,19 +200,22 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	}
 }
 
-// waitCtx ends the end-of-file wait early when a drain is requested.
+// waitCtx ends the end-of-file wait early when a drain is requested or the
+// tracker changes (a failed record must be re-sent without waiting for data).
 // The caller must call the returned cancel when the wait is over.
 func (h *harvester) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	wctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(wctx, func() {})
+	failCh := h.tracker.failCh()
 	go func() {
 		select {
 		case <-h.drainCh:
 			cancel()
+		case <-failCh:
+			cancel() // failed records must be re-sent now
 		case <-wctx.Done():
 		}
 	}()
-	return wctx, func() { stop(); cancel() }
+	return wctx, cancel
 }
 
 // gone reports whether the open file is no longer reachable through the
@@ -248,8 +256,18 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 func (h *harvester) send(ctx context.Context, ev Event) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
-	if err := t.budget.acquire(ctx, size); err != nil {
-		return err
+	for {
+		// Failed records hold budget; re-sending them is what frees it.
+		if err := h.resendFailed(ctx); err != nil {
+			return err
+		}
+		ok, err := t.budget.acquire(ctx, size, h.tracker.failCh())
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
 	}
 	data := ev.Data
 	if len(data) > t.producer.maxValue {
@@ -276,9 +294,50 @@ func (h *harvester) send(ctx context.Context, ev Event) error {
 // (headers, key, sarama's structures), so the budget tracks real memory.
 const recordSizeOverhead = 256
 
-// waitAcks blocks until every sent event is acked or ctx ends.
+// resendFailed re-sends, in order, the records Kafka gave back. While any
+// wait, nothing new is sent from this file: it blocks until the others in
+// flight resolve, backs off, and re-sends, until none failed.
+func (h *harvester) resendFailed(ctx context.Context) error {
+	for h.tracker.hasFailed() {
+		ch := h.tracker.waitCh()
+		msgs, failures := h.tracker.takeFailed()
+		if msgs == nil {
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := sleepCtx(ctx, h.task.producer.backoff(min(failures, 8), 0)); err != nil {
+			h.requeue(msgs)
+			return err
+		}
+		for i, m := range msgs {
+			if err := h.task.producer.resend(ctx, m); err != nil {
+				h.requeue(msgs[i:])
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// requeue puts records that could not be re-sent back among the failed, so
+// the position never passes them.
+func (h *harvester) requeue(msgs []*sarama.ProducerMessage) {
+	for _, m := range msgs {
+		h.tracker.fail(m.Metadata.(*inflight).seq, m)
+	}
+}
+
+// waitAcks blocks until every sent event is acked (re-sending what Kafka
+// gives back) or ctx ends.
 func (h *harvester) waitAcks(ctx context.Context) {
 	for {
+		if err := h.resendFailed(ctx); err != nil {
+			return
+		}
 		ch := h.tracker.waitCh()
 		if _, n := h.tracker.position(); n == 0 {
 			return
@@ -288,6 +347,17 @@ func (h *harvester) waitAcks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

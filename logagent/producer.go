@@ -130,37 +130,48 @@ func (p *producer) successes() {
 	}
 }
 
-// errors re-sends what sarama gave up on. Retriable errors never get here
-// (sarama retries forever); what does is a record the broker refuses, so it
-// is logged as data at risk and retried with backoff until it goes through
-// or the agent stops (the position stays behind it, so a restart re-reads it).
+// errors hands what sarama gave back to the record's file. sarama retries
+// a record whose batch failed on a broker, but returns at once those it could
+// not route (no leader while the broker is down), so this path is normal
+// during an outage. The file's harvester re-sends them in order; the bytes
+// stay taken from the budget until they are acked.
 func (p *producer) errors() {
 	defer p.wg.Done()
 	for perr := range p.ap.Errors() {
 		msg := perr.Msg
 		in := msg.Metadata.(*inflight)
-		reason := "other"
+		reason := "unavailable"
 		if errors.Is(perr.Err, sarama.ErrMessageSizeTooLarge) {
 			reason = "too_large"
 			p.shrink(msg)
 		}
 		p.metrics.Failed.WithLabelValues(in.task, reason).Inc()
-		n := in.retries
+		if in.retries == 0 {
+			p.log.Warn("kafka gave a record back, it will be re-sent", "topic", msg.Topic, "task", in.task, "err", perr.Err)
+		}
 		in.retries++
-		p.log.Error("kafka refused record, re-sending", "topic", msg.Topic, "task", in.task, "attempt", n+1, "err", perr.Err)
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			select {
-			case <-time.After(p.backoff(n, 0)):
-			case <-p.closing:
-				return
-			}
-			select {
-			case p.ap.Input() <- msg:
-			case <-p.closing:
-			}
-		}()
+		in.tr.fail(in.seq, msg)
+	}
+}
+
+// resend hands a record back to sarama; like send, but without touching the
+// budget or the tracker, which still count it.
+//
+// NOTE: the record goes out as a fresh ProducerMessage. The one sarama gave
+// back carries sarama's private retry level; sent again, the partition
+// producer parks it in a retry buffer waiting for a marker that never comes,
+// and the file stalls for good.
+func (p *producer) resend(ctx context.Context, old *sarama.ProducerMessage) error {
+	msg := &sarama.ProducerMessage{Topic: old.Topic, Key: old.Key, Value: old.Value,
+		Headers: old.Headers, Timestamp: old.Timestamp, Metadata: old.Metadata}
+	msg.Metadata.(*inflight).sent = time.Now()
+	select {
+	case p.ap.Input() <- msg:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closing:
+		return errProducerClosed
 	}
 }
 
