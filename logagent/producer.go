@@ -105,6 +105,11 @@ func (p *producer) send(ctx context.Context, msg *sarama.ProducerMessage) error 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	return p.input(ctx, msg)
+}
+
+// input hands msg to sarama, stamping when it left.
+func (p *producer) input(ctx context.Context, msg *sarama.ProducerMessage) error {
 	msg.Metadata.(*inflight).sent = time.Now()
 	select {
 	case p.ap.Input() <- msg:
@@ -164,15 +169,7 @@ func (p *producer) errors() {
 func (p *producer) resend(ctx context.Context, old *sarama.ProducerMessage) error {
 	msg := &sarama.ProducerMessage{Topic: old.Topic, Key: old.Key, Value: old.Value,
 		Headers: old.Headers, Timestamp: old.Timestamp, Metadata: old.Metadata}
-	msg.Metadata.(*inflight).sent = time.Now()
-	select {
-	case p.ap.Input() <- msg:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.closing:
-		return errProducerClosed
-	}
+	return p.input(ctx, msg)
 }
 
 // shrink halves an oversized value and flags it truncated: the line is
