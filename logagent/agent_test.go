@@ -1,6 +1,8 @@
 package logagent
 
 import (
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,4 +58,44 @@ func TestShipsEveryLineOfSeveralFiles(t *testing.T) {
 	if err := a.Ready(); err != nil {
 		t.Errorf("Ready() = %v", err)
 	}
+	// What an operator polls.
+	for path, want := range map[string]string{
+		"/readyz":  "ready",
+		"/healthz": "ok",
+		"/metrics": `logagent_lines_acked_total{task="mg"} 1500`,
+	} {
+		body := httpGet(t, "http://"+a.HTTPAddr()+path)
+		if !strings.Contains(body, want) {
+			t.Errorf("GET %s: want %q in:\n%.400s", path, want, body)
+		}
+	}
+}
+
+// TestCloseInactiveReopens: an idle file is closed to free its descriptor
+// and picked up again, from its acked position, when it grows.
+func TestCloseInactiveReopens(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Agent.CloseInactive = 300 * time.Millisecond
+	e.putTask("agent-1", "i", Task{Path: join(e.logs, "*.log"), Topic: "idle"})
+	a := e.start(cfg)
+	want := writeLines(t, join(e.logs, "i.log"), "i", 0, 100)
+	e.readDistinct("idle", 100, 20*time.Second)
+	waitFor(t, 10*time.Second, "idle file closed", func() bool { return gaugeValue(a.metrics.OpenFiles) == 0 })
+	want = append(want, writeLines(t, join(e.logs, "i.log"), "i", 100, 100)...)
+	recs := e.readDistinct("idle", 200, 20*time.Second)
+	if dups := verify(t, recs, map[string][]string{"i": want}); dups != 0 {
+		t.Errorf("reopening re-sent %d lines", dups)
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

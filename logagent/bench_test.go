@@ -20,6 +20,12 @@ import (
 // broker shares the process (and its CPU), so this understates the agent
 // alone; `make bench` measures it in separate processes.
 func BenchmarkShipFile(b *testing.B) {
+	for _, idem := range []bool{false, true} {
+		b.Run(fmt.Sprintf("idempotent=%v", idem), func(b *testing.B) { benchShipFile(b, idem) })
+	}
+}
+
+func benchShipFile(b *testing.B, idempotent bool) {
 	const lines = 200_000
 	etcd, err := devstack.StartEtcd(b.TempDir())
 	if err != nil {
@@ -47,6 +53,7 @@ func BenchmarkShipFile(b *testing.B) {
 		cfg.Agent.StateDir = b.TempDir()
 		cfg.Etcd.Endpoints = []string{etcd.Endpoint()}
 		cfg.Kafka.Brokers = kafka.Addrs()
+		cfg.Kafka.Idempotent = idempotent
 		cfg.HTTP.Listen = ""
 		a, err := New(cfg, slog.New(slog.DiscardHandler), ops.NewRegistry())
 		if err != nil {
@@ -104,3 +111,9 @@ func writeBenchFile(b *testing.B, path string, n int) {
 }
 
 type dtoMetric struct{ m dto.Metric }
+
+func gaugeValue(g interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	_ = g.Write(&m)
+	return m.GetGauge().GetValue()
+}

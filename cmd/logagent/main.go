@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logagent"
 )
@@ -35,6 +36,7 @@ func main() {
 		return
 	}
 	log := cfg.Log.Logger(os.Stderr).With("daemon", "logagent")
+	conf.RouteSaramaLogs(log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// A second signal forces exit: positions only ever hold acked
