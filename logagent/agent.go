@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/flow"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -27,7 +28,7 @@ type Agent struct {
 
 	etcd     *clientv3.Client
 	pos      *positions
-	budget   *budget
+	budget   *flow.Budget
 	producer *producer
 	resolver *taskResolver
 	mgr      *manager
@@ -69,8 +70,8 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if a.pos, err = loadPositions(filepath.Join(cfg.Agent.StateDir, positionsFile)); err != nil {
 		return nil, err
 	}
-	a.budget = newBudget(cfg.Agent.MaxInflightBytes)
-	a.metrics.inflight = func() float64 { return float64(a.budget.inUse()) }
+	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
+	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	_ = w.Run(ctx, a.applySnapshot)
 
 	// Phase 1: stop reading; wait (bounded) for what is in flight.
-	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.inUse())
+	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.InUse())
 	deadline := time.AfterFunc(a.cfg.Agent.ShutdownTimeout*3/4, cancelAcks)
 	defer deadline.Stop()
 	a.mgr.stopAll()
@@ -212,7 +213,7 @@ func (a *Agent) buildStatus() Status {
 	a.mu.Unlock()
 	st.KafkaReady = a.producer.isReady()
 	st.UpdatedUnix = time.Now().Unix()
-	st.InflightB = a.budget.inUse()
+	st.InflightB = a.budget.InUse()
 	for _, r := range a.mgr.snapshot() {
 		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files()})
 	}

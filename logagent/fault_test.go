@@ -28,14 +28,14 @@ func TestBrokerDownLosesNothingAndMemoryStaysBounded(t *testing.T) {
 	want = append(want, writeLines(t, join(e.logs, "k.log"), "k", 1000, 30000)...)
 	peak := int64(0)
 	waitFor(t, 10*time.Second, "reading to stall at the budget", func() bool {
-		peak = max(peak, a.budget.inUse())
-		return a.budget.inUse() > cfg.Agent.MaxInflightBytes/2
+		peak = max(peak, a.budget.InUse())
+		return a.budget.InUse() > cfg.Agent.MaxInflightBytes/2
 	})
 	// While down, in-flight stays within the budget (plus one record that
 	// may be let through when nothing else is in flight).
 	deadline := time.Now().Add(time.Second)
 	for time.Now().Before(deadline) {
-		peak = max(peak, a.budget.inUse())
+		peak = max(peak, a.budget.InUse())
 		time.Sleep(10 * time.Millisecond)
 	}
 	if limit := cfg.Agent.MaxInflightBytes + 4096; peak > limit {

@@ -205,7 +205,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 // The caller must call the returned cancel when the wait is over.
 func (h *harvester) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	wctx, cancel := context.WithCancel(ctx)
-	failCh := h.tracker.failCh()
+	failCh := h.tracker.changedCh()
 	go func() {
 		select {
 		case <-h.drainCh:
@@ -261,7 +261,7 @@ func (h *harvester) send(ctx context.Context, ev Event) error {
 		if err := h.resendFailed(ctx); err != nil {
 			return err
 		}
-		ok, err := t.budget.acquire(ctx, size, h.tracker.failCh())
+		ok, err := t.budget.AcquireUnless(ctx, size, h.tracker.changedCh())
 		if err != nil {
 			return err
 		}
@@ -277,13 +277,13 @@ func (h *harvester) send(ctx context.Context, ev Event) error {
 		t.metrics.Truncated.WithLabelValues(t.name).Inc()
 	}
 	t.metrics.LinesRead.WithLabelValues(t.name).Inc()
-	meta := &inflight{tr: h.tracker, size: size, task: t.name}
-	meta.seq = h.tracker.add(ev.End)
+	meta := &inflight{tr: h.tracker, end: ev.End, size: size, task: t.name}
+	h.tracker.add(ev.End)
 	msg := h.rb.build(ev, time.Now(), meta)
 	if err := t.producer.send(ctx, msg); err != nil {
 		// Never handed over: forget it, so the position stays before it.
-		h.tracker.unadd(meta.seq)
-		t.budget.release(size)
+		h.tracker.unadd(ev.End)
+		t.budget.Release(size)
 		return err
 	}
 	t.metrics.LinesProduced.WithLabelValues(t.name).Inc()
@@ -299,7 +299,7 @@ const recordSizeOverhead = 256
 // flight resolve, backs off, and re-sends, until none failed.
 func (h *harvester) resendFailed(ctx context.Context) error {
 	for h.tracker.hasFailed() {
-		ch := h.tracker.waitCh()
+		ch := h.tracker.changedCh()
 		msgs, failures := h.tracker.takeFailed()
 		if msgs == nil {
 			select {
@@ -327,7 +327,7 @@ func (h *harvester) resendFailed(ctx context.Context) error {
 // the position never passes them.
 func (h *harvester) requeue(msgs []*sarama.ProducerMessage) {
 	for _, m := range msgs {
-		h.tracker.fail(m.Metadata.(*inflight).seq, m)
+		h.tracker.fail(m.Metadata.(*inflight).end, m)
 	}
 }
 
@@ -338,12 +338,13 @@ func (h *harvester) waitAcks(ctx context.Context) {
 		if err := h.resendFailed(ctx); err != nil {
 			return
 		}
-		ch := h.tracker.waitCh()
-		if _, n := h.tracker.position(); n == 0 {
+		moved, changed := h.tracker.Moved(), h.tracker.changedCh()
+		if _, n := h.tracker.Position(); n == 0 {
 			return
 		}
 		select {
-		case <-ch:
+		case <-moved:
+		case <-changed:
 		case <-ctx.Done():
 			return
 		}

@@ -9,13 +9,14 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // inflight rides in sarama.ProducerMessage.Metadata: the ack of one record
 // goes back to the file it came from, and its bytes back to the budget.
 type inflight struct {
 	tr   *ackTracker
-	seq  uint64
+	end  int64 // the event's end offset: its key in tr
 	size int64
 	task string
 	sent time.Time
@@ -34,7 +35,7 @@ type inflight struct {
 type producer struct {
 	cfg     *sarama.Config
 	brokers []string
-	budget  *budget
+	budget  *flow.Budget
 	metrics *Metrics
 	log     *slog.Logger
 
@@ -48,7 +49,7 @@ type producer struct {
 	maxValue int
 }
 
-func newProducer(k conf.Kafka, b *budget, m *Metrics, log *slog.Logger) (*producer, error) {
+func newProducer(k conf.Kafka, b *flow.Budget, m *Metrics, log *slog.Logger) (*producer, error) {
 	cfg, err := k.Sarama()
 	if err != nil {
 		return nil, err
@@ -127,8 +128,8 @@ func (p *producer) successes() {
 	defer p.wg.Done()
 	for msg := range p.ap.Successes() {
 		in := msg.Metadata.(*inflight)
-		in.tr.ack(in.seq)
-		p.budget.release(in.size)
+		in.tr.ack(in.end)
+		p.budget.Release(in.size)
 		p.metrics.LinesAcked.WithLabelValues(in.task).Inc()
 		p.metrics.BytesAcked.WithLabelValues(in.task).Add(float64(msg.Value.Length()))
 		p.metrics.ProduceLatency.Observe(time.Since(in.sent).Seconds())
@@ -155,7 +156,7 @@ func (p *producer) errors() {
 			p.log.Warn("kafka gave a record back, it will be re-sent", "topic", msg.Topic, "task", in.task, "err", perr.Err)
 		}
 		in.retries++
-		in.tr.fail(in.seq, msg)
+		in.tr.fail(in.end, msg)
 	}
 }
 
@@ -190,14 +191,14 @@ func (p *producer) shrink(msg *sarama.ProducerMessage) {
 // down. What is still unacked then stays behind the saved positions and is
 // re-read on the next start.
 func (p *producer) close(ctx context.Context) {
-	for p.isReady() && p.budget.inUse() > 0 {
-		ch := p.budget.waitCh()
+	for p.isReady() && p.budget.InUse() > 0 {
+		ch := p.budget.Freed()
 		select {
 		case <-ch:
 			continue
 		case <-ctx.Done():
 		}
-		p.log.Warn("shutdown deadline passed with records in flight; they will be re-read at next start", "bytes", p.budget.inUse())
+		p.log.Warn("shutdown deadline passed with records in flight; they will be re-read at next start", "bytes", p.budget.InUse())
 		break
 	}
 	close(p.closing)

@@ -3,6 +3,7 @@ package logagent
 import (
 	"bytes"
 	"context"
+	"github.com/logpipe/logpipe/internal/flow"
 	"io"
 	"log/slog"
 	"os"
@@ -24,7 +25,7 @@ type taskRunner struct {
 	task     Task
 	cfg      Settings
 	agent    string
-	budget   *budget
+	budget   *flow.Budget
 	producer *producer
 	pos      *positions
 	metrics  *Metrics
@@ -203,7 +204,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 // finished records a harvester's final position and forgets it.
 func (t *taskRunner) finished(h *harvester) {
 	t.metrics.OpenFiles.Dec()
-	acked, _ := h.tracker.position()
+	acked, _ := h.tracker.Position()
 	p := h.getPath()
 	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
 		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
@@ -227,7 +228,7 @@ func (t *taskRunner) updatePositions() {
 	}
 	t.mu.Unlock()
 	for _, h := range hs {
-		acked, _ := h.tracker.position()
+		acked, _ := h.tracker.Position()
 		size := h.size.Load()
 		p := h.getPath()
 		t.pos.put(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
@@ -250,7 +251,7 @@ func (t *taskRunner) files() []FileStatus {
 	defer t.mu.Unlock()
 	out := make([]FileStatus, 0, len(t.harvesters))
 	for _, h := range t.harvesters {
-		acked, _ := h.tracker.position()
+		acked, _ := h.tracker.Position()
 		size := h.size.Load()
 		out = append(out, FileStatus{Path: h.getPath(), FileID: h.fileID, Acked: acked, Size: size, LagByte: max(size-acked, 0)})
 	}

@@ -4,8 +4,8 @@
 // below which everything is acknowledged — the only position safe to save or
 // commit.
 //
-// logtransfer uses both; they are written so that logagent's private copies
-// (budget.go, acks.go) can be replaced by them.
+// Both daemons use both: logagent per file and for its in-flight lines,
+// logtransfer per partition and for its in-flight documents.
 package flow
 
 import (
@@ -33,19 +33,29 @@ func NewBudget(limit int64) *Budget {
 // budget is let through when nothing else is in flight, so one huge record
 // cannot deadlock its source.
 func (b *Budget) Acquire(ctx context.Context, n int64) error {
+	_, err := b.AcquireUnless(ctx, n, nil)
+	return err
+}
+
+// AcquireUnless is Acquire that also gives up, returning false and taking
+// nothing, when wake is closed first: the caller has other work before it
+// may wait again (logagent re-sends failed records, which hold budget).
+func (b *Budget) AcquireUnless(ctx context.Context, n int64, wake <-chan struct{}) (bool, error) {
 	for {
 		b.mu.Lock()
 		if b.used == 0 || b.used+n <= b.limit {
 			b.used += n
 			b.mu.Unlock()
-			return nil
+			return true, nil
 		}
 		wait := b.freed
 		b.mu.Unlock()
 		select {
 		case <-wait:
+		case <-wake:
+			return false, nil
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 	}
 }

@@ -94,3 +94,18 @@ func TestBudgetBlocksAndReleases(t *testing.T) {
 		t.Fatalf("oversized request on an empty budget must pass: %v", err)
 	}
 }
+
+func TestBudgetAcquireUnless(t *testing.T) {
+	b := NewBudget(10)
+	if ok, err := b.AcquireUnless(t.Context(), 10, nil); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	wake := make(chan struct{})
+	close(wake)
+	if ok, err := b.AcquireUnless(t.Context(), 1, wake); ok || err != nil {
+		t.Fatalf("AcquireUnless with a closed wake = %v, %v; want false, nil", ok, err)
+	}
+	if b.InUse() != 10 {
+		t.Fatalf("a refused acquire took bytes: %d in use", b.InUse())
+	}
+}
