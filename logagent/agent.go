@@ -36,11 +36,7 @@ type Agent struct {
 	ops      *ops.Server
 	waiter   changeWaiter
 
-	mu       sync.Mutex
-	rev      int64
-	cached   bool
-	applied  bool
-	rejected []Rejection
+	applied conf.Applied
 }
 
 // Option configures an Agent.
@@ -101,19 +97,11 @@ func (a *Agent) HTTPAddr() string {
 
 // Ready returns nil once Kafka answered and a task set was applied.
 func (a *Agent) Ready() error {
-	a.mu.Lock()
-	applied, cached := a.applied, a.cached
-	a.mu.Unlock()
 	var errs []error
 	if !a.producer.isReady() {
 		errs = append(errs, errors.New("kafka not reachable yet"))
 	}
-	if !applied {
-		errs = append(errs, errors.New("no task set applied yet"))
-	} else if cached {
-		errs = append(errs, errors.New("etcd unreachable: running cached tasks"))
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, a.applied.Ready("task"))...)
 }
 
 // Run ships until ctx is done, then stops in two phases: harvesters stop
@@ -182,17 +170,8 @@ func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
 // applySnapshot reconciles the task set of one etcd snapshot.
 func (a *Agent) applySnapshot(s conf.Snapshot) {
 	tasks, rejected := a.resolver.resolve(s)
-	a.mu.Lock()
-	old := map[Rejection]bool{}
-	for _, r := range a.rejected {
-		old[r] = true
-	}
-	a.rev, a.cached, a.applied, a.rejected = s.Rev, s.Cached, true, rejected
-	a.mu.Unlock()
-	for _, r := range rejected {
-		if !old[r] {
-			a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
-		}
+	for _, r := range a.applied.Record(s, rejected) {
+		a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
 	}
 	started, stopped, changed := a.mgr.apply(tasks)
 	for _, n := range stopped {
@@ -207,10 +186,8 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 }
 
 func (a *Agent) buildStatus() Status {
-	a.mu.Lock()
-	st := Status{Agent: a.cfg.Agent.ID, Version: a.version, Rev: a.rev, FromCache: a.cached,
-		Rejected: append([]Rejection{}, a.rejected...)}
-	a.mu.Unlock()
+	st := Status{Agent: a.cfg.Agent.ID, Version: a.version}
+	st.Rev, st.FromCache, st.Rejected = a.applied.State()
 	st.KafkaReady = a.producer.isReady()
 	st.UpdatedUnix = time.Now().Unix()
 	st.InflightB = a.budget.InUse()

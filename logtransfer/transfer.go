@@ -41,12 +41,9 @@ type Transfer struct {
 	ops      *ops.Server
 	sink     *sink
 
-	mu       sync.Mutex
-	rev      int64
-	cached   bool
-	applied  bool
-	rejected []conf.Rejection
-	esErr    error
+	mu      sync.Mutex
+	applied conf.Applied
+	esErr   error
 }
 
 // Option configures a Transfer.
@@ -135,12 +132,7 @@ func (t *Transfer) Ready() error {
 	if t.esErr != nil {
 		errs = append(errs, fmt.Errorf("elasticsearch: %w", t.esErr))
 	}
-	if !t.applied {
-		errs = append(errs, errors.New("no route set applied yet"))
-	} else if t.cached {
-		errs = append(errs, errors.New("etcd unreachable: running cached routes"))
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, t.applied.Ready("route"))...)
 }
 
 // Run transfers until ctx is done, then stops in two phases: routes stop
@@ -220,17 +212,8 @@ func (t *Transfer) newRunner(name string, r Route) *runner {
 // applySnapshot reconciles the route set of one etcd snapshot.
 func (t *Transfer) applySnapshot(s conf.Snapshot) {
 	routes, rejected := t.resolver.resolve(s)
-	t.mu.Lock()
-	old := map[conf.Rejection]bool{}
-	for _, r := range t.rejected {
-		old[r] = true
-	}
-	t.rev, t.cached, t.applied, t.rejected = s.Rev, s.Cached, true, rejected
-	t.mu.Unlock()
-	for _, r := range rejected {
-		if !old[r] {
-			t.log.Error("route rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
-		}
+	for _, r := range t.applied.Record(s, rejected) {
+		t.log.Error("route rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
 	}
 	started, stopped, changed := t.mgr.apply(routes)
 	for _, n := range stopped {
@@ -246,8 +229,8 @@ func (t *Transfer) applySnapshot(s conf.Snapshot) {
 
 func (t *Transfer) buildStatus() Status {
 	t.mu.Lock()
-	st := Status{Instance: t.cfg.Transfer.ID, Version: t.version, Rev: t.rev, FromCache: t.cached,
-		Rejected: append([]conf.Rejection{}, t.rejected...)}
+	st := Status{Instance: t.cfg.Transfer.ID, Version: t.version}
+	st.Rev, st.FromCache, st.Rejected = t.applied.State()
 	if t.esErr != nil {
 		st.LastError = "elasticsearch: " + t.esErr.Error()
 	}

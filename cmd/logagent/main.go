@@ -3,12 +3,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/ops"
@@ -37,18 +34,7 @@ func main() {
 	}
 	log := cfg.Log.Logger(os.Stderr).With("daemon", "logagent")
 	conf.RouteSaramaLogs(log)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// A second signal forces exit: positions only ever hold acked
-		// offsets, so an abrupt stop re-sends at most the unacked tail.
-		<-ctx.Done()
-		stop()
-		force := make(chan os.Signal, 1)
-		signal.Notify(force, os.Interrupt, syscall.SIGTERM)
-		<-force
-		log.Error("second signal: exiting without draining")
-		os.Exit(1)
-	}()
+	ctx := ops.SignalContext(log)
 	a, err := logagent.New(cfg, log, ops.NewRegistry(), logagent.WithVersion(version))
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -4,15 +4,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logtransfer"
 )
@@ -43,19 +41,8 @@ func main() {
 		return
 	}
 	log := cfg.Log.Logger(os.Stderr).With("daemon", "logtransfer")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// A second signal forces exit: only offsets of indexed records are
-		// ever committed, so an abrupt stop re-consumes at most the
-		// uncommitted tail, which op_type=create deduplicates.
-		<-ctx.Done()
-		stop()
-		force := make(chan os.Signal, 1)
-		signal.Notify(force, os.Interrupt, syscall.SIGTERM)
-		<-force
-		log.Error("second signal: exiting without draining")
-		os.Exit(1)
-	}()
+	conf.RouteSaramaLogs(log)
+	ctx := ops.SignalContext(log)
 	t, err := logtransfer.New(cfg, log, ops.NewRegistry(), logtransfer.WithVersion(version))
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -96,9 +83,8 @@ func replay(args []string) int {
 	if *brokers != "" {
 		opts.Brokers = strings.Split(*brokers, ",")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := logtransfer.Replay(ctx, cfg, opts, cfg.Log.Logger(os.Stderr).With("daemon", "logtransfer", "mode", "replay"))
+	log := cfg.Log.Logger(os.Stderr).With("daemon", "logtransfer", "mode", "replay")
+	res, err := logtransfer.Replay(ops.SignalContext(log), cfg, opts, log)
 	fmt.Println(res)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "replay: %v\n", err)
