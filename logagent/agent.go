@@ -160,7 +160,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
 	return &taskRunner{
 		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
-		producer: a.producer, pos: a.pos, metrics: a.metrics, waiter: a.waiter, prev: prev,
+		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
 		log:        a.log.With("component", "task", "task", name),
 		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{}, warned: map[string]bool{},
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),

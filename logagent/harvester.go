@@ -131,7 +131,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		n, err := h.f.Read(buf)
 		if n > 0 {
 			h.readOff += int64(n)
-			t.metrics.BytesRead.WithLabelValues(t.name).Add(float64(n))
+			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
 			lastGrowth = time.Now()
 			goneSince = time.Time{}
@@ -274,19 +274,18 @@ func (h *harvester) send(ctx context.Context, ev Event) error {
 		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
 	}
 	if ev.Truncated {
-		t.metrics.Truncated.WithLabelValues(t.name).Inc()
+		t.tm.truncd.Inc()
 	}
-	t.metrics.LinesRead.WithLabelValues(t.name).Inc()
-	meta := &inflight{tr: h.tracker, end: ev.End, size: size, task: t.name}
+	t.tm.read.Inc()
 	h.tracker.add(ev.End)
-	msg := h.rb.build(ev, time.Now(), meta)
+	msg := h.rb.build(ev, time.Now(), inflight{tr: h.tracker, end: ev.End, size: size, tm: t.tm})
 	if err := t.producer.send(ctx, msg); err != nil {
 		// Never handed over: forget it, so the position stays before it.
 		h.tracker.unadd(ev.End)
 		t.budget.Release(size)
 		return err
 	}
-	t.metrics.LinesProduced.WithLabelValues(t.name).Inc()
+	t.tm.produced.Inc()
 	return nil
 }
 

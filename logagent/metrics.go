@@ -49,6 +49,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// taskMetrics are one task's series, resolved once: a label lookup per line
+// would cost more than the rest of the line's bookkeeping.
+type taskMetrics struct {
+	task                                                 string
+	read, bytesRead, produced, acked, bytesAcked, truncd prometheus.Counter
+}
+
+func (m *Metrics) forTask(task string) *taskMetrics {
+	return &taskMetrics{task: task,
+		read: m.LinesRead.WithLabelValues(task), bytesRead: m.BytesRead.WithLabelValues(task),
+		produced: m.LinesProduced.WithLabelValues(task), acked: m.LinesAcked.WithLabelValues(task),
+		bytesAcked: m.BytesAcked.WithLabelValues(task), truncd: m.Truncated.WithLabelValues(task)}
+}
+
 // forgetTask deletes a stopped task's labelled series.
 func (m *Metrics) forgetTask(task string) {
 	l := prometheus.Labels{"task": task}

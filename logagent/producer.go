@@ -18,7 +18,7 @@ type inflight struct {
 	tr   *ackTracker
 	end  int64 // the event's end offset: its key in tr
 	size int64
-	task string
+	tm   *taskMetrics
 	sent time.Time
 	// retries counts re-sends after sarama gave the record back.
 	retries int
@@ -130,8 +130,8 @@ func (p *producer) successes() {
 		in := msg.Metadata.(*inflight)
 		in.tr.ack(in.end)
 		p.budget.Release(in.size)
-		p.metrics.LinesAcked.WithLabelValues(in.task).Inc()
-		p.metrics.BytesAcked.WithLabelValues(in.task).Add(float64(msg.Value.Length()))
+		in.tm.acked.Inc()
+		in.tm.bytesAcked.Add(float64(msg.Value.Length()))
 		p.metrics.ProduceLatency.Observe(time.Since(in.sent).Seconds())
 	}
 }
@@ -151,9 +151,9 @@ func (p *producer) errors() {
 			reason = "too_large"
 			p.shrink(msg)
 		}
-		p.metrics.Failed.WithLabelValues(in.task, reason).Inc()
+		p.metrics.Failed.WithLabelValues(in.tm.task, reason).Inc()
 		if in.retries == 0 {
-			p.log.Warn("kafka gave a record back, it will be re-sent", "topic", msg.Topic, "task", in.task, "err", perr.Err)
+			p.log.Warn("kafka gave a record back, it will be re-sent", "topic", msg.Topic, "task", in.tm.task, "err", perr.Err)
 		}
 		in.retries++
 		in.tr.fail(in.end, msg)

@@ -21,6 +21,18 @@ const (
 	hdrFields    = "lp.fields"    // the task's static fields as a JSON object
 )
 
+// Header keys as bytes, made once: sarama wants []byte, and converting the
+// constants per record would allocate five times per line.
+var (
+	keyID, keyHost, keyPath = []byte(hdrID), []byte(hdrHost), []byte(hdrPath)
+	keyOffset, keyTS        = []byte(hdrOffset), []byte(hdrTS)
+	keyTruncated, keyFields = []byte(hdrTruncated), []byte(hdrFields)
+	valTrue                 = []byte("true")
+)
+
+// maxNumBytes is the most digits an int64 takes.
+const maxNumBytes = 20
+
 // recordBuilder makes Kafka records for one file generation. Header values
 // that do not change per line are encoded once.
 type recordBuilder struct {
@@ -43,38 +55,51 @@ func newRecordBuilder(topic, agent, fileID, path string, fields map[string]strin
 	return rb
 }
 
-// build makes the record of ev. The value is copied: ev.Data is only valid
-// until the framer's next call.
-func (rb *recordBuilder) build(ev Event, now time.Time, meta *inflight) *sarama.ProducerMessage {
-	off := strconv.AppendInt(nil, ev.Offset, 10)
-	id := append(append(make([]byte, 0, len(rb.idPfx)+len(off)), rb.idPfx...), off...)
-	n := 5
-	if ev.Truncated {
-		n++
-	}
-	if rb.fields != nil {
-		n++
-	}
-	h := make([]sarama.RecordHeader, 0, n)
-	h = append(h,
-		sarama.RecordHeader{Key: []byte(hdrID), Value: id},
-		sarama.RecordHeader{Key: []byte(hdrHost), Value: rb.host},
-		sarama.RecordHeader{Key: []byte(hdrPath), Value: rb.path},
-		sarama.RecordHeader{Key: []byte(hdrOffset), Value: off},
-		sarama.RecordHeader{Key: []byte(hdrTS), Value: strconv.AppendInt(nil, now.UnixMilli(), 10)},
+// record is one line in flight: the sarama message, its headers and its ack
+// metadata in a single allocation.
+type record struct {
+	msg  sarama.ProducerMessage
+	in   inflight
+	hdrs [7]sarama.RecordHeader
+}
+
+// build makes the record of ev. The value is copied (ev.Data is only valid
+// until the framer's next call) into one buffer that also holds the id,
+// offset and timestamp header values.
+func (rb *recordBuilder) build(ev Event, now time.Time, in inflight) *sarama.ProducerMessage {
+	r := &record{in: in}
+	buf := make([]byte, 0, len(ev.Data)+len(rb.idPfx)+2*maxNumBytes)
+	buf = append(buf, ev.Data...)
+	value := buf[:len(ev.Data):len(ev.Data)]
+	idStart := len(buf)
+	buf = append(buf, rb.idPfx...)
+	offStart := len(buf)
+	buf = strconv.AppendInt(buf, ev.Offset, 10)
+	id, off := buf[idStart:len(buf):len(buf)], buf[offStart:len(buf):len(buf)]
+	tsStart := len(buf)
+	buf = strconv.AppendInt(buf, now.UnixMilli(), 10)
+	ts := buf[tsStart:]
+
+	h := append(r.hdrs[:0],
+		sarama.RecordHeader{Key: keyID, Value: id},
+		sarama.RecordHeader{Key: keyHost, Value: rb.host},
+		sarama.RecordHeader{Key: keyPath, Value: rb.path},
+		sarama.RecordHeader{Key: keyOffset, Value: off},
+		sarama.RecordHeader{Key: keyTS, Value: ts},
 	)
 	if ev.Truncated {
-		h = append(h, sarama.RecordHeader{Key: []byte(hdrTruncated), Value: []byte("true")})
+		h = append(h, sarama.RecordHeader{Key: keyTruncated, Value: valTrue})
 	}
 	if rb.fields != nil {
-		h = append(h, sarama.RecordHeader{Key: []byte(hdrFields), Value: rb.fields})
+		h = append(h, sarama.RecordHeader{Key: keyFields, Value: rb.fields})
 	}
-	return &sarama.ProducerMessage{
+	r.msg = sarama.ProducerMessage{
 		Topic:     rb.topic,
 		Key:       rb.key,
-		Value:     sarama.ByteEncoder(append([]byte(nil), ev.Data...)),
+		Value:     sarama.ByteEncoder(value),
 		Headers:   h,
 		Timestamp: now,
-		Metadata:  meta,
+		Metadata:  &r.in,
 	}
+	return &r.msg
 }

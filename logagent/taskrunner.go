@@ -29,6 +29,7 @@ type taskRunner struct {
 	producer *producer
 	pos      *positions
 	metrics  *Metrics
+	tm       *taskMetrics
 	waiter   changeWaiter
 	log      *slog.Logger
 	// prev is the runner this one replaces; it must be done before this one
