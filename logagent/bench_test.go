@@ -12,6 +12,7 @@ import (
 
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/logpipe/logpipe/internal/ops"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -116,4 +117,10 @@ func gaugeValue(g interface{ Write(*dto.Metric) error }) float64 {
 	var m dto.Metric
 	_ = g.Write(&m)
 	return m.GetGauge().GetValue()
+}
+
+func testutilCounter2(v *prometheus.CounterVec, task string) float64 {
+	var m dto.Metric
+	_ = v.WithLabelValues(task).Write(&m)
+	return m.GetCounter().GetValue()
 }

@@ -123,11 +123,66 @@ level = warn
 	}
 	<-writerDone
 	cmd := run()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
 	recs := e.readDistinct("killed", total, 60*time.Second)
 	dups := verify(t, recs, map[string][]string{"k": want})
 	t.Logf("3 SIGKILLs: %d lines, 0 missing, %d re-sent duplicates in Kafka", total, dups)
+
+	// SIGTERM: drain, save the final position, exit 0.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	fi, err := os.Stat(join(e.logs, "k.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := loadPositions(filepath.Join(e.state, positionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range reg.entries {
+		if p.Offset != fi.Size() {
+			t.Errorf("saved position %d after SIGTERM, file size %d", p.Offset, fi.Size())
+		}
+	}
+}
+
+// TestOverlongLineTruncatedAndCounted: a 3 MB line is cut at max_line_bytes,
+// flagged lp.truncated and counted; the lines around it are intact.
+func TestOverlongLineTruncatedAndCounted(t *testing.T) {
+	e := newEnv(t)
+	e.putTask("agent-1", "long", Task{Path: join(e.logs, "*.log"), Topic: "long", MaxLineBytes: 1000})
+	a := e.start(e.config())
+	p := join(e.logs, "l.log")
+	want := writeLines(t, p, "l", 0, 1)
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = 'x'
+	}
+	f.Write(append(big, '\n'))
+	f.Close()
+	want = append(want, writeLines(t, p, "l", 2, 1)...)
+	recs := e.readDistinct("long", 3, 20*time.Second)
+	verifyLoose(t, recs, map[string][]string{"l": want})
+	var cut int
+	for _, r := range recs {
+		if r.Headers[hdrTruncated] == "true" {
+			cut++
+			if len(r.Value) != 1000 {
+				t.Errorf("truncated value is %d bytes, want 1000", len(r.Value))
+			}
+		}
+	}
+	if cut != 1 {
+		t.Errorf("%d records flagged truncated, want 1", cut)
+	}
+	if got := testutilCounter2(a.metrics.Truncated, "long"); got != 1 {
+		t.Errorf("logagent_lines_truncated_total = %v, want 1", got)
+	}
 }

@@ -54,26 +54,30 @@ func TestRotation(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t)
-			e.putTask("agent-1", "app", Task{Path: join(e.logs, tt.glob), Topic: "rot"})
-			e.start(e.config())
-			want := map[string][]string{}
-			want["a"] = writeLines(t, join(e.logs, "app.log"), "app", 0, 1000)
-			e.readDistinct("rot", 1000, 30*time.Second) // shipped before rotating
-			tt.rotate(t, e.logs)
-			if tt.name == "rename" {
-				want["a"] = append(want["a"], linesOf("app", 1000, 50)...)
-			}
-			// The new file starts with a different first line, as real
-			// logs do (a timestamp), so it is a new identity.
-			want["b"] = writeLines(t, join(e.logs, "app.log"), "new", 0, 500)
-			recs := e.readDistinct("rot", len(want["a"])+500, 30*time.Second)
-			if dups := verify(t, recs, want); dups != 0 {
-				t.Errorf("%d duplicates", dups)
-			}
-		})
+	for _, method := range []string{"inotify", "poll"} {
+		for _, tt := range tests {
+			t.Run(method+"/"+tt.name, func(t *testing.T) {
+				e := newEnv(t)
+				e.putTask("agent-1", "app", Task{Path: join(e.logs, tt.glob), Topic: "rot"})
+				cfg := e.config()
+				cfg.Agent.WatchMethod = method
+				e.start(cfg)
+				want := map[string][]string{}
+				want["a"] = writeLines(t, join(e.logs, "app.log"), "app", 0, 1000)
+				e.readDistinct("rot", 1000, 30*time.Second) // shipped before rotating
+				tt.rotate(t, e.logs)
+				if tt.name == "rename" {
+					want["a"] = append(want["a"], linesOf("app", 1000, 50)...)
+				}
+				// The new file starts with a different first line, as real
+				// logs do (a timestamp), so it is a new identity.
+				want["b"] = writeLines(t, join(e.logs, "app.log"), "new", 0, 500)
+				recs := e.readDistinct("rot", len(want["a"])+500, 30*time.Second)
+				if dups := verify(t, recs, want); dups != 0 {
+					t.Errorf("%d duplicates", dups)
+				}
+			})
+		}
 	}
 }
 
