@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,7 +71,13 @@ type runningAgent struct {
 // start runs an agent until the returned agent's stop (or test cleanup).
 func (e *env) start(cfg Config) *runningAgent {
 	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return e.startWithLog(cfg, testWriter{e.t}, slog.LevelInfo)
+}
+
+// startWithLog is start with the agent's log going to w at level.
+func (e *env) startWithLog(cfg Config, w io.Writer, level slog.Level) *runningAgent {
+	e.t.Helper()
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	a, err := New(cfg, log, ops.NewRegistry())
 	if err != nil {
 		e.t.Fatal(err)
