@@ -18,6 +18,7 @@ require (
 	golang.org/x/text v0.43.0
 	gopkg.in/ini.v1 v1.67.3
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
