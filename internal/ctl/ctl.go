@@ -83,6 +83,7 @@ func commands() []command {
 		{name: "task", summary: "add, get, list or remove logagent tasks", sub: taskCommands()},
 		{name: "route", summary: "add, get, list or remove logtransfer routes", sub: routeCommands()},
 		{name: "status", summary: "what every agent and transfer instance reports", run: runStatus},
+		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
 	}
 }
 
