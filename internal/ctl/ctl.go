@@ -84,6 +84,8 @@ func commands() []command {
 		{name: "route", summary: "add, get, list or remove logtransfer routes", sub: routeCommands()},
 		{name: "status", summary: "what every agent and transfer instance reports", run: runStatus},
 		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
+		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
+		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 	}
 }
 
