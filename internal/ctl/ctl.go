@@ -21,7 +21,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 )
 
@@ -66,7 +65,6 @@ func (e refusedError) Unwrap() error { return e.err }
 type cli struct {
 	stdout, stderr io.Writer
 	g              globals
-	log            *slog.Logger
 	asJSON         bool // -o json
 }
 
@@ -94,7 +92,6 @@ func commands() []command {
 // in-process.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
 	c := &cli{stdout: stdout, stderr: stderr, g: defaultGlobals(env)}
-	c.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cmds, path := commands(), "logctl"
 	fs := c.groupFlags(path, "", cmds)
 	if err := fs.Parse(args); err != nil {
