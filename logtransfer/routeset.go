@@ -36,11 +36,19 @@ func newRouteResolver() *routeResolver {
 	return &routeResolver{keys: conf.NewLastValid[Route]()}
 }
 
+// ValidateRouteName checks a route name: it becomes part of a consumer
+// group id and an index template name.
+func ValidateRouteName(name string) error {
+	if !routeNameRe.MatchString(name) {
+		return fmt.Errorf("route name %q: want 1-100 of [a-z0-9._-], starting with a letter or digit", name)
+	}
+	return nil
+}
+
 // decode turns one key's value into its route.
 func decodeRouteKV(key, value string) (Route, error) {
-	name := strings.TrimPrefix(key, RoutePrefix)
-	if !routeNameRe.MatchString(name) {
-		return Route{}, fmt.Errorf("route name %q: want 1-100 of [a-z0-9._-], starting with a letter or digit", name)
+	if err := ValidateRouteName(strings.TrimPrefix(key, RoutePrefix)); err != nil {
+		return Route{}, err
 	}
 	return DecodeRoute([]byte(value))
 }

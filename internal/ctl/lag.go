@@ -45,8 +45,9 @@ func runLag(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("logctl lag", "[-group G]",
 		"With -group: the group's committed offset, end (high-water) offset and lag per topic and\n"+
 			"partition, as kafka-consumer-groups.sh --describe shows them. Without: every group with\n"+
-			"its total lag. logtransfer's groups are <[kafka] group>-<route>; MirrorMaker 2's is e.g.\n"+
-			"mirror-cloud-idc.")
+			"its total lag. logtransfer's groups are <[kafka] group>-<route>. The local demo's mirror\n"+
+			"commits as mirror-cloud-idc; MirrorMaker 2 commits no group on the source cluster, so\n"+
+			"watch its replication-latency-ms / record-age-ms metrics instead (deploy/README.md).")
 	group := fs.String("group", "", "consumer group to describe")
 	if _, err := c.parse(fs, args); err != nil {
 		return err

@@ -64,6 +64,9 @@ func runRouteAdd(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := logtransfer.ValidateRouteName(name); err != nil {
+		return refusedError{what: "route " + name, err: err}
+	}
 	if _, err := logtransfer.DecodeRoute(value); err != nil {
 		return refusedError{what: "route " + name, err: err}
 	}

@@ -63,4 +63,8 @@ func TestRouteAddRefusesBadRoutes(t *testing.T) {
 		{"bad index", []string{"--topic", "t", "--index", "Logs-{yyyy}"}, "index:"},
 		{"bad retention", []string{"--topic", "t", "--retention-days", "-1"}, "retention_days"},
 	})
+	// A name the daemon would refuse is refused up front too.
+	s.assertRefused("route Upper", logtransfer.KeyRoot, []string{"route", "add", "Upper"}, []refusal{
+		{"upper-case name", []string{"--topic", "t"}, `route name "Upper"`},
+	})
 }
