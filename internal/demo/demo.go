@@ -1,0 +1,264 @@
+// Package demo runs logpipe's whole path in one process, on 127.0.0.1, for
+// `make demo` (cmd/logstack) and for the test that makes `make test` run a
+// short unattended demo:
+//
+//	generator ──▶ mg_YYYY-MM-DD-HH.log ──▶ logagent ──▶ "cloud" Kafka ──▶ mirror ──▶ "idc" Kafka ──▶ logtransfer ──▶ ES-API stand-in
+//	 (--rate)      (hourly, --roll)         (ini)        (kfake)          (MM2       (kfake)          (ini)           (esdev)
+//	                                          ▲                            stand-in)                   ▲
+//	                                          └──────── task and route put into embedded etcd ─────────┘
+//
+// The daemons are the real ones, built by logagent.New and logtransfer.New
+// from ini files written into the demo's directory and read by their own
+// LoadConfig. Only Kafka (kfake), MirrorMaker 2 (internal/mirror) and
+// Elasticsearch (internal/esdev) are stand-ins.
+//
+// At the end the generator stops, the demo waits (bounded) until every
+// written line is indexed, then reads every document back through the
+// search API and matches it, by the request id each line carries and a
+// hash of the line, with what was written.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultRate  = 2000
+	DefaultRoll  = time.Hour
+	DefaultDrain = 30 * time.Second
+	// startTimeout bounds the daemons' readiness and the first line's trip.
+	startTimeout = 60 * time.Second
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Rate is how many lines a second the generator writes.
+	Rate int
+	// Roll is how often a new hourly file starts: time.Hour follows the
+	// wall clock; shorter makes the next "hour" start every Roll, so
+	// rotation is visible.
+	Roll time.Duration
+	// For is how long the generator runs; 0 runs until ctx is done.
+	For time.Duration
+	// Drain bounds the wait, once the generator stopped, for every line to
+	// be indexed.
+	Drain time.Duration
+	// Dir holds everything (logs, ini files, data); empty makes a temporary
+	// directory, removed at the end unless Keep is set or the check failed.
+	Dir  string
+	Keep bool
+	// Out receives the banner, the status lines and the summary.
+	Out io.Writer
+	// InPlace rewrites the status line with \r (Out is a terminal) instead
+	// of printing one line a second.
+	InPlace bool
+}
+
+// DefaultOptions returns the options `make demo` runs with.
+func DefaultOptions() Options {
+	return Options{Rate: DefaultRate, Roll: DefaultRoll, Drain: DefaultDrain, Out: os.Stdout}
+}
+
+// Validate reports every problem of o.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Rate <= 0 {
+		errs = append(errs, fmt.Errorf("rate: must be positive, got %d", o.Rate))
+	}
+	if o.Roll < time.Second {
+		errs = append(errs, fmt.Errorf("roll: %s: want at least 1s", o.Roll))
+	}
+	if o.For < 0 || o.Drain <= 0 {
+		errs = append(errs, fmt.Errorf("for, drain: want for >= 0 and drain > 0, got %s and %s", o.For, o.Drain))
+	}
+	if o.Out == nil {
+		errs = append(errs, errors.New("out: required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Result is what the final check found.
+type Result struct {
+	Written, Indexed, Missing, Duplicates int64
+	// P99 is the 99th percentile, over the whole run, of the time from
+	// writing a line to its file to the index creating its document (see
+	// clock), to the millisecond.
+	P99 time.Duration
+}
+
+// OK is true when every written line is indexed exactly once.
+func (r Result) OK() bool { return r.Written > 0 && r.Missing == 0 && r.Duplicates == 0 }
+
+// String is the demo's final line.
+func (r Result) String() string {
+	return fmt.Sprintf("demo: written=%d indexed=%d missing=%d duplicates=%d p99_ms=%d",
+		r.Written, r.Indexed, r.Missing, r.Duplicates, r.P99.Milliseconds())
+}
+
+// Run runs the demo until o.For passed or ctx is done, then drains,
+// checks, stops everything and prints the final line (Result.String) last.
+// An error means the demo could not run or check; a Result that is not OK
+// means lines were lost or duplicated.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if err := o.Validate(); err != nil {
+		return Result{}, err
+	}
+	dir := o.Dir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "logstack-"); err != nil {
+			return Result{}, err
+		}
+	}
+	res, err := run(ctx, o, dir)
+	if o.Dir == "" {
+		if o.Keep || err != nil || !res.OK() {
+			fmt.Fprintf(o.Out, "kept %s\n", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
+	}
+	if res != (Result{}) { // the check ran
+		fmt.Fprintln(o.Out, res)
+	}
+	return res, err
+}
+
+func run(ctx context.Context, o Options, dir string) (res Result, err error) {
+	st, err := startStack(dir)
+	if err != nil {
+		return res, fmt.Errorf("starting the stack: %w", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = st.stop()
+		}
+	}()
+	printBanner(o, st)
+
+	gen := newGenerator(st.logDir, o.Rate, o.Roll, st.writes, time.Now())
+	if err := warmUp(ctx, o.Out, st, gen); err != nil {
+		return res, err
+	}
+	mon := &monitor{st: st, gen: gen, start: time.Now()}
+	line := &statusLine{w: o.Out, inPlace: o.InPlace}
+	if err := generate(ctx, o, gen, mon, line); err != nil {
+		return res, err
+	}
+	ran := time.Since(mon.start)
+	fmt.Fprintf(o.Out, "generator stopped: %d lines in %d files; waiting up to %s for all to be indexed\n",
+		gen.written.Load(), gen.files.Load(), o.Drain)
+	c, err := drain(o.Drain, st, gen, mon, line)
+	if err != nil {
+		return res, err
+	}
+	last := mon.sample(time.Now())
+	res = Result{Written: gen.written.Load(), Indexed: c.Indexed, Missing: c.Missing, Duplicates: c.Duplicates,
+		P99: st.clock.quantile(0.99)}
+	transferP99 := histogram(st.transferReg, metricLatency).quantile(0.99)
+
+	began := time.Now()
+	stopped = true
+	stopErr := st.stop()
+	fmt.Fprintf(o.Out, "stopped: daemons drained and stopped in %s\n", time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(o.Out, "summary: %d lines in %d files over %s; acked=%d mirrored=%d indexed=%d foreign=%d\n",
+		res.Written, gen.files.Load(), ran.Round(100*time.Millisecond), last.acked, last.mirrored, res.Indexed, c.Foreign)
+	fmt.Fprintf(o.Out, "latency: file write to index p50=%dms p99=%dms max=%dms (every line after the first); logtransfer_write_to_index_seconds p99≈%dms (read to index, bucketed)\n",
+		st.clock.quantile(0.5).Milliseconds(), res.P99.Milliseconds(), st.clock.quantile(1).Milliseconds(), transferP99.Milliseconds())
+	return res, stopErr
+}
+
+// warmUp waits for both daemons to be ready, then writes the first line and
+// waits for it to be indexed, so the rate starts against a warm pipeline
+// (consumer groups joined, topics created on both clusters).
+func warmUp(ctx context.Context, out io.Writer, st *stack, gen *generator) error {
+	began := time.Now()
+	if err := waitUntil(ctx, startTimeout, func() bool { return st.ready() == nil }); err != nil {
+		return fmt.Errorf("daemons not ready (%v): %w; see %s", st.ready(), err, st.logPath)
+	}
+	if err := gen.write(time.Now(), 1); err != nil {
+		return err
+	}
+	if err := waitUntil(ctx, startTimeout, func() bool { return st.es.Count(IndexPattern) > 0 }); err != nil {
+		return fmt.Errorf("the first line was not indexed: %w; see %s", err, st.logPath)
+	}
+	fmt.Fprintf(out, "pipeline ready after %s: the first line went from file to index\n", time.Since(began).Round(time.Millisecond))
+	// Its latency is the consumer groups' joining, not the pipeline's pace.
+	st.clock.reset()
+	return nil
+}
+
+// generate writes lines until o.For passed or ctx is done, showing a
+// status line every second.
+func generate(ctx context.Context, o Options, gen *generator, mon *monitor, line *statusLine) error {
+	if o.For > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.For)
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	go func() { done <- gen.run(ctx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			line.end()
+			if err != nil {
+				return fmt.Errorf("generator: %w", err)
+			}
+			return nil
+		case now := <-tick.C:
+			line.show(mon.sample(now))
+		}
+	}
+}
+
+// drain waits up to timeout until every written line is indexed, then
+// checks the documents. It ignores the run's context: after Ctrl-C the
+// demo still finishes what it wrote (a second Ctrl-C exits at once).
+func drain(timeout time.Duration, st *stack, gen *generator, mon *monitor, line *statusLine) (check, error) {
+	defer line.end()
+	deadline := time.Now().Add(timeout)
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	nextStatus := time.Now().Add(time.Second)
+	for {
+		now := time.Now()
+		if !now.Before(nextStatus) {
+			line.show(mon.sample(now))
+			nextStatus = now.Add(time.Second)
+		}
+		timedOut := now.After(deadline)
+		if timedOut || int64(st.es.Count(IndexPattern)) >= gen.written.Load() {
+			c, err := verify(context.Background(), st.esURL, st.indices(), gen.hashes)
+			if err != nil || c.Missing == 0 || timedOut {
+				return c, err
+			}
+		}
+		<-poll.C
+	}
+}
+
+// waitUntil polls cond until it holds, timeout passes or ctx is done.
+func waitUntil(ctx context.Context, timeout time.Duration, cond func() bool) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
