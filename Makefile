@@ -23,6 +23,13 @@ test:
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+# The whole pipeline in one process on 127.0.0.1 (cmd/logstack): etcd, two
+# Kafka-protocol clusters and a mirror, the ES-API stand-in, logagent and
+# logtransfer, fed 2000 lines/s. Runs until Ctrl-C; ARGS='--for 60s' runs
+# unattended and fails if a line was lost or duplicated.
+demo:
+	$(GO) run ./cmd/logstack $(ARGS)
+
 vet:
 	$(GO) vet $(PKGS)
 
