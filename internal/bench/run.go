@@ -1,0 +1,210 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// rate is the steady write rate of the follow, broker-down and e2e
+// scenarios, in lines per second (the "35k" in their figure names).
+const rate = 35_000
+
+// Options configure a run.
+type Options struct {
+	// Duration is how long the follow and the broker-down phases last.
+	Duration time.Duration
+	// E2EDuration is how long latency is measured end to end.
+	E2EDuration time.Duration
+	// Lines is the size of the throughput scenario's file.
+	Lines int
+	// Docs is how many records the transfer scenario indexes.
+	Docs int
+	// Scenarios names the scenarios to run; empty runs all (see Scenarios).
+	Scenarios []string
+	// Keep leaves the work directory (files, data, daemon logs) in place.
+	Keep bool
+	// Strict makes a missed target an error, not only a scenario that failed.
+	Strict bool
+	// TaskKey and RouteKey are the etcd keys of an agent's task and of a
+	// route (logagent.TaskKey, logtransfer.RouteKey), passed in so this
+	// package does not depend on the daemons it measures.
+	TaskKey  func(agent, name string) string
+	RouteKey func(name string) string
+	// Progress receives a line per step; Out the final table.
+	Progress, Out io.Writer
+}
+
+// scenario is one measurement and the figures it produces.
+type scenario struct {
+	name    string
+	figures []string
+	run     func(*env, context.Context, *report) error
+}
+
+var scenarios = []scenario{
+	{"throughput", []string{"agent_lines_per_s", "agent_cpu_s_per_mline"}, (*env).throughput},
+	{"follow", []string{"agent_cpu_pct_at_35k", "agent_rss_mb_at_35k", "agent_rss_mb_kafka_down",
+		"agent_lost_kafka_down"}, (*env).follow},
+	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
+	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
+}
+
+// Scenarios lists the scenario names in the order they run.
+func Scenarios() []string {
+	var out []string
+	for _, s := range scenarios {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// Errors Run returns after printing the report.
+var (
+	ErrFailed = errors.New("some figures could not be measured")
+	ErrMissed = errors.New("some figures missed their target")
+)
+
+// env is what the scenarios share: the built binaries, the embedded etcd,
+// the children and the CPU layout.
+type env struct {
+	opts  Options
+	dir   string
+	bins  string // directory of the built binaries
+	ch    *children
+	etcd  *devstack.Etcd
+	cli   *clientv3.Client
+	start time.Time
+	// agentCPUs is the one CPU the agent gets to itself; otherCPUs hold the
+	// broker. Both are nil on a one-CPU machine: nothing is pinned then.
+	agentCPUs, otherCPUs []int
+}
+
+// Run builds the daemons, runs the scenarios and prints the report.
+func Run(ctx context.Context, opts Options) error {
+	for _, s := range opts.Scenarios {
+		if !slices.Contains(Scenarios(), s) {
+			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(Scenarios(), ", "))
+		}
+	}
+	dir, err := os.MkdirTemp("", "logpipe-bench-")
+	if err != nil {
+		return err
+	}
+	if opts.Keep {
+		fmt.Fprintf(opts.Progress, "work directory (kept): %s\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	e := &env{opts: opts, dir: dir, bins: filepath.Join(dir, "bin"), start: time.Now()}
+	if n := runtime.NumCPU(); n >= 2 {
+		e.agentCPUs = []int{n - 1}
+		for c := range n - 1 {
+			e.otherCPUs = append(e.otherCPUs, c)
+		}
+	}
+	if err := e.build(ctx); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return err
+	}
+	e.ch = newChildren(filepath.Join(dir, "logs"))
+	defer e.ch.stopAll()
+	if e.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd")); err != nil {
+		return err
+	}
+	defer e.etcd.Stop()
+	if e.cli, err = e.etcd.Client(); err != nil {
+		return err
+	}
+	defer e.cli.Close()
+	e.logf("etcd %s (in the harness); agent pinned to CPUs %v, broker to %v", e.etcd.Endpoint(), e.agentCPUs, e.otherCPUs)
+
+	r := &report{}
+	for _, s := range scenarios {
+		if len(opts.Scenarios) > 0 && !slices.Contains(opts.Scenarios, s.name) {
+			continue
+		}
+		e.logf("%s: start", s.name)
+		err := s.run(e, ctx, r)
+		e.ch.stopAll() // whatever the scenario left running
+		if err != nil {
+			e.logf("%s: FAILED: %v", s.name, err)
+			r.fail(err, r.missing(s.figures)...)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	r.note("processes: logagent, logtransfer, benchbroker (kfake) and benchsink (bulk endpoint answering created) each run as their own process; etcd and the load generator run in the harness")
+	missed, failed := r.print(opts.Out)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case failed:
+		return ErrFailed
+	case missed && opts.Strict:
+		return ErrMissed
+	}
+	return nil
+}
+
+// build compiles the daemons as `make build` does, and the helper programs.
+func (e *env) build(ctx context.Context) error {
+	e.logf("building logagent, logtransfer, benchbroker, benchsink")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", e.bins+"/",
+		"github.com/logpipe/logpipe/cmd/logagent", "github.com/logpipe/logpipe/cmd/logtransfer",
+		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func (e *env) bin(name string) string { return filepath.Join(e.bins, name) }
+
+// stage is what a scenario starts from: its directory, a logs directory
+// for the files the agent reads, and a broker of its own (which the
+// scenario stops).
+type stage struct {
+	dir, logs string
+	broker    *broker
+}
+
+func (e *env) newStage(name string) (*stage, error) {
+	st := &stage{dir: filepath.Join(e.dir, name), logs: filepath.Join(e.dir, name, "logs")}
+	if err := os.MkdirAll(st.logs, 0o755); err != nil {
+		return nil, err
+	}
+	var err error
+	st.broker, err = startBroker(e.ch, e.bin("benchbroker"), filepath.Join(st.dir, "kafka"), e.otherCPUs)
+	return st, err
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(e.opts.Progress, "[%6.1fs] %s\n", time.Since(e.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+)
+
+// throughput ships one pre-written file with the agent limited to one core
+// and times it from the agent's start until the broker holds every line
+// (the sum of the topic's high-water marks). Its CPU is the agent's own
+// user+system time at that moment.
+func (e *env) throughput(ctx context.Context, r *report) error {
+	st, err := e.newStage("throughput")
+	if err != nil {
+		return err
+	}
+	b := st.broker
+	defer b.stop()
+	n := e.opts.Lines
+	t0 := time.Now()
+	size, err := writeLines(filepath.Join(st.logs, "app.log"), n)
+	if err != nil {
+		return err
+	}
+	e.logf("throughput: wrote %d lines (%.0f MB, %d B/line) in %s", n, float64(size)/1e6, size/int64(n), time.Since(t0).Round(time.Millisecond))
+	cl, err := b.client()
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	const topic = "bench-throughput"
+	start := time.Now()
+	agent, err := e.startAgent(ctx, agentSpec{id: "bench-throughput", dir: st.dir, broker: b.Addr,
+		glob: filepath.Join(st.logs, "*.log"), topic: topic, pinned: true})
+	if err != nil {
+		return err
+	}
+	defer agent.Stop(15 * time.Second)
+	var held int64
+	err = waitUntil(ctx, 5*time.Minute, 20*time.Millisecond, "the broker to hold every line", func() (bool, error) {
+		held, err = highWater(ctx, cl, topic)
+		return held >= int64(n), err
+	}, agent, b.proc)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	cpu, err := cpuTime(agent.Pid())
+	if err != nil {
+		return err
+	}
+	_, peak, _ := memory(agent.Pid())
+	mlines := float64(n) / 1e6
+	r.add("agent_lines_per_s", float64(n)/elapsed.Seconds(), atLeast(400_000))
+	r.add("agent_cpu_s_per_mline", cpu.Seconds()/mlines, atMost(2.5))
+	r.note("throughput: %d lines (%.0f MB) in %s from agent start, agent CPU %s (%.0f%% of its core), peak RSS %.0f MB; broker holds %d records",
+		n, float64(size)/1e6, elapsed.Round(time.Millisecond), cpu, 100*cpu.Seconds()/elapsed.Seconds(), mb(peak), held)
+	e.logf("throughput: done in %s", elapsed.Round(time.Millisecond))
+	return nil
+}
