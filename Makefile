@@ -40,7 +40,16 @@ lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 $(PKGS)
 
+# The real binaries in separate processes: logagent, logtransfer, a
+# Kafka-protocol broker and a bulk sink, measured per process (see
+# internal/bench). BENCH_SHORT=1 shortens the timed phases from 60 s to 10 s;
+# BENCH_ARGS passes flags (e.g. -scenarios throughput -strict).
 bench:
+	BENCH_SHORT=$(BENCH_SHORT) $(GO) run ./internal/cmd/bench $(BENCH_ARGS)
+
+# The in-process Go micro-benchmarks.
+.PHONY: bench-micro
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 clean:
