@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -96,8 +97,7 @@ func (g *generator) run(ctx context.Context) error {
 			due := base + int64(now.Sub(began).Seconds()*float64(g.rate))
 			if n := due - g.written.Load(); n > 0 {
 				if err := g.write(now, int(n)); err != nil {
-					g.close()
-					return err
+					return errors.Join(err, g.close())
 				}
 			}
 		}
