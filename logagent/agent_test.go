@@ -1,6 +1,7 @@
 package logagent
 
 import (
+	"github.com/logpipe/logpipe/internal/devstack"
 	"io"
 	"net/http"
 	"strconv"
@@ -43,7 +44,7 @@ func TestShipsEveryLineOfSeveralFiles(t *testing.T) {
 		}
 	}
 	// Status shows the task, its files and that everything is acked.
-	waitFor(t, 10*time.Second, "status with 3 files fully acked", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "status with 3 files fully acked", func() bool {
 		st, ok := e.status("agent-1")
 		if !ok || len(st.Tasks) != 1 || len(st.Tasks[0].Files) != 3 {
 			return false
@@ -81,7 +82,7 @@ func TestCloseInactiveReopens(t *testing.T) {
 	a := e.start(cfg)
 	want := writeLines(t, join(e.logs, "i.log"), "i", 0, 100)
 	e.readDistinct("idle", 100, 20*time.Second)
-	waitFor(t, 10*time.Second, "idle file closed", func() bool { return gaugeValue(a.metrics.OpenFiles) == 0 })
+	devstack.WaitFor(t, 10*time.Second, "idle file closed", func() bool { return gaugeValue(a.metrics.OpenFiles) == 0 })
 	want = append(want, writeLines(t, join(e.logs, "i.log"), "i", 100, 100)...)
 	recs := e.readDistinct("idle", 200, 20*time.Second)
 	if dups := verify(t, recs, map[string][]string{"i": want}); dups != 0 {

@@ -3,6 +3,7 @@ package logagent
 import (
 	"context"
 	"fmt"
+	"github.com/logpipe/logpipe/internal/devstack"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestBrokerDownLosesNothingAndMemoryStaysBounded(t *testing.T) {
 	// ~2.4 MB written while the broker is down: ten times the budget.
 	want = append(want, writeLines(t, join(e.logs, "k.log"), "k", 1000, 30000)...)
 	peak := int64(0)
-	waitFor(t, 10*time.Second, "reading to stall at the budget", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "reading to stall at the budget", func() bool {
 		peak = max(peak, a.budget.InUse())
 		return a.budget.InUse() > cfg.Agent.MaxInflightBytes/2
 	})

@@ -239,18 +239,6 @@ func verifyLoose(t *testing.T, recs []devstack.Record, want map[string][]string)
 	return dups, disorder
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // status reads the agent's status key.
 func (e *env) status(agent string) (Status, bool) {
 	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))

@@ -1,6 +1,7 @@
 package logagent
 
 import (
+	"github.com/logpipe/logpipe/internal/devstack"
 	"os"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func TestHotReloadAddChangeRemove(t *testing.T) {
 
 	// Change: new fields; what was acked is not re-sent, new lines carry them.
 	e.putTask("agent-1", "a", Task{Path: join(e.logs, "a*.log"), Topic: "ta", Fields: map[string]string{"v": "2"}})
-	waitFor(t, 10*time.Second, "changed task applied", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "changed task applied", func() bool {
 		st, ok := e.status("agent-1")
 		if !ok {
 			return false
@@ -58,7 +59,7 @@ func TestHotReloadAddChangeRemove(t *testing.T) {
 	}
 	recs = e.readDistinct("tb", 200, 20*time.Second)
 	verify(t, recs, map[string][]string{"b": wantB})
-	waitFor(t, 10*time.Second, "task b gone from status", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "task b gone from status", func() bool {
 		st, ok := e.status("agent-1")
 		return ok && len(st.Tasks) == 1 && st.Tasks[0].Name == "a"
 	})
@@ -100,7 +101,7 @@ func TestRejectsBadTasksAndKeepsOthersRunning(t *testing.T) {
 		ClassicKey("agent-1"):          "invalid JSON",
 	}
 	var st Status
-	waitFor(t, 10*time.Second, "all rejections in status", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "all rejections in status", func() bool {
 		var ok bool
 		st, ok = e.status("agent-1")
 		return ok && len(st.Rejected) == len(wantReasons)
@@ -148,5 +149,5 @@ func TestEtcdDownAtStartRunsCachedTasks(t *testing.T) {
 	if err := e.etcd.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "ready after etcd returns", func() bool { return a.Ready() == nil })
+	devstack.WaitFor(t, 20*time.Second, "ready after etcd returns", func() bool { return a.Ready() == nil })
 }

@@ -2,6 +2,7 @@ package logtransfer
 
 import (
 	"fmt"
+	"github.com/logpipe/logpipe/internal/devstack"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,7 +59,7 @@ listen = 127.0.0.1:0
 	}
 	e.es.SetDelay(50 * time.Millisecond) // keep bulks in flight
 	first := run()
-	waitFor(t, 60*time.Second, "some documents", func() bool { return e.count("mglogs-*") >= n/5 })
+	devstack.WaitFor(t, 60*time.Second, "some documents", func() bool { return e.count("mglogs-*") >= n/5 })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -70,8 +71,8 @@ listen = 127.0.0.1:0
 	e.es.SetDelay(0)
 	second := run()
 	defer func() { _ = second.Process.Signal(syscall.SIGTERM); _ = second.Wait() }()
-	waitFor(t, 60*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
-	waitFor(t, 20*time.Second, "N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
+	devstack.WaitFor(t, 60*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
+	devstack.WaitFor(t, 20*time.Second, "N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
 	if got := e.count("mglogs-*"); got != n {
 		t.Fatalf("documents = %d, want exactly %d", got, n)
 	}

@@ -162,18 +162,6 @@ func (e *env) produce(topic, tag string, first, n int, ts time.Time, headers ...
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // committed sums the committed offsets of group on topic (-1 offsets, i.e.
 // nothing committed, count as 0).
 func (e *env) committed(group, topic string) int64 {

@@ -47,8 +47,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.BulkBytes = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logtransfer_bulk_bytes",
 		Help: "Body bytes per bulk request.", Buckets: prometheus.ExponentialBuckets(1024, 4, 9)})
 	m.IndexLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logtransfer_write_to_index_seconds",
-		Help:    "Time from the agent reading a line (lp.ts) to Elasticsearch creating its document.",
-		Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 14)})
+		Help: "Time from the agent reading a line (lp.ts) to Elasticsearch creating its document.",
+		// Fine steps between 10 ms and ~20 s so a p99 read off the buckets
+		// means something against the 2 s and 10 s budgets.
+		Buckets: prometheus.ExponentialBuckets(0.01, 1.25, 35)})
 	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logtransfer_inflight_bytes",
 		Help: "Bytes consumed and not yet accepted by Elasticsearch."}, func() float64 { return m.inflight() })
 	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logtransfer_consumer_lag",

@@ -1,6 +1,7 @@
 package logtransfer
 
 import (
+	"github.com/logpipe/logpipe/internal/devstack"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -19,7 +20,7 @@ func TestReplay(t *testing.T) {
 	e.produce("mglogs", "late", 0, 40, day.Add(2*time.Hour)) // after it
 	e.put(RouteKey("mglogs"), `{"topic":"mglogs"}`)
 	tr := e.start(e.config("t1"))
-	waitFor(t, 30*time.Second, "all indexed", func() bool { return e.count("mglogs-*") == n+80 })
+	devstack.WaitFor(t, 30*time.Second, "all indexed", func() bool { return e.count("mglogs-*") == n+80 })
 	tr.stop(t)
 
 	cfg := e.config("replay")

@@ -19,12 +19,12 @@ func TestEveryRecordOnce(t *testing.T) {
 	e.produce("mglogs", "a", 0, n, time.Time{})
 	e.put(RouteKey("mglogs"), `{"topic":"mglogs"}`)
 	e.start(e.config("t1"))
-	waitFor(t, 30*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
-	waitFor(t, 10*time.Second, "offsets of N committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
+	devstack.WaitFor(t, 30*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
+	devstack.WaitFor(t, 10*time.Second, "offsets of N committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
 
 	e.produce("mglogs", "a", 0, n, time.Time{}) // the same ids again
-	waitFor(t, 30*time.Second, "duplicates seen", func() bool { return e.es.Stats().Conflicts >= n })
-	waitFor(t, 10*time.Second, "offsets of 2N committed", func() bool { return e.committed("lt-mglogs", "mglogs") == 2*n })
+	devstack.WaitFor(t, 30*time.Second, "duplicates seen", func() bool { return e.es.Stats().Conflicts >= n })
+	devstack.WaitFor(t, 10*time.Second, "offsets of 2N committed", func() bool { return e.committed("lt-mglogs", "mglogs") == 2*n })
 	if got := e.count("mglogs-*"); got != n {
 		t.Fatalf("documents = %d, want %d", got, n)
 	}
@@ -40,15 +40,15 @@ func TestOutageCommitsNothingUntilRecovery(t *testing.T) {
 	e.es.FailNextBulks(5, 429)
 	tr := e.start(e.config("t1"))
 	e.produce("mglogs", "a", 0, n, time.Time{})
-	waitFor(t, 30*time.Second, "N documents after the 429 storm", func() bool { return e.count("mglogs-*") == n })
+	devstack.WaitFor(t, 30*time.Second, "N documents after the 429 storm", func() bool { return e.count("mglogs-*") == n })
 	if e.es.Stats().FailedBulks != 5 {
 		t.Fatalf("failed bulks = %d, want 5", e.es.Stats().FailedBulks)
 	}
-	waitFor(t, 10*time.Second, "offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
+	devstack.WaitFor(t, 10*time.Second, "offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
 
 	e.es.Close() // connection refused from now on
 	e.produce("mglogs", "b", 0, n, time.Time{})
-	waitFor(t, 20*time.Second, "records in flight while ES is down", func() bool { return tr.budget.InUse() > 0 })
+	devstack.WaitFor(t, 20*time.Second, "records in flight while ES is down", func() bool { return tr.budget.InUse() > 0 })
 	time.Sleep(500 * time.Millisecond) // five commit intervals: a commit would show
 	if got := e.committed("lt-mglogs", "mglogs"); got != n {
 		t.Fatalf("committed %d offsets while Elasticsearch was down, want %d", got, n)
@@ -57,8 +57,8 @@ func TestOutageCommitsNothingUntilRecovery(t *testing.T) {
 	if err := e.es.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "2N documents after recovery", func() bool { return e.count("mglogs-*") == 2*n })
-	waitFor(t, 10*time.Second, "2N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == 2*n })
+	devstack.WaitFor(t, 30*time.Second, "2N documents after recovery", func() bool { return e.count("mglogs-*") == 2*n })
+	devstack.WaitFor(t, 10*time.Second, "2N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == 2*n })
 }
 
 // TestPoisonRecordDeadLettered: a document Elasticsearch refuses goes to
@@ -73,7 +73,7 @@ func TestPoisonRecordDeadLettered(t *testing.T) {
 	e.put(RouteKey("mglogs"), `{"topic":"mglogs"}`)
 	e.start(e.config("t1"))
 	e.produce("mglogs", "a", 0, n, time.Time{})
-	waitFor(t, 30*time.Second, "N-1 documents", func() bool { return e.count("mglogs-*") == n-1 })
+	devstack.WaitFor(t, 30*time.Second, "N-1 documents", func() bool { return e.count("mglogs-*") == n-1 })
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	recs, err := devstack.ReadAll(ctx, e.kafka.Addrs(), "mglogs.dlq", 1)
@@ -85,7 +85,7 @@ func TestPoisonRecordDeadLettered(t *testing.T) {
 		r.Headers[hdrDLQIndex] == "" || !strings.HasPrefix(r.Headers[hdrDLQSource], "mglogs/") || r.Headers[hdrID] == "" {
 		t.Fatalf("dead letter = %+v", r)
 	}
-	waitFor(t, 10*time.Second, "all N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
+	devstack.WaitFor(t, 10*time.Second, "all N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
 }
 
 // TestRebalanceMidStream: a second instance joins the group while records
@@ -97,10 +97,10 @@ func TestRebalanceMidStream(t *testing.T) {
 	e.es.SetDelay(5 * time.Millisecond) // keep bulks in flight across the rebalance
 	a := e.start(e.config("t1"))
 	e.produce("mglogs", "a", 0, n/3, time.Time{})
-	waitFor(t, 30*time.Second, "first documents", func() bool { return e.count("mglogs-*") > 0 })
+	devstack.WaitFor(t, 30*time.Second, "first documents", func() bool { return e.count("mglogs-*") > 0 })
 	b := e.start(e.config("t2"))
 	e.produce("mglogs", "a", n/3, n/3, time.Time{})
-	waitFor(t, 30*time.Second, "both instances own partitions", func() bool {
+	devstack.WaitFor(t, 30*time.Second, "both instances own partitions", func() bool {
 		sa, okA := e.status("t1")
 		sb, okB := e.status("t2")
 		return okA && okB && len(sa.Routes) == 1 && len(sb.Routes) == 1 &&
@@ -108,7 +108,7 @@ func TestRebalanceMidStream(t *testing.T) {
 	})
 	a.stop(t)
 	e.produce("mglogs", "a", 2*n/3, n/3, time.Time{})
-	waitFor(t, 60*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
-	waitFor(t, 20*time.Second, "N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
+	devstack.WaitFor(t, 60*time.Second, "N documents", func() bool { return e.count("mglogs-*") == n })
+	devstack.WaitFor(t, 20*time.Second, "N offsets committed", func() bool { return e.committed("lt-mglogs", "mglogs") == n })
 	_ = b
 }

@@ -33,7 +33,7 @@ func TestMirrorCopiesEveryRecordOnce(t *testing.T) {
 
 	began := time.Now()
 	payments := produce(t, cl, "payments", 4, 200)
-	waitFor(t, 5*time.Second, "a new topic to be mirrored", func() bool {
+	devstack.WaitFor(t, 5*time.Second, "a new topic to be mirrored", func() bool {
 		return value(m.metrics.Mirrored.WithLabelValues("payments")) >= 200
 	})
 	t.Logf("a new topic was mirrored %s after it was created", time.Since(began).Round(time.Millisecond))
@@ -64,7 +64,7 @@ func TestMirrorRestartReplaysUnacked(t *testing.T) {
 
 	dst.Stop()
 	b := produce(t, cl, "logs", 4, 300)
-	waitFor(t, 10*time.Second, "the mirror to poll records of the second batch", func() bool {
+	devstack.WaitFor(t, 10*time.Second, "the mirror to poll records of the second batch", func() bool {
 		return value(first.metrics.Fetched.WithLabelValues("logs")) > float64(len(a))
 	})
 	stopFirst()
@@ -275,15 +275,4 @@ func sum(m map[int32]int64) int64 {
 		n += v
 	}
 	return n
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
