@@ -23,8 +23,8 @@ const maxLatency = 60 * time.Second
 // each item, and looks up when the line (by its request id) was written.
 //
 // NOTE: logtransfer's own logtransfer_write_to_index_seconds histogram
-// starts at the agent's read (lp.ts) and has ×2.5 buckets, too coarse for a
-// demo's p99; the summary shows it next to the clock's figure.
+// starts at the agent's read (lp.ts), not the write, and is bucketed; the
+// summary shows it next to the clock's exact figure.
 type clock struct {
 	writes *writeLog
 
