@@ -26,6 +26,10 @@ type agentSpec struct {
 // the real binary.
 func (e *env) startAgent(ctx context.Context, s agentSpec) (*Proc, error) {
 	spec := procSpec{name: "logagent", bin: e.bin("logagent")}
+	kafka := "acks = all\n"
+	if e.opts.Compression != "" {
+		kafka += "compression = " + e.opts.Compression + "\n"
+	}
 	if s.pinned {
 		spec.env, spec.cpus = []string{"GOMAXPROCS=1"}, e.agentCPUs
 	}
@@ -37,10 +41,9 @@ state_dir = %s
 endpoints = %s
 [kafka]
 brokers = %s
-acks = all
-[http]
+%s[http]
 listen = 127.0.0.1:0
-`, s.id, filepath.Join(s.dir, "agent-state"), e.etcd.Endpoint(), s.broker))
+`, s.id, filepath.Join(s.dir, "agent-state"), e.etcd.Endpoint(), s.broker, kafka))
 }
 
 // transferSpec is one logtransfer run with one route.

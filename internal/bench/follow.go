@@ -53,6 +53,7 @@ func (e *env) follow(ctx context.Context, r *report) error {
 	}
 	t0 := time.Now()
 	rss := watchRSS(agent.Pid())
+	profiled := e.profile("logagent-35k", agent)
 	if err := sleep(ctx, e.opts.Duration); err != nil {
 		return err
 	}
@@ -62,6 +63,7 @@ func (e *env) follow(ctx context.Context, r *report) error {
 	}
 	wall := time.Since(t0)
 	peak := rss.stop()
+	profiled(r)
 	held, err := highWater(ctx, cl, topic)
 	if err != nil {
 		return err

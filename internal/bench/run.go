@@ -35,6 +35,13 @@ type Options struct {
 	Scenarios []string
 	// Keep leaves the work directory (files, data, daemon logs) in place.
 	Keep bool
+	// Compression, when set, overrides the agent's [kafka] compression
+	// (none, gzip, snappy, lz4, zstd) to compare codecs; empty keeps lz4.
+	Compression string
+	// Profile, when set, is a directory for perf profiles of the agent in
+	// the throughput scenario and while following at 35,000 lines/s, and of
+	// logtransfer in the transfer scenario.
+	Profile string
 	// Strict makes a missed target an error, not only a scenario that failed.
 	Strict bool
 	// TaskKey and RouteKey are the etcd keys of an agent's task and of a
@@ -96,6 +103,12 @@ func Run(ctx context.Context, opts Options) error {
 	for _, s := range opts.Scenarios {
 		if !slices.Contains(Scenarios(), s) {
 			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(Scenarios(), ", "))
+		}
+	}
+	if opts.Profile != "" {
+		var err error
+		if opts.Profile, err = checkProfile(opts.Profile); err != nil {
+			return err
 		}
 	}
 	dir, err := os.MkdirTemp("", "logpipe-bench-")
@@ -161,10 +174,15 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
-// build compiles the daemons as `make build` does, and the helper programs.
+// build compiles the daemons as `make build` does (but with symbols when
+// profiling), and the helper programs.
 func (e *env) build(ctx context.Context) error {
 	e.logf("building logagent, logtransfer, benchbroker, benchsink")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", e.bins+"/",
+	ldflags := "-s -w"
+	if e.opts.Profile != "" {
+		ldflags = ""
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags="+ldflags, "-o", e.bins+"/",
 		"github.com/logpipe/logpipe/cmd/logagent", "github.com/logpipe/logpipe/cmd/logtransfer",
 		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink")
 	if out, err := cmd.CombinedOutput(); err != nil {

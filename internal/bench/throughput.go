@@ -37,6 +37,7 @@ func (e *env) throughput(ctx context.Context, r *report) error {
 		return err
 	}
 	defer agent.Stop(15 * time.Second)
+	profiled := e.profile("logagent", agent)
 	var held int64
 	err = waitUntil(ctx, 5*time.Minute, 20*time.Millisecond, "the broker to hold every line", func() (bool, error) {
 		held, err = highWater(ctx, cl, topic)
@@ -51,6 +52,7 @@ func (e *env) throughput(ctx context.Context, r *report) error {
 		return err
 	}
 	_, peak, _ := memory(agent.Pid())
+	profiled(r)
 	mlines := float64(n) / 1e6
 	r.add("agent_lines_per_s", float64(n)/elapsed.Seconds(), atLeast(400_000))
 	r.add("agent_cpu_s_per_mline", cpu.Seconds()/mlines, atMost(2.5))

@@ -34,6 +34,7 @@ func (e *env) transfer(ctx context.Context, r *report) error {
 		return err
 	}
 	defer tr.Stop(15 * time.Second)
+	profiled := e.profile("logtransfer", tr)
 	err = waitUntil(ctx, 5*time.Minute, 20*time.Millisecond, "every document indexed", func() (bool, error) {
 		s, err := sink.stats(ctx)
 		return s.Docs >= int64(n), err
@@ -47,6 +48,7 @@ func (e *env) transfer(ctx context.Context, r *report) error {
 		return err
 	}
 	sinkCPU, _ := cpuTime(sink.proc.Pid())
+	profiled(r)
 	r.add("transfer_docs_per_s", float64(n)/elapsed.Seconds(), none)
 	r.add("transfer_cpu_s_per_mdoc", cpu.Seconds()/(float64(n)/1e6), atMost(10))
 	r.note("transfer: %d documents in %s from logtransfer start (consumer group join included), logtransfer CPU %s = %.0f docs/s per core; sink CPU %s",
