@@ -108,7 +108,7 @@ func (e *env) follow(ctx context.Context, r *report) error {
 		return err
 	}
 	r.add("agent_lost_kafka_down", float64(total-ids), exactly(0))
-	r.note("broker down %s: %d lines written meanwhile; all %d lines in the broker %s after its restart; %d records, %d distinct lp.id, %d duplicates",
+	r.note("broker process stopped (SIGTERM) for %s, then restarted on its port and data dir: %d lines written meanwhile; all %d lines in the broker %s after its restart; %d records, %d distinct lp.id, %d duplicates",
 		e.opts.Duration, total-before, total, recovered.Round(100*time.Millisecond), records, ids, records-ids)
 	return nil
 }

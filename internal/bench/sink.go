@@ -52,6 +52,7 @@ type Stats struct {
 	Maxms   float64 `json:"max_ms"`
 }
 
+// ServeHTTP answers the bulk API, the few calls around it, and /_bench/.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/_bulk"):
