@@ -41,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_tasks", Help: "Tasks running."})
 	m.RejectedKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_rejected_keys", Help: "etcd keys whose current value was rejected."})
 	m.Reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "logagent_reloads_total", Help: "Task sets applied from etcd."})
-	m.ProduceLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logagent_produce_latency_seconds", Help: "Time from handing a record to the producer to its ack.",
+	m.ProduceLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logagent_produce_latency_seconds", Help: "Time from reading a line to Kafka's ack of its record (budget waits and retries included).",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)})
 	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
 	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,

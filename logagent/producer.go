@@ -19,7 +19,7 @@ type inflight struct {
 	end  int64 // the event's end offset: its key in tr
 	size int64
 	tm   *taskMetrics
-	sent time.Time
+	sent time.Time // when the line was read; the produce latency starts here
 	// retries counts re-sends after sarama gave the record back.
 	retries int
 }
@@ -109,9 +109,8 @@ func (p *producer) send(ctx context.Context, msg *sarama.ProducerMessage) error 
 	return p.input(ctx, msg)
 }
 
-// input hands msg to sarama, stamping when it left.
+// input hands msg to sarama.
 func (p *producer) input(ctx context.Context, msg *sarama.ProducerMessage) error {
-	msg.Metadata.(*inflight).sent = time.Now()
 	select {
 	case p.ap.Input() <- msg:
 		return nil

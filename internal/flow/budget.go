@@ -20,12 +20,23 @@ type Budget struct {
 	mu    sync.Mutex
 	limit int64
 	used  int64
-	freed chan struct{} // closed and replaced on every Release
+	// freed is closed by the next Release, but only made when someone
+	// waits: a channel per release would cost an allocation per record on
+	// the hot path (nil: nobody waits).
+	freed chan struct{}
 }
 
 // NewBudget returns a budget of limit bytes.
 func NewBudget(limit int64) *Budget {
-	return &Budget{limit: limit, freed: make(chan struct{})}
+	return &Budget{limit: limit}
+}
+
+// waitChLocked returns the channel the next Release closes, making it.
+func (b *Budget) waitChLocked() chan struct{} {
+	if b.freed == nil {
+		b.freed = make(chan struct{})
+	}
+	return b.freed
 }
 
 // Acquire takes n bytes, waiting until they fit or ctx is done (then it
@@ -48,7 +59,7 @@ func (b *Budget) AcquireUnless(ctx context.Context, n int64, wake <-chan struct{
 			b.mu.Unlock()
 			return true, nil
 		}
-		wait := b.freed
+		wait := b.waitChLocked()
 		b.mu.Unlock()
 		select {
 		case <-wait:
@@ -65,16 +76,18 @@ func (b *Budget) Release(n int64) {
 	b.mu.Lock()
 	b.used -= n
 	wake := b.freed
-	b.freed = make(chan struct{})
+	b.freed = nil
 	b.mu.Unlock()
-	close(wake)
+	if wake != nil {
+		close(wake)
+	}
 }
 
 // Freed is closed at the next Release.
 func (b *Budget) Freed() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.freed
+	return b.waitChLocked()
 }
 
 // InUse reports the bytes in flight.

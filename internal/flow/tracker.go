@@ -25,7 +25,7 @@ type item struct {
 
 // NewTracker starts at position pos (nothing in flight).
 func NewTracker(pos int64) *Tracker {
-	return &Tracker{pos: pos, moved: make(chan struct{})}
+	return &Tracker{pos: pos}
 }
 
 // Add registers an item ending at end (ends must increase) and returns the
@@ -61,8 +61,12 @@ func (t *Tracker) Ack(end int64) {
 		return
 	}
 	t.pos = t.items[t.head-1].end
-	close(t.moved)
-	t.moved = make(chan struct{})
+	// The channel exists only if someone waits: made per ack it would cost
+	// an allocation per record.
+	if t.moved != nil {
+		close(t.moved)
+		t.moved = nil
+	}
 }
 
 // Position returns the acknowledged position and how many items are still
@@ -77,6 +81,9 @@ func (t *Tracker) Position() (pos int64, inflight int) {
 func (t *Tracker) Moved() <-chan struct{} {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.moved == nil {
+		t.moved = make(chan struct{})
+	}
 	return t.moved
 }
 
