@@ -23,8 +23,10 @@ import (
 func (ix *indexer) send(ctx context.Context, items []*item, attempt int) (retry []*item) {
 	svc := ix.es.Bulk()
 	bytes := 0
-	for _, it := range items {
-		svc.Add(createRequest(it.doc))
+	reqs := make([]createRequest, len(items))
+	for i, it := range items {
+		reqs[i] = newCreateRequest(it.doc)
+		svc.Add(&reqs[i])
 		bytes += len(it.doc.Body)
 	}
 	start := time.Now()

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -37,7 +39,10 @@ const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
 type document struct {
 	Index string
 	ID    string
-	Body  []byte
+	// Body is the JSON source; action is the bulk action line before it.
+	// Both are encoded once, here, and sent as they are (see createRequest).
+	Body   string
+	action string
 	// ReadAt is the agent's read time (lp.ts), zero when absent; the
 	// write-to-index latency is measured from it.
 	ReadAt time.Time
@@ -70,22 +75,52 @@ func newDocBuilder(r Route, loc *time.Location) (*docBuilder, error) {
 // docID is the record's stable id: lp.id, or <topic>-<partition>-<offset>
 // for records another tool produced. Either way a re-delivery of the same
 // record maps to the same _id, which op_type=create turns into a 409.
-func docID(m *sarama.ConsumerMessage, h map[string]string) string {
-	if id := h[hdrID]; id != "" {
-		return id
+func docID(m *sarama.ConsumerMessage, h recordHeaders) string {
+	if len(h[hID]) > 0 {
+		return string(h[hID])
 	}
 	return m.Topic + "-" + strconv.FormatInt(int64(m.Partition), 10) + "-" + strconv.FormatInt(m.Offset, 10)
 }
 
-func headerMap(m *sarama.ConsumerMessage) map[string]string {
-	h := make(map[string]string, len(m.Headers))
+// recordHeaders are the lp.* header values of one record, indexed by the
+// hXxx constants, aliasing the record's memory; of a repeated header the
+// last wins.
+type recordHeaders [len(headerNames)][]byte
+
+const (
+	hID = iota
+	hHost
+	hPath
+	hOffset
+	hTS
+	hTruncated
+	hFields
+)
+
+var headerNames = [...]string{hID: hdrID, hHost: hdrHost, hPath: hdrPath, hOffset: hdrOffset,
+	hTS: hdrTS, hTruncated: hdrTruncated, hFields: hdrFields}
+
+func readHeaders(m *sarama.ConsumerMessage) recordHeaders {
+	var h recordHeaders
 	for _, x := range m.Headers {
-		if x != nil {
-			h[string(x.Key)] = string(x.Value)
+		if x == nil {
+			continue
+		}
+		for i, name := range headerNames {
+			if string(x.Key) == name {
+				h[i] = x.Value
+			}
 		}
 	}
 	return h
 }
+
+// bufPool holds scratch buffers documents are encoded into; each document
+// then costs one allocation of its exact size.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxPooledBuf keeps a rare huge document from pinning its buffer.
+const maxPooledBuf = 64 << 10
 
 // build makes the document of m. It never fails: what cannot be parsed is
 // indexed raw and tagged.
@@ -95,27 +130,32 @@ func headerMap(m *sarama.ConsumerMessage) map[string]string {
 // (@timestamp, message, host, log, event, lp, tags). The raw line is always
 // in message, so a parsed field shadowed by an owned one loses nothing.
 func (b *docBuilder) build(m *sarama.ConsumerMessage) document {
-	h := headerMap(m)
-	src := map[string]any{}
-	var tags []string
-	if f := h[hdrFields]; f != "" {
-		var static map[string]any
-		if err := json.Unmarshal([]byte(f), &static); err != nil {
-			tags = append(tags, tagFieldsError)
-		}
-		for k, v := range static {
-			src[k] = v
+	h := readHeaders(m)
+	var tagBuf [3]string
+	src := source{message: m.Value, host: h[hHost], path: h[hPath], truncated: string(h[hTruncated]) == "true", tags: tagBuf[:0]}
+	var static map[string]any
+	if len(h[hFields]) > 0 {
+		if err := json.Unmarshal(h[hFields], &static); err != nil {
+			src.tags = append(src.tags, tagFieldsError)
 		}
 	}
 	parsed, ok := b.parse(m.Value)
 	if !ok {
-		tags = append(tags, tagParseError)
+		src.tags = append(src.tags, tagParseError)
 	}
-	for k, v := range parsed {
-		src[k] = v
+	switch {
+	case len(static) == 0:
+		src.extra = parsed
+	case len(parsed) == 0:
+		src.extra = static
+	default:
+		for k, v := range parsed {
+			static[k] = v
+		}
+		src.extra = static
 	}
 
-	readAt := unixMsHeader(h[hdrTS])
+	readAt := unixMsHeader(string(h[hTS]))
 	ts := readAt
 	if ts.IsZero() {
 		ts = m.Timestamp
@@ -124,38 +164,168 @@ func (b *docBuilder) build(m *sarama.ConsumerMessage) document {
 		if t, found := parseTime(parsed[b.route.TimeField], b.route.TimeLayout, b.loc); found {
 			ts = t
 		} else {
-			tags = append(tags, tagTimeParseError)
+			src.tags = append(src.tags, tagTimeParseError)
 		}
 	}
-	src["@timestamp"] = ts.UTC().Format(timestampLayout)
-	src["message"] = string(m.Value)
-	src["event"] = map[string]any{"ingested": b.now().UTC().Format(timestampLayout)}
-	if v := h[hdrHost]; v != "" {
-		src["host"] = map[string]any{"name": v}
+	src.timestamp = ts
+	src.ingested = b.now()
+	if v, err := strconv.ParseInt(string(h[hOffset]), 10, 64); err == nil {
+		src.offset, src.hasOffset = v, true
 	}
-	logf := map[string]any{}
-	if v := h[hdrPath]; v != "" {
-		logf["file"] = map[string]any{"path": v}
-	}
-	if v, err := strconv.ParseInt(h[hdrOffset], 10, 64); err == nil {
-		logf["offset"] = v
-	}
-	if len(logf) > 0 {
-		src["log"] = logf
-	}
-	if h[hdrTruncated] == "true" {
-		src["lp"] = map[string]any{"truncated": true}
-	}
-	if len(tags) > 0 {
-		src["tags"] = tags
-	}
-	body, err := json.Marshal(src)
+
+	d := document{Index: b.index.render(ts.In(b.loc)), ID: docID(m, h), ReadAt: readAt}
+	bp := bufPool.Get().(*[]byte)
+	buf := appendCreateAction((*bp)[:0], d.Index, d.ID)
+	n := len(buf)
+	buf, err := src.appendJSON(buf)
 	if err != nil {
 		// Only a parsed value JSON cannot encode gets here (none can:
 		// every value came from JSON or a string); index the line raw.
-		body, _ = json.Marshal(map[string]any{"@timestamp": src["@timestamp"], "message": src["message"], "tags": []string{tagParseError}})
+		buf = append(buf[:n], `{"@timestamp":"`...)
+		buf = appendTimestamp(buf, ts)
+		buf = append(buf, `","message":`...)
+		buf = appendJSONString(buf, m.Value)
+		buf = append(buf, `,"tags":["`+tagParseError+`"]}`...)
 	}
-	return document{Index: b.index.render(ts.In(b.loc)), ID: docID(m, h), Body: body, ReadAt: readAt}
+	lines := string(buf)
+	d.action, d.Body = lines[:n], lines[n:]
+	if cap(buf) <= maxPooledBuf {
+		*bp = buf
+		bufPool.Put(bp)
+	}
+	return d
+}
+
+// source is the top-level fields of one document body.
+type source struct {
+	extra     map[string]any // static and parsed fields, owned ones not yet removed
+	timestamp time.Time
+	ingested  time.Time
+	message   []byte
+	host      []byte
+	path      []byte
+	offset    int64
+	hasOffset bool
+	truncated bool
+	tags      []string
+}
+
+// ownedKeys are the top-level keys logtransfer may write, in encoding/json's
+// (bytewise) order.
+var ownedKeys = [...]string{"@timestamp", "event", "host", "log", "lp", "message", "tags"}
+
+// owns reports whether s writes top-level key k itself, shadowing a parsed
+// or static field of that name.
+func (s *source) owns(k string) bool {
+	switch k {
+	case "@timestamp", "event", "message":
+		return true
+	case "host":
+		return len(s.host) > 0
+	case "log":
+		return len(s.path) > 0 || s.hasOffset
+	case "lp":
+		return s.truncated
+	case "tags":
+		return len(s.tags) > 0
+	}
+	return false
+}
+
+// appendJSON appends the body: what json.Marshal wrote for the equivalent
+// map[string]any, keys sorted.
+func (s *source) appendJSON(dst []byte) ([]byte, error) {
+	var keyBuf [16]string
+	keys := keyBuf[:0]
+	for k := range s.extra {
+		if !s.owns(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	open := len(dst)
+	dst = append(dst, '{')
+	var err error
+	i := 0
+	for _, k := range ownedKeys {
+		if !s.owns(k) {
+			continue
+		}
+		for ; i < len(keys) && keys[i] < k; i++ {
+			if dst, err = s.appendExtra(dst, open, keys[i]); err != nil {
+				return dst, err
+			}
+		}
+		if len(dst) > open+1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, k...)
+		dst = append(dst, '"', ':')
+		dst = s.appendOwned(dst, k)
+	}
+	for ; i < len(keys); i++ {
+		if dst, err = s.appendExtra(dst, open, keys[i]); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func (s *source) appendExtra(dst []byte, open int, k string) ([]byte, error) {
+	if len(dst) > open+1 {
+		dst = append(dst, ',')
+	}
+	dst = appendJSONString(dst, k)
+	dst = append(dst, ':')
+	return appendJSONValue(dst, s.extra[k])
+}
+
+// appendOwned appends the value of owned key k.
+func (s *source) appendOwned(dst []byte, k string) []byte {
+	switch k {
+	case "@timestamp":
+		dst = append(dst, '"')
+		dst = appendTimestamp(dst, s.timestamp)
+		return append(dst, '"')
+	case "event":
+		dst = append(dst, `{"ingested":"`...)
+		dst = appendTimestamp(dst, s.ingested)
+		return append(dst, `"}`...)
+	case "host":
+		dst = append(dst, `{"name":`...)
+		dst = appendJSONString(dst, s.host)
+		return append(dst, '}')
+	case "log":
+		dst = append(dst, '{')
+		if len(s.path) > 0 {
+			dst = append(dst, `"file":{"path":`...)
+			dst = appendJSONString(dst, s.path)
+			dst = append(dst, '}')
+		}
+		if s.hasOffset {
+			if len(s.path) > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"offset":`...)
+			dst = strconv.AppendInt(dst, s.offset, 10)
+		}
+		return append(dst, '}')
+	case "lp":
+		return append(dst, `{"truncated":true}`...)
+	case "message":
+		return appendJSONString(dst, s.message)
+	case "tags":
+		dst = append(dst, '[')
+		for i, t := range s.tags {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, t)
+		}
+		return append(dst, ']')
+	}
+	return dst
 }
 
 func unixMsHeader(v string) time.Time {

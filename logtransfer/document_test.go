@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +110,7 @@ func TestDocumentGolden(t *testing.T) {
 			db, m := loadGoldenCase(t, dir)
 			d := db.build(m)
 			var src any
-			dec := json.NewDecoder(bytes.NewReader(d.Body))
+			dec := json.NewDecoder(strings.NewReader(d.Body))
 			dec.UseNumber() // show integers exactly as written
 			if err := dec.Decode(&src); err != nil {
 				t.Fatalf("body is not JSON: %v", err)
