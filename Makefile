@@ -47,6 +47,13 @@ lint: vet
 bench:
 	BENCH_SHORT=$(BENCH_SHORT) $(GO) run ./internal/cmd/bench $(BENCH_ARGS)
 
+# The end-to-end fault suite (internal/e2e) with long fault windows (60 s
+# outages): the real daemons against etcd, two Kafka clusters, the mirror and
+# the ES-API stand-in; one row per scenario, also kept in chaos.out.
+.PHONY: chaos
+chaos:
+	CHAOS_FULL=1 $(GO) test -race -count=1 -timeout 60m -run TestChaos -v ./internal/e2e/ | tee chaos.out
+
 # The in-process Go micro-benchmarks.
 .PHONY: bench-micro
 bench-micro:

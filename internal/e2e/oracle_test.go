@@ -1,0 +1,178 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/logpipe/logpipe/internal/esdev"
+)
+
+// tally is what the oracle found for a scenario.
+type tally struct {
+	written, indexed    int
+	missing, duplicates int // written lines in no document / in more than one
+	foreign             int // documents holding no written line
+	disorder            int // first arrivals in the cloud topic after a later line of their file
+	kafkaMissing        int // written lines never seen in the cloud topic
+}
+
+// lineSet counts occurrences of each written line, by file and sequence.
+type lineSet [][]uint8
+
+func newLineSet(written []int) lineSet {
+	ls := make(lineSet, len(written))
+	for f, n := range written {
+		ls[f] = make([]uint8, n)
+	}
+	return ls
+}
+
+// add counts a line and reports whether it was written and its count.
+func (ls lineSet) add(msg string) (uint8, bool) {
+	f, seq, ok := parseLine(msg)
+	if !ok || f >= len(ls) || seq >= len(ls[f]) {
+		return 0, false
+	}
+	if ls[f][seq] < 255 {
+		ls[f][seq]++
+	}
+	return ls[f][seq], true
+}
+
+// count tells how many lines were never seen and how many more than once.
+func (ls lineSet) count() (missing, dups int) {
+	for _, f := range ls {
+		for _, n := range f {
+			switch {
+			case n == 0:
+				missing++
+			case n > 1:
+				dups++
+			}
+		}
+	}
+	return missing, dups
+}
+
+// checkIndex reads every document of the suite's indices from the
+// stand-in and matches it with the written lines.
+func checkIndex(es *esdev.Server, written []int, tl *tally) error {
+	ls := newLineSet(written)
+	for _, index := range es.Indices() {
+		if !strings.HasPrefix(index, topic+"-") {
+			continue
+		}
+		err := eachDoc(es, index, func(msg string) {
+			tl.indexed++
+			if _, ok := ls.add(msg); !ok {
+				tl.foreign++
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	tl.missing, tl.duplicates = ls.count()
+	return nil
+}
+
+// eachDoc pages through an index in _doc order with search_after, through
+// the stand-in's handler directly: no socket, and it works while the
+// stand-in is "down".
+func eachDoc(es *esdev.Server, index string, fn func(message string)) error {
+	const page = 10000 // the stand-in's max_result_window, like Elasticsearch's
+	var after []any
+	for {
+		q := map[string]any{"size": page, "sort": []string{"_doc"}, "_source": []string{"message"}}
+		if after != nil {
+			q["search_after"] = after
+		}
+		body, _ := json.Marshal(q)
+		req := httptest.NewRequest(http.MethodPost, "/"+index+"/_search", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		es.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			return fmt.Errorf("searching %s: %d: %s", index, rec.Code, rec.Body)
+		}
+		var res struct {
+			Hits struct {
+				Hits []struct {
+					Source struct {
+						Message string `json:"message"`
+					} `json:"_source"`
+					Sort []any `json:"sort"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
+			return fmt.Errorf("searching %s: %w", index, err)
+		}
+		hits := res.Hits.Hits
+		for _, h := range hits {
+			fn(h.Source.Message)
+		}
+		if len(hits) < page {
+			return nil
+		}
+		after = hits[len(hits)-1].Sort
+	}
+}
+
+// checkOrder reads the cloud topic until every written line was seen and
+// counts first arrivals that came after a later line of the same file in
+// the same partition and path (a file's lines share a key, so a partition).
+func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ls := newLineSet(written)
+	want := 0
+	for _, n := range written {
+		want += n
+	}
+	counted, distinct := 0, 0
+	recs, err := devstack.ReadUntil(ctx, brokers, topic, func(rs []devstack.Record) bool {
+		for _, r := range rs[counted:] {
+			if n, ok := ls.add(r.Value); ok && n == 1 {
+				distinct++
+			}
+		}
+		counted = len(rs)
+		return distinct >= want
+	})
+	tl.kafkaMissing = want - distinct
+	slices.SortStableFunc(recs, func(a, b devstack.Record) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	})
+	first := newLineSet(written)
+	type key struct {
+		part int32
+		path string // lp.path: a rotated file's generations are ordered apart
+		file int
+	}
+	top := map[key]int{}
+	for _, r := range recs {
+		f, seq, ok := parseLine(r.Value)
+		if n, ok2 := first.add(r.Value); !ok || !ok2 || n > 1 {
+			continue
+		}
+		k := key{r.Partition, r.Headers["lp.path"], f}
+		if last, ok := top[k]; ok && seq < last {
+			tl.disorder++
+		} else {
+			top[k] = seq
+		}
+	}
+	return err
+}
