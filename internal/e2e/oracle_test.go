@@ -3,13 +3,8 @@
 package e2e
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"time"
@@ -73,61 +68,15 @@ func checkIndex(es *esdev.Server, written []int, tl *tally) error {
 		if !strings.HasPrefix(index, topic+"-") {
 			continue
 		}
-		err := eachDoc(es, index, func(msg string) {
+		es.EachMessage(index, func(msg string) {
 			tl.indexed++
 			if _, ok := ls.add(msg); !ok {
 				tl.foreign++
 			}
 		})
-		if err != nil {
-			return err
-		}
 	}
 	tl.missing, tl.duplicates = ls.count()
 	return nil
-}
-
-// eachDoc pages through an index in _doc order with search_after, through
-// the stand-in's handler directly: no socket, and it works while the
-// stand-in is "down".
-func eachDoc(es *esdev.Server, index string, fn func(message string)) error {
-	const page = 10000 // the stand-in's max_result_window, like Elasticsearch's
-	var after []any
-	for {
-		q := map[string]any{"size": page, "sort": []string{"_doc"}, "_source": []string{"message"}}
-		if after != nil {
-			q["search_after"] = after
-		}
-		body, _ := json.Marshal(q)
-		req := httptest.NewRequest(http.MethodPost, "/"+index+"/_search", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		es.Handler().ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			return fmt.Errorf("searching %s: %d: %s", index, rec.Code, rec.Body)
-		}
-		var res struct {
-			Hits struct {
-				Hits []struct {
-					Source struct {
-						Message string `json:"message"`
-					} `json:"_source"`
-					Sort []any `json:"sort"`
-				} `json:"hits"`
-			} `json:"hits"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil {
-			return fmt.Errorf("searching %s: %w", index, err)
-		}
-		hits := res.Hits.Hits
-		for _, h := range hits {
-			fn(h.Source.Message)
-		}
-		if len(hits) < page {
-			return nil
-		}
-		after = hits[len(hits)-1].Sort
-	}
 }
 
 // checkOrder reads the cloud topic until every written line was seen and

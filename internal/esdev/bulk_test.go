@@ -279,3 +279,21 @@ func TestBulkUpdateAndDelete(t *testing.T) {
 		t.Errorf("merged doc = %s", got)
 	}
 }
+
+func TestEachMessageReadsTheStoreEvenWhenClosed(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s.URL())
+	bulkCreate(t, c, "m-1", map[string]any{
+		"a": map[string]any{"message": "one"},
+		"b": map[string]any{"message": "two"},
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	s.EachMessage("m-1", func(m string) { got[m] = true })
+	if len(got) != 2 || !got["one"] || !got["two"] {
+		t.Fatalf("EachMessage saw %v, want one and two", got)
+	}
+	s.EachMessage("absent", func(string) { t.Fatal("called for a missing index") })
+}

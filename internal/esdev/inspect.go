@@ -86,3 +86,26 @@ func (s *Server) Indices() []string {
 	defer s.mu.RUnlock()
 	return slices.Sorted(maps.Keys(s.indices))
 }
+
+// EachMessage calls fn with the "message" field of every document of index,
+// in no particular order, straight from the store: test oracles use it to
+// count what was indexed, and it works while the server is closed.
+func (s *Server) EachMessage(index string, fn func(message string)) {
+	s.mu.RLock()
+	var sources [][]byte
+	if idx := s.indices[index]; idx != nil {
+		sources = make([][]byte, 0, len(idx.docs))
+		for _, d := range idx.docs {
+			sources = append(sources, d.source)
+		}
+	}
+	s.mu.RUnlock()
+	for _, src := range sources {
+		var m struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(src, &m) == nil {
+			fn(m.Message)
+		}
+	}
+}
