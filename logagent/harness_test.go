@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -250,15 +249,6 @@ func (e *env) status(agent string) (Status, bool) {
 		e.t.Fatalf("status is not JSON: %v", err)
 	}
 	return st, true
-}
-
-func sortedLines(m map[string][]string) []string {
-	var out []string
-	for _, v := range m {
-		out = append(out, v...)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func join(parts ...string) string { return filepath.Join(parts...) }

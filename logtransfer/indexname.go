@@ -46,7 +46,7 @@ func parseIndexName(s string) (indexName, error) {
 	case sample == "":
 		return n, errors.New("empty")
 	case sample == "." || sample == "..":
-		return n, errors.New("must not be . or ..")
+		return n, errors.New(`must not be "." or ".."`)
 	case strings.ToLower(sample) != sample:
 		return n, errors.New("must be lower case")
 	case strings.ContainsAny(sample, `\/*?"<>|,#: `):
