@@ -91,7 +91,7 @@ level = warn
 	e.putTask("killed", "k", Task{Path: join(e.logs, "*.log"), Topic: "killed"})
 	run := func() *exec.Cmd {
 		cmd := exec.Command(bin, "-config", ini)
-		cmd.Stderr = testWriter{t}
+		cmd.Stderr = devstack.TestLog{TB: t}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

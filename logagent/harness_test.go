@@ -70,7 +70,7 @@ type runningAgent struct {
 // start runs an agent until the returned agent's stop (or test cleanup).
 func (e *env) start(cfg Config) *runningAgent {
 	e.t.Helper()
-	return e.startWithLog(cfg, testWriter{e.t}, slog.LevelInfo)
+	return e.startWithLog(cfg, devstack.TestLog{TB: e.t}, slog.LevelInfo)
 }
 
 // startWithLog is start with the agent's log going to w at level.
@@ -100,14 +100,6 @@ func (ra *runningAgent) stop(t *testing.T) {
 			t.Fatal("agent did not stop within 30s")
 		}
 	})
-}
-
-// testWriter sends agent logs to the test log, shown on failure or -v.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 func (e *env) putTask(agent, name string, t Task) {

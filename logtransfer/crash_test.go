@@ -51,7 +51,7 @@ listen = 127.0.0.1:0
 	}
 	run := func() *exec.Cmd {
 		cmd := exec.Command(bin, "-config", ini)
-		cmd.Stderr = testWriter{t}
+		cmd.Stderr = devstack.TestLog{TB: t}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +86,7 @@ type running struct {
 // start runs a transfer until its stop (or test cleanup).
 func (e *env) start(cfg Config) *running {
 	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("instance", cfg.Transfer.ID)
+	log := slog.New(slog.NewTextHandler(devstack.TestLog{TB: e.t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("instance", cfg.Transfer.ID)
 	tr, err := New(cfg, log, ops.NewRegistry(), withSarama(fastGroups))
 	if err != nil {
 		e.t.Fatal(err)
@@ -112,14 +111,6 @@ func (r *running) stop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("transfer did not stop within 30s")
 	}
-}
-
-// testWriter sends daemon logs to the test log, shown on failure or -v.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 func (e *env) put(key, val string) {

@@ -25,7 +25,7 @@ func TestReplay(t *testing.T) {
 
 	cfg := e.config("replay")
 	opts := ReplayOptions{Route: "mglogs", From: day.Add(-time.Minute), To: day.Add(time.Minute)}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	log := slog.New(slog.NewTextHandler(devstack.TestLog{TB: t}, nil))
 	res, err := Replay(t.Context(), cfg, opts, log)
 	if err != nil {
 		t.Fatal(err)
