@@ -3,8 +3,7 @@
 package main
 
 import (
-	"flag"
-	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/logpipe/logpipe/conf"
@@ -15,33 +14,13 @@ import (
 var version = "dev"
 
 func main() {
-	cfgPath := flag.String("config", "/etc/logpipe/logagent.ini", "ini configuration file")
-	check := flag.Bool("check", false, "validate the configuration and exit")
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println(version)
-		return
-	}
-	cfg, err := logagent.LoadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "logagent: invalid configuration:\n%v\n", err)
-		os.Exit(2)
-	}
-	if *check {
-		fmt.Println("configuration ok")
-		return
-	}
-	log := cfg.Log.Logger(os.Stderr).With("daemon", "logagent")
-	conf.RouteSaramaLogs(log)
-	ctx := ops.SignalContext(log)
-	a, err := logagent.New(cfg, log, ops.NewRegistry(), logagent.WithVersion(version))
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		os.Exit(1)
-	}
-	if err := a.Run(ctx); err != nil {
-		log.Error("stopped with error", "err", err)
-		os.Exit(1)
-	}
+	ops.Main(ops.Daemon[logagent.Config]{
+		Name: "logagent", DefaultConfig: "/etc/logpipe/logagent.ini", Version: version,
+		Load:   logagent.LoadConfig,
+		Logger: func(c logagent.Config) *slog.Logger { return c.Log.Logger(os.Stderr) },
+		Start: func(c logagent.Config, log *slog.Logger) (ops.Runner, error) {
+			conf.RouteSaramaLogs(log)
+			return logagent.New(c, log, ops.NewRegistry(), logagent.WithVersion(version))
+		},
+	})
 }

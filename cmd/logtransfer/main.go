@@ -6,6 +6,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -23,35 +24,15 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "replay" {
 		os.Exit(replay(os.Args[2:]))
 	}
-	cfgPath := flag.String("config", defaultConfig, "ini configuration file")
-	check := flag.Bool("check", false, "validate the configuration and exit")
-	showVersion := flag.Bool("version", false, "print the version and exit")
-	flag.Parse()
-	if *showVersion {
-		fmt.Println(version)
-		return
-	}
-	cfg, err := logtransfer.LoadConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "logtransfer: invalid configuration:\n%v\n", err)
-		os.Exit(2)
-	}
-	if *check {
-		fmt.Println("configuration ok")
-		return
-	}
-	log := cfg.Log.Logger(os.Stderr).With("daemon", "logtransfer")
-	conf.RouteSaramaLogs(log)
-	ctx := ops.SignalContext(log)
-	t, err := logtransfer.New(cfg, log, ops.NewRegistry(), logtransfer.WithVersion(version))
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		os.Exit(1)
-	}
-	if err := t.Run(ctx); err != nil {
-		log.Error("stopped with error", "err", err)
-		os.Exit(1)
-	}
+	ops.Main(ops.Daemon[logtransfer.Config]{
+		Name: "logtransfer", DefaultConfig: defaultConfig, Version: version,
+		Load:   logtransfer.LoadConfig,
+		Logger: func(c logtransfer.Config) *slog.Logger { return c.Log.Logger(os.Stderr) },
+		Start: func(c logtransfer.Config, log *slog.Logger) (ops.Runner, error) {
+			conf.RouteSaramaLogs(log)
+			return logtransfer.New(c, log, ops.NewRegistry(), logtransfer.WithVersion(version))
+		},
+	})
 }
 
 // replay runs `logtransfer replay` and returns the exit code.
