@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,11 +55,21 @@ type scenario struct {
 	looseOrder bool
 	// skip names a known defect: the scenario runs only when
 	// CHAOS_DEFECTS=1.
-	skip  string
-	fault func(r *run)
+	skip string
+	// chaosOnly scenarios run only in `make chaos` (CHAOS_FULL=1): `make
+	// test` keeps a representative subset within a few minutes.
+	chaosOnly bool
+	fault     func(r *run)
 }
 
-var scenarios = []scenario{
+// scenarios is every scenario in table order; each group lives in a file
+// of its own (files_test.go: file lifecycle, faults_test.go: components).
+func scenarios() []scenario {
+	return slices.Concat(coreScenarios, fileScenarios, faultScenarios)
+}
+
+// coreScenarios are the faults of the first cut of the suite.
+var coreScenarios = []scenario{
 	{name: "baseline", fault: func(r *run) { time.Sleep(r.tm.window) }},
 	{name: "agent-sigkill-repeated", fault: func(r *run) {
 		for _, frac := range []float64{0.15, 0.3, 0.45} {
@@ -167,10 +178,14 @@ func TestChaos(t *testing.T) {
 	}
 	tm := chaosTiming()
 	rows := []string{header}
-	for _, sc := range scenarios {
+	full := os.Getenv("CHAOS_FULL") == "1"
+	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.skip != "" && os.Getenv("CHAOS_DEFECTS") != "1" {
 				t.Skip("defect: " + sc.skip)
+			}
+			if sc.chaosOnly && !full {
+				t.Skip("make chaos only")
 			}
 			row := runScenario(t, sc, tm)
 			t.Log(row)
