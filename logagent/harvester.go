@@ -285,6 +285,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		// Never handed over: forget it, so the position stays before it.
 		h.tracker.unadd(ev.End)
 		t.budget.Release(size)
+		msg.Metadata.(*inflight).release()
 		return err
 	}
 	t.tm.produced.Inc()
