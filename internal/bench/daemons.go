@@ -22,7 +22,7 @@ type agentSpec struct {
 }
 
 // startAgent registers the agent's task in etcd, writes its ini file
-// (defaults but for addresses, so acks=all and lz4 as shipped) and starts
+// (defaults but for addresses, so acks=all and snappy as shipped) and starts
 // the real binary.
 func (e *env) startAgent(ctx context.Context, s agentSpec) (*Proc, error) {
 	spec := procSpec{name: "logagent", bin: e.bin("logagent")}

@@ -8,7 +8,7 @@
 //	│  writes log files (pre-written, or 35,000 lines/s)
 //	│  reads high-water marks and lp.id (franz-go) ─────────────┐
 //	▼                                                          ▼
-//	logagent ──acks=all, lz4──▶ benchbroker (kfake) ──▶ logtransfer ──_bulk──▶ benchsink
+//	logagent ─acks=all,snappy▶ benchbroker (kfake) ──▶ logtransfer ──_bulk──▶ benchsink
 //	GOMAXPROCS=1, own CPU       own process, data dir   own process             answers "created",
 //	                            stopped and restarted                           write→indexed latency
 //

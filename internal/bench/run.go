@@ -36,7 +36,7 @@ type Options struct {
 	// Keep leaves the work directory (files, data, daemon logs) in place.
 	Keep bool
 	// Compression, when set, overrides the agent's [kafka] compression
-	// (none, gzip, snappy, lz4, zstd) to compare codecs; empty keeps lz4.
+	// (none, gzip, snappy, lz4, zstd) to compare codecs; empty keeps the default, snappy.
 	Compression string
 	// Profile, when set, is a directory for perf profiles of the agent in
 	// the throughput scenario and while following at 35,000 lines/s, and of

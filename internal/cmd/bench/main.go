@@ -36,7 +36,7 @@ func main() {
 	flag.IntVar(&opts.Docs, "docs", 1_000_000, "records the transfer scenario indexes")
 	scen := flag.String("scenarios", "", "comma-separated subset of: "+strings.Join(bench.Scenarios(), ", "))
 	flag.BoolVar(&opts.Keep, "keep", false, "keep the work directory (data and daemon logs)")
-	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, lz4)")
+	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, snappy)")
 	flag.StringVar(&opts.Profile, "profile", "", "write perf profiles of logagent (throughput, follow) and logtransfer (transfer) into this directory")
 	flag.BoolVar(&opts.Strict, "strict", false, "exit 1 when a figure misses its target, not only when one fails")
 	flag.Parse()
