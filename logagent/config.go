@@ -18,6 +18,8 @@ const (
 	DefaultCloseInactive    = 5 * time.Minute
 	DefaultScanFrequency    = 500 * time.Millisecond
 	DefaultPollInterval     = 250 * time.Millisecond
+	DefaultMaxPollInterval  = 5 * time.Second
+	DefaultReadInterval     = 100 * time.Millisecond
 	DefaultSaveInterval     = time.Second
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultStatusInterval   = 10 * time.Second
@@ -40,10 +42,16 @@ type Settings struct {
 	CloseInactive    time.Duration `ini:"close_inactive"`
 	ScanFrequency    time.Duration `ini:"scan_frequency"`
 	PollInterval     time.Duration `ini:"poll_interval"`
-	SaveInterval     time.Duration `ini:"save_interval"`
-	ShutdownTimeout  time.Duration `ini:"shutdown_timeout"`
-	StatusInterval   time.Duration `ini:"status_interval"`
-	StatusTTL        time.Duration `ini:"status_ttl"`
+	// MaxPollInterval caps the safety-net poll, which backs off from
+	// PollInterval while a file does not grow.
+	MaxPollInterval time.Duration `ini:"max_poll_interval"`
+	// ReadInterval spaces the reads of a file being written: lines are
+	// shipped in bursts, far cheaper per line, for at most this much latency.
+	ReadInterval    time.Duration `ini:"read_interval"`
+	SaveInterval    time.Duration `ini:"save_interval"`
+	ShutdownTimeout time.Duration `ini:"shutdown_timeout"`
+	StatusInterval  time.Duration `ini:"status_interval"`
+	StatusTTL       time.Duration `ini:"status_ttl"`
 	// CleanRemoved forgets the position of a file gone for this long.
 	CleanRemoved time.Duration `ini:"clean_removed"`
 	// WatchMethod is how a harvester at end of file learns of new data:
@@ -57,7 +65,8 @@ func DefaultSettings() Settings {
 	return Settings{
 		ID: host, StateDir: DefaultStateDir, MaxInflightBytes: DefaultMaxInflightBytes,
 		CloseInactive: DefaultCloseInactive, ScanFrequency: DefaultScanFrequency,
-		PollInterval: DefaultPollInterval, SaveInterval: DefaultSaveInterval,
+		PollInterval: DefaultPollInterval, MaxPollInterval: DefaultMaxPollInterval,
+		ReadInterval: DefaultReadInterval, SaveInterval: DefaultSaveInterval,
 		ShutdownTimeout: DefaultShutdownTimeout, StatusInterval: DefaultStatusInterval,
 		StatusTTL: DefaultStatusTTL, CleanRemoved: DefaultCleanRemoved, WatchMethod: "inotify",
 	}
@@ -96,6 +105,12 @@ func (a Settings) Validate() error {
 	}
 	if a.StatusTTL < 2*a.StatusInterval {
 		bad("status_ttl", "%s: want at least twice status_interval (%s)", a.StatusTTL, a.StatusInterval)
+	}
+	if a.MaxPollInterval < a.PollInterval {
+		bad("max_poll_interval", "%s: want at least poll_interval (%s)", a.MaxPollInterval, a.PollInterval)
+	}
+	if a.ReadInterval < 0 || a.ReadInterval > 10*time.Second {
+		bad("read_interval", "%s: want 0 to 10s", a.ReadInterval)
 	}
 	if a.WatchMethod != "inotify" && a.WatchMethod != "poll" {
 		bad("watch_method", "%q: want inotify or poll", a.WatchMethod)

@@ -137,6 +137,29 @@ func (f *Framer) compact(n int) {
 	f.r = 0
 }
 
+// shrinkKeep is the buffer an idle framer keeps: a harvester reads 128 KiB at
+// a time, and a thousand idle files must not each hold that much.
+const shrinkKeep = 4 << 10
+
+// Shrink lets go of a large buffer when few bytes are pending (the file is
+// idle). The next Write grows it again.
+func (f *Framer) Shrink() {
+	pending := len(f.buf) - f.r
+	if cap(f.buf) <= shrinkKeep || pending > shrinkKeep {
+		return
+	}
+	var nb []byte
+	if pending > 0 {
+		nb = make([]byte, pending, shrinkKeep)
+		copy(nb, f.buf[f.r:])
+	}
+	f.tail -= f.r
+	for i := range f.skips {
+		f.skips[i].lf -= f.r
+	}
+	f.r, f.buf = 0, nb
+}
+
 // Next returns the next complete event, or ok=false when more bytes are
 // needed. now is used only for multiline timeouts: lines already written
 // extend a pending multiline event before its timeout is checked, so a

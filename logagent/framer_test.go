@@ -436,3 +436,38 @@ func BenchmarkFramerPlain(b *testing.B) {
 		}
 	}
 }
+
+// TestFramerShrinkKeepsPendingBytes: an idle framer gives back its large
+// buffer but keeps the incomplete last line, which the next write completes.
+func TestFramerShrinkKeepsPendingBytes(t *testing.T) {
+	fr, err := NewFramer(FramerConfig{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := append(bytes.Repeat([]byte("0123456789abcde\n"), 8192), "partial"...)
+	fr.Write(chunk)
+	n := 0
+	for _, ok := fr.Next(time.Now()); ok; _, ok = fr.Next(time.Now()) {
+		n++
+	}
+	fr.Shrink()
+	if cap(fr.buf) > shrinkKeep {
+		t.Errorf("buffer of %d bytes kept after shrink", cap(fr.buf))
+	}
+	fr.Write([]byte(" line\n"))
+	ev, ok := fr.Next(time.Now())
+	if n != 8192 || !ok || string(ev.Data) != "partial line" || ev.Offset != 100+int64(len(chunk))-7 {
+		t.Fatalf("after %d lines, shrink and write: %q at %d (ok=%v)", n, ev.Data, ev.Offset, ok)
+	}
+}
+
+func TestPollBackoff(t *testing.T) {
+	for idle, want := range []time.Duration{250, 500, 1000, 2000, 4000, 5000, 5000} {
+		if got := pollBackoff(250*time.Millisecond, 5*time.Second, idle); got != want*time.Millisecond {
+			t.Errorf("idle %d: %s, want %s", idle, got, want*time.Millisecond)
+		}
+	}
+	if got := pollBackoff(time.Second, 0, 3); got != time.Second {
+		t.Errorf("limit below base: %s", got)
+	}
+}

@@ -14,6 +14,24 @@ import (
 	"github.com/IBM/sarama"
 )
 
+// readBufs holds read buffers between a file's bursts of reading.
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+
+func getReadBuf() []byte { return readBufs.Get().(*[readBufSize]byte)[:] }
+
+func putReadBuf(b []byte) {
+	if b != nil {
+		readBufs.Put((*[readBufSize]byte)(b))
+	}
+}
+
+// pollBackoff is the safety-net poll interval after idle end-of-file waits
+// without growth: it doubles from base up to limit, so an idle file costs
+// almost nothing (inotify still wakes a harvester at once when it grows).
+func pollBackoff(base, limit time.Duration, idle int) time.Duration {
+	return min(base<<min(idle, 16), max(limit, base))
+}
+
 // readBufSize is how much one read takes from a file. Large reads amortise
 // syscalls; the framer cuts lines out of the buffer without copying.
 const readBufSize = 128 << 10
@@ -108,7 +126,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		case <-sendCtx.Done():
 		}
 	}()
-	buf := make([]byte, readBufSize)
+	// buf comes from readBufs while the file is read and goes back at every
+	// end-of-file wait: a thousand idle files hold no read buffers.
+	var buf []byte
+	defer func() { putReadBuf(buf) }()
+	idle := 0 // end-of-file waits since the file last grew
 	lastGrowth := time.Now()
 	var goneSince time.Time
 	drainTo := int64(-1) // once draining: the size when the drain began
@@ -128,8 +150,12 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 			return resultStopped
 		}
+		if buf == nil {
+			buf = getReadBuf()
+		}
 		n, err := h.f.Read(buf)
 		if n > 0 {
+			idle = 0
 			h.readOff += int64(n)
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
@@ -190,13 +216,27 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		} else if now.Sub(lastGrowth) >= t.cfg.CloseInactive {
 			return resultInactive
 		}
-		wait := t.cfg.PollInterval
+		putReadBuf(buf)
+		buf = nil
+		if idle > 0 {
+			fr.Shrink() // idle for a while: keep only the pending bytes
+		}
+		wait := pollBackoff(t.cfg.PollInterval, t.cfg.MaxPollInterval, idle)
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
 		}
 		wctx, cancelWait := h.waitCtx(sendCtx)
 		t.waiter(wctx, h.getPath(), h.readOff, wait)
 		cancelWait()
+		idle++
+		// Read a growing file at most every read_interval: a writer's many
+		// small writes are then shipped as bursts of lines, which costs the
+		// agent far less per line than waking for each write.
+		if d := t.cfg.ReadInterval - time.Since(now); d > 0 {
+			if err := sleepCtx(sendCtx, d); err != nil {
+				return resultStopped
+			}
+		}
 	}
 }
 
