@@ -19,11 +19,16 @@ type Etcd struct {
 	dir        string
 	clientPort int
 	peerPort   int
+	certs      *Certs // nil: clients connect in plaintext
 	srv        *embed.Etcd
 }
 
 // StartEtcd starts an etcd server keeping its data in dir.
-func StartEtcd(dir string) (*Etcd, error) {
+func StartEtcd(dir string) (*Etcd, error) { return startEtcd(dir, nil) }
+
+// startEtcd starts a server serving clients over TLS with certs, or in
+// plaintext when certs is nil.
+func startEtcd(dir string, certs *Certs) (*Etcd, error) {
 	var lastErr error
 	for range 5 {
 		cp, err := FreePort()
@@ -34,7 +39,7 @@ func StartEtcd(dir string) (*Etcd, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := &Etcd{dir: dir, clientPort: cp, peerPort: pp}
+		e := &Etcd{dir: dir, clientPort: cp, peerPort: pp, certs: certs}
 		if lastErr = e.start(); lastErr == nil {
 			return e, nil
 		}
@@ -46,11 +51,16 @@ func (e *Etcd) start() error {
 	cfg := embed.NewConfig()
 	cfg.Name = "devstack"
 	cfg.Dir = e.dir
-	cu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", e.clientPort))
+	cu, _ := url.Parse(e.Endpoint())
 	pu, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", e.peerPort))
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	if e.certs != nil {
+		cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.KeyFile = e.certs.CertFile, e.certs.KeyFile
+		// The lowest bcrypt cost: every login pays it, and tests log in often.
+		cfg.BcryptCost = 4
+	}
 	// Its shutdown logs errors about closed listeners: noise in test output.
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	srv, err := embed.StartEtcd(cfg)
@@ -69,12 +79,27 @@ func (e *Etcd) start() error {
 	return nil
 }
 
-// Endpoint is the client URL, e.g. "http://127.0.0.1:41234".
-func (e *Etcd) Endpoint() string { return fmt.Sprintf("http://127.0.0.1:%d", e.clientPort) }
+// Endpoint is the client URL, e.g. "http://127.0.0.1:41234" (https with TLS).
+func (e *Etcd) Endpoint() string {
+	scheme := "http"
+	if e.certs != nil {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://127.0.0.1:%d", scheme, e.clientPort)
+}
 
 // Client returns a new client of the server; the caller closes it.
-func (e *Etcd) Client() (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint()}, DialTimeout: 5 * time.Second})
+func (e *Etcd) Client() (*clientv3.Client, error) { return e.ClientAs("", "") }
+
+// ClientAs returns a new client logged in as user (none when empty),
+// trusting the server's CA when it serves TLS; the caller closes it.
+func (e *Etcd) ClientAs(user, password string) (*clientv3.Client, error) {
+	cfg := clientv3.Config{Endpoints: []string{e.Endpoint()}, DialTimeout: 5 * time.Second,
+		Username: user, Password: password, Logger: zap.NewNop()}
+	if e.certs != nil {
+		cfg.TLS = e.certs.Client()
+	}
+	return clientv3.New(cfg)
 }
 
 // Stop shuts the server down; its data stays for Restart.

@@ -1,0 +1,177 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/logpipe/logpipe/logagent"
+)
+
+// checkRejections waits until the agent's status key lists every rejected
+// task and notes each reason on its row.
+func checkRejections(t *testing.T, s *stack, rejected []*badInput) {
+	cli := devstack.NewEtcdClient(t, s.etcd)
+	var st logagent.Status
+	ok := false
+	for deadline := time.Now().Add(15 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := cli.Get(t.Context(), logagent.StatusKey(agentID))
+		if err != nil || len(resp.Kvs) == 0 || json.Unmarshal(resp.Kvs[0].Value, &st) != nil {
+			continue
+		}
+		ok = len(st.Rejected) >= len(rejected)
+	}
+	reasons := map[string]string{}
+	for _, r := range st.Rejected {
+		reasons[r.Key] = r.Reason
+	}
+	for _, in := range rejected {
+		key := logagent.TaskKey(agentID, in.rejectKey)
+		switch reason, ok := reasons[key]; {
+		case !ok:
+			in.problem("%s not listed as rejected in %s", key, logagent.StatusKey(agentID))
+		case !strings.Contains(reason, in.rejectReason):
+			in.problem("rejected with %q, want it to mention %q", reason, in.rejectReason)
+		default:
+			in.note("status key: %s: %s", key[strings.LastIndexByte(key, '/')+1:], shorten(reason, 90))
+		}
+	}
+	var running []string
+	for _, ts := range st.Tasks {
+		running = append(running, ts.Name)
+	}
+	if strings.Join(running, ",") != "app,edge,gbk,many" {
+		t.Errorf("tasks running next to the rejected ones: %v, want app, edge, gbk, many", running)
+	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// checkLongLine: the 10 MB line is one document cut at max_line_bytes and
+// flagged, counted in the agent's metrics; its neighbours are whole.
+func checkLongLine(ins []*badInput, byPath map[string][]indexedDoc, metrics string) {
+	in := findInput(ins, "10 MB line")
+	for p, want := range in.files {
+		for _, d := range byPath[p] {
+			cut := d.message == want[1]
+			if d.truncated != cut || (d.header["lp.truncated"] == "true") != cut {
+				in.problem("document %.20q: lp.truncated %v in the index, %q in the record, want %v",
+					d.message, d.truncated, d.header["lp.truncated"], cut)
+			}
+		}
+	}
+	series := `logagent_lines_truncated_total{task="edge"}`
+	if v, ok := metricValue(metrics, series); !ok || v != 1 {
+		in.problem("%s = %v (present %v), want 1", series, v, ok)
+	} else {
+		in.note("cut to %d B, lp.truncated=true, %s=1", inputMaxLine, series)
+	}
+}
+
+// checkEmpty: an empty file is no error: no log line names it.
+func checkEmpty(t *testing.T, s *stack, ins []*badInput) {
+	in := findInput(ins, "empty file")
+	b, err := os.ReadFile(s.agent.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if strings.Contains(line, "empty.log") {
+			in.problem("the agent logged %q", shorten(line, 160))
+		}
+	}
+	in.note("no warning or error, no document; its task's other files shipped")
+}
+
+// checkMany notes what 2000 files cost the agent. Nothing in the agent
+// bounds its open files (no harvester limit): each matched file holds a
+// descriptor, a goroutine and a read buffer until close_inactive. That is
+// reported as a defect, and fails the test under CHAOS_DEFECTS=1.
+func checkMany(ins []*badInput, peakFDs, baseFDs int, peakRSS, cpu, idlePct float64) {
+	in := findInput(ins, fmt.Sprintf("%d files, one glob", manyFiles))
+	in.note("agent peak %d fds (%d before), peak RSS %.0f MB, %.1f CPU-s while shipping, %.0f%% CPU idle with them open",
+		peakFDs, baseFDs, peakRSS, cpu, idlePct)
+	if peakFDs-baseFDs >= manyFiles {
+		in.defect("open files unbounded (no harvester_limit/max_open_files; each file keeps its fd until close_inactive, 5m)")
+	}
+	if peakRSS > maxManyRSSMB {
+		// Measured: a pooled read buffer alone brings 277 MB down to 131.
+		in.defect("RSS %.0f MB > %d MB: memory per open file (a 128 KiB read buffer each, framer, goroutines) is outside max_inflight_bytes", peakRSS, maxManyRSSMB)
+	}
+	if idlePct > maxManyIdlePct {
+		in.defect("idle CPU %.0f%% > %d%%: every scan stats every file, every harvester re-arms its inotify watch and re-checks each poll_interval", idlePct, maxManyIdlePct)
+	}
+}
+
+// maxManyRSSMB bounds the agent's resident memory while it has the many
+// files open: twice the bench's target with the broker down (64 MB).
+const maxManyRSSMB = 128
+
+// maxManyIdlePct bounds the agent's CPU, in percent of a core, while the
+// many files are open and none grows (scan_frequency 100ms, poll_interval
+// 50ms in the suite's ini).
+const maxManyIdlePct = 25
+
+func findInput(ins []*badInput, name string) *badInput {
+	for _, in := range ins {
+		if in.name == name {
+			return in
+		}
+	}
+	panic("no input " + name)
+}
+
+// iniTypoInputs starts each daemon binary with its stack ini file plus one
+// misspelt key: it must exit non-zero at once, naming section.key.
+func iniTypoInputs(t *testing.T, s *stack) []*badInput {
+	var out []*badInput
+	for _, c := range []struct{ daemon, section, key string }{
+		{"logagent", "agent", "scan_frequncy"},
+		{"logtransfer", "elasticsearch", "flush_intervall"},
+	} {
+		in := &badInput{name: "ini typo: " + c.daemon, files: map[string][]string{}}
+		out = append(out, in)
+		body, err := os.ReadFile(filepath.Join(s.dir, c.daemon+".ini"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := "[" + c.section + "]\n"
+		typo := strings.Replace(string(body), head, head+c.key+" = 1s\n", 1)
+		path := filepath.Join(s.dir, c.daemon+"-typo.ini")
+		if err := os.WriteFile(path, []byte(typo), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+		outb, err := exec.CommandContext(ctx, filepath.Join(bins, c.daemon), "-config", path).CombinedOutput()
+		timedOut := ctx.Err() != nil
+		cancel()
+		want := c.section + "." + c.key + ": unknown key"
+		var exit *exec.ExitError
+		switch {
+		case timedOut:
+			in.problem("still running after 15s: the typo did not stop it")
+		case !errors.As(err, &exit):
+			in.problem("exited %v, want a non-zero exit status", err)
+		case !strings.Contains(string(outb), want):
+			in.problem("output lacks %q: %q", want, shorten(string(outb), 200))
+		default:
+			in.note("exit %d: %q", exit.ExitCode(), want)
+		}
+	}
+	return out
+}
