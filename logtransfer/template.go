@@ -92,7 +92,7 @@ func templateBody(name string, r Route) (map[string]any, string) {
 						"created":  map[string]any{"type": "date"},
 						"ingested": map[string]any{"type": "date"},
 					}},
-					"tags":  keyword(),
+					"tags": keyword(),
 				},
 			},
 		},
