@@ -133,3 +133,17 @@ func TestHourOf(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLineCountsLine is the per-line cost the harvester pays.
+func BenchmarkLineCountsLine(b *testing.B) {
+	p, err := loadPositions(filepath.Join(b.TempDir(), positionsFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := p.lineCounts("app", "f1", "/l/a.log", newAckTracker(0))
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.line(now)
+	}
+}
