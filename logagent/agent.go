@@ -191,6 +191,7 @@ func (a *Agent) buildStatus() Status {
 	st.KafkaReady = a.producer.isReady()
 	st.UpdatedUnix = time.Now().Unix()
 	st.InflightB = a.budget.InUse()
+	st.Lines = a.pos.lineStatus(time.Now())
 	for _, r := range a.mgr.snapshot() {
 		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files()})
 	}

@@ -57,6 +57,7 @@ type harvester struct {
 	fileID  string
 	tracker *ackTracker
 	rb      *recordBuilder
+	counts  *lineCounts // audit: lines per hour (linecount.go)
 	log     *slog.Logger
 
 	path     atomic.Pointer[string]
@@ -317,6 +318,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		t.tm.truncd.Inc()
 	}
 	t.tm.read.Inc()
+	h.counts.line(now) // audit hook: the line's read hour, before the tracker numbers it (linecount.go)
 	h.tracker.add(ev.End)
 	// now is the time the chunk holding the line was read: one clock read
 	// per chunk, not per line.

@@ -45,7 +45,10 @@ type positions struct {
 	// started lists tasks that finished a first scan: from=end applies only
 	// to files found then, never to files created while the agent was down.
 	started map[string]bool
-	dirty   bool
+	// lines are the per-hour line counts (linecount.go), saved with the
+	// positions they belong to.
+	lines lineBook
+	dirty bool
 }
 
 // registryFile is the on-disk form of positions.
@@ -53,6 +56,7 @@ type registryFile struct {
 	Version int         `json:"version"`
 	Started []string    `json:"tasks_started"`
 	Files   []*position `json:"files"`
+	Lines   *lineBook   `json:"lines,omitempty"`
 }
 
 const positionsFile = "positions.json"
@@ -70,6 +74,18 @@ func loadPositions(path string) (*positions, error) {
 	var rf registryFile
 	if err := json.Unmarshal(b, &rf); err != nil {
 		return nil, fmt.Errorf("positions file %s is corrupt: %w", path, err)
+	}
+	if rf.Lines != nil {
+		p.lines = *rf.Lines
+		for _, f := range p.lines.Files {
+			if f.Hours == nil {
+				f.Hours = map[int64]int64{}
+			}
+		}
+	} else {
+		// Written before line counts existed: lines read so far in this
+		// hour went uncounted.
+		p.lines.Since = hourOf(time.Now().Unix()) + 3600
 	}
 	for _, e := range rf.Files {
 		p.entries[positionKey(e.Task, e.identity())] = e
@@ -95,6 +111,10 @@ func (p *positions) get(task string, id fileIdentity) (position, bool) {
 func (p *positions) put(e position) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.putLocked(e)
+}
+
+func (p *positions) putLocked(e position) {
 	k := positionKey(e.Task, e.identity())
 	if old, ok := p.entries[k]; ok && *old == e {
 		return
@@ -165,6 +185,8 @@ func (p *positions) save() error {
 		started = append(started, t)
 	}
 	sort.Strings(started)
+	p.pruneLinesLocked(time.Now())
+	lines := p.lines.copyLocked()
 	p.dirty = false
 	p.mu.Unlock()
 	sort.Slice(list, func(i, j int) bool {
@@ -173,7 +195,7 @@ func (p *positions) save() error {
 		}
 		return list[i].Path < list[j].Path
 	})
-	b, err := json.MarshalIndent(registryFile{Version: 1, Started: started, Files: list}, "", " ")
+	b, err := json.MarshalIndent(registryFile{Version: 1, Started: started, Files: list, Lines: lines}, "", " ")
 	if err == nil {
 		err = atomicfile.Write(p.path, b, 0o600)
 	}

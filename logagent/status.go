@@ -14,6 +14,9 @@ type Status struct {
 	Rejected    []Rejection  `json:"rejected"`
 	InflightB   int64        `json:"inflight_bytes"`
 	UpdatedUnix int64        `json:"updated_unix"`
+	// Lines counts lines read and acked per file generation and hour of
+	// read time, for `logctl audit` (linecount.go).
+	Lines *LineCounts `json:"lines,omitempty"`
 }
 
 // TaskStatus is one task in Status.

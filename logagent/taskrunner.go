@@ -185,6 +185,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 		log:    t.log.With("file", p, "file_id", fileID),
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
 	}
+	h.counts = t.pos.lineCounts(t.name, fileID, p, h.tracker)
 	h.path.Store(&p)
 	h.lastSeen.Store(now.UnixNano())
 	h.size.Store(fi.Size())
@@ -205,14 +206,14 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 // finished records a harvester's final position and forgets it.
 func (t *taskRunner) finished(h *harvester) {
 	t.metrics.OpenFiles.Dec()
-	acked, _ := h.tracker.Position()
+	acked, passed, _ := h.tracker.Progress()
 	p := h.getPath()
 	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
 		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
 	if h.result == resultTruncated {
 		pos.Gen, pos.Offset = h.gen+1, 0
 	}
-	t.pos.put(pos)
+	t.pos.putCounted(pos, h.counts, passed, true)
 	t.metrics.FileLag.DeleteLabelValues(t.name, p)
 	t.mu.Lock()
 	delete(t.harvesters, h.id.devIno)
@@ -229,11 +230,11 @@ func (t *taskRunner) updatePositions() {
 	}
 	t.mu.Unlock()
 	for _, h := range hs {
-		acked, _ := h.tracker.Position()
+		acked, passed, _ := h.tracker.Progress()
 		size := h.size.Load()
 		p := h.getPath()
-		t.pos.put(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-			Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())})
+		t.pos.putCounted(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
+			Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())}, h.counts, passed, false)
 		t.metrics.FileLag.WithLabelValues(t.name, p).Set(float64(max(size-acked, 0)))
 	}
 }

@@ -168,6 +168,7 @@ func (b *docBuilder) build(m *sarama.ConsumerMessage) document {
 		}
 	}
 	src.timestamp = ts
+	src.created = readAt
 	src.ingested = b.now()
 	if v, err := strconv.ParseInt(string(h[hOffset]), 10, 64); err == nil {
 		src.offset, src.hasOffset = v, true
@@ -200,6 +201,10 @@ func (b *docBuilder) build(m *sarama.ConsumerMessage) document {
 type source struct {
 	extra     map[string]any // static and parsed fields, owned ones not yet removed
 	timestamp time.Time
+	// created is ECS event.created, the agent's read time (lp.ts; zero
+	// when absent): the hour logctl audit buckets a line in, as the agent
+	// counts it.
+	created   time.Time
 	ingested  time.Time
 	message   []byte
 	host      []byte
@@ -289,7 +294,13 @@ func (s *source) appendOwned(dst []byte, k string) []byte {
 		dst = appendTimestamp(dst, s.timestamp)
 		return append(dst, '"')
 	case "event":
-		dst = append(dst, `{"ingested":"`...)
+		dst = append(dst, '{')
+		if !s.created.IsZero() {
+			dst = append(dst, `"created":"`...)
+			dst = appendTimestamp(dst, s.created)
+			dst = append(dst, `",`...)
+		}
+		dst = append(dst, `"ingested":"`...)
 		dst = appendTimestamp(dst, s.ingested)
 		return append(dst, `"}`...)
 	case "host":

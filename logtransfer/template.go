@@ -88,8 +88,11 @@ func templateBody(name string, r Route) (map[string]any, string) {
 						"file":   map[string]any{"properties": map[string]any{"path": keyword()}},
 						"offset": map[string]any{"type": "long"},
 					}},
-					"event": map[string]any{"properties": map[string]any{"ingested": map[string]any{"type": "date"}}},
-					"tags":  keyword(),
+					"event": map[string]any{"properties": map[string]any{
+						"created":  map[string]any{"type": "date"},
+						"ingested": map[string]any{"type": "date"},
+					}},
+					"tags": keyword(),
 				},
 			},
 		},

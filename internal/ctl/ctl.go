@@ -6,7 +6,8 @@
 //	logctl ──task/route──▶ etcd ◀──status── logagent, logtransfer
 //	   ├────lag─────────▶ Kafka (consumer groups, end offsets)
 //	   ├────replay──────▶ logtransfer.Replay (Kafka → Elasticsearch)
-//	   └────search──────▶ Elasticsearch
+//	   ├────search──────▶ Elasticsearch
+//	   └────audit───────▶ agents' line counts (etcd) against Elasticsearch
 //
 // Values are validated with the daemons' own decoders (logagent.DecodeTask,
 // Task.Validate, logtransfer.DecodeRoute), so a value logctl accepts is one
@@ -84,6 +85,7 @@ func commands() []command {
 		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
+		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
 	}
 }
 

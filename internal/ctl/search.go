@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/logpipe/logpipe/conf"
 	"github.com/olivere/elastic/v7"
 )
 
@@ -46,13 +44,9 @@ func runSearch(ctx context.Context, c *cli, args []string) error {
 	if *size < 1 || *size > 10000 {
 		return usagef(fs, "--size %d: want 1 to 10000", *size)
 	}
-	es := conf.DefaultElasticsearch()
-	es.URLs = split(c.g.es)
-	es.Timeout = c.g.timeout
-	// The client's own logs would repeat the error returned below.
-	client, err := es.Client(slog.New(slog.DiscardHandler))
+	client, err := c.esClient()
 	if err != nil {
-		return usageError{msg: fmt.Sprintf("--es: %v", err)}
+		return err
 	}
 	defer client.Stop()
 	ctx, cancel := context.WithTimeout(ctx, c.g.timeout)

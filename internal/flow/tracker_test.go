@@ -109,3 +109,28 @@ func TestBudgetAcquireUnless(t *testing.T) {
 		t.Fatalf("a refused acquire took bytes: %d in use", b.InUse())
 	}
 }
+
+// TestTrackerProgressCountsPassedItems checks that passed counts exactly
+// the items below the position, whatever the ack order.
+func TestTrackerProgressCountsPassedItems(t *testing.T) {
+	tr := NewTracker(100)
+	for _, e := range []int64{110, 120, 130, 140} {
+		tr.Add(e)
+	}
+	tr.Ack(120)
+	tr.Ack(140)
+	if pos, passed, in := tr.Progress(); pos != 100 || passed != 0 || in != 4 {
+		t.Fatalf("Progress() = %d, %d, %d; want 100, 0, 4 (the first item holds the position)", pos, passed, in)
+	}
+	tr.Ack(110)
+	tr.Ack(110) // repeated: no effect
+	if pos, passed, in := tr.Progress(); pos != 120 || passed != 2 || in != 2 {
+		t.Fatalf("Progress() = %d, %d, %d; want 120, 2, 2", pos, passed, in)
+	}
+	tr.Add(150)
+	tr.Drop(150)
+	tr.Ack(130)
+	if pos, passed, in := tr.Progress(); pos != 140 || passed != 4 || in != 0 {
+		t.Fatalf("Progress() = %d, %d, %d; want 140, 4, 0", pos, passed, in)
+	}
+}
