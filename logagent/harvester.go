@@ -14,16 +14,40 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// readBufs holds read buffers between a file's bursts of reading.
-var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+// maxConcurrentReads bounds how many harvesters read at once. A reading
+// harvester holds a read buffer and a framer grown to a chunk, ~300 KiB in
+// all; 2,000 files written at once must not hold that each (the bad-input
+// suite measured ~280 MB before the bound). Waiters queue in order.
+const maxConcurrentReads = 32
 
-func getReadBuf() []byte { return readBufs.Get().(*[readBufSize]byte)[:] }
+// readSlots is the bound; readBufs recycles the buffers.
+var (
+	readSlots = make(chan struct{}, maxConcurrentReads)
+	readBufs  = sync.Pool{New: func() any { return new([readBufSize]byte) }}
+)
 
+// getReadBuf waits for a read slot and returns its buffer.
+func getReadBuf(ctx context.Context) ([]byte, error) {
+	select {
+	case readSlots <- struct{}{}:
+		return readBufs.Get().(*[readBufSize]byte)[:], nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// putReadBuf gives a buffer from getReadBuf back, with its slot; nil is a no-op.
 func putReadBuf(b []byte) {
 	if b != nil {
 		readBufs.Put((*[readBufSize]byte)(b))
+		<-readSlots
 	}
 }
+
+// readBurst is how many full reads a harvester makes before it lets a
+// waiting one have its slot: a file with a large backlog cannot starve the
+// others.
+const readBurst = 64
 
 // pollBackoff is the safety-net poll interval after idle end-of-file waits
 // without growth: it doubles from base up to limit, so an idle file costs
@@ -131,7 +155,8 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	// end-of-file wait: a thousand idle files hold no read buffers.
 	var buf []byte
 	defer func() { putReadBuf(buf) }()
-	idle := 0 // end-of-file waits since the file last grew
+	idle := 0  // end-of-file waits since the file last grew
+	burst := 0 // full reads since the slot was taken
 	lastGrowth := time.Now()
 	var goneSince time.Time
 	drainTo := int64(-1) // once draining: the size when the drain began
@@ -152,7 +177,9 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultStopped
 		}
 		if buf == nil {
-			buf = getReadBuf()
+			if buf, err = getReadBuf(sendCtx); err != nil {
+				return resultStopped
+			}
 		}
 		n, err := h.f.Read(buf)
 		if n > 0 {
@@ -166,6 +193,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 				return resultStopped
 			}
 			if n == len(buf) {
+				if burst++; burst%readBurst == 0 {
+					putReadBuf(buf)
+					buf = nil
+					fr.Shrink()
+				}
 				continue
 			}
 		}
@@ -218,10 +250,8 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultInactive
 		}
 		putReadBuf(buf)
-		buf = nil
-		if idle > 0 {
-			fr.Shrink() // idle for a while: keep only the pending bytes
-		}
+		buf, burst = nil, 0
+		fr.Shrink() // the buffers are held only while reading
 		wait := pollBackoff(t.cfg.PollInterval, t.cfg.MaxPollInterval, idle)
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
