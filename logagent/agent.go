@@ -162,7 +162,7 @@ func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
 		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
 		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
 		log:        a.log.With("component", "task", "task", name),
-		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{}, warned: map[string]bool{},
+		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{},
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -193,7 +193,7 @@ func (a *Agent) buildStatus() Status {
 	st.InflightB = a.budget.InUse()
 	st.Lines = a.pos.lineStatus(time.Now())
 	for _, r := range a.mgr.snapshot() {
-		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files()})
+		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files(), Problems: r.fileProblems()})
 	}
 	return st
 }

@@ -15,6 +15,7 @@ type Metrics struct {
 	Truncated      *prometheus.CounterVec
 	InflightBytes  prometheus.GaugeFunc
 	FileLag        *prometheus.GaugeVec
+	FileProblems   *prometheus.GaugeVec
 	OpenFiles      prometheus.Gauge
 	Tasks          prometheus.Gauge
 	RejectedKeys   prometheus.Gauge
@@ -37,6 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Truncated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_truncated_total", Help: "Events cut at max_line_bytes (flagged lp.truncated)."}, task)
 	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logagent_inflight_bytes", Help: "Bytes read and not yet acked by Kafka."}, func() float64 { return m.inflight() })
 	m.FileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_lag_bytes", Help: "File size minus acked offset."}, []string{"task", "path"})
+	m.FileProblems = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_problems", Help: "Matched files a task cannot ship (refused by allowed_paths, cannot be opened); the status key says why."}, []string{"task"})
 	m.OpenFiles = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_open_files", Help: "Files being harvested."})
 	m.Tasks = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_tasks", Help: "Tasks running."})
 	m.RejectedKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logagent_rejected_keys", Help: "etcd keys whose current value was rejected."})
@@ -45,7 +47,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)})
 	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
 	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
-		m.InflightBytes, m.FileLag, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves)
+		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves)
 	return m
 }
 
@@ -54,13 +56,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 type taskMetrics struct {
 	task                                                 string
 	read, bytesRead, produced, acked, bytesAcked, truncd prometheus.Counter
+	problems                                             prometheus.Gauge
 }
 
 func (m *Metrics) forTask(task string) *taskMetrics {
 	return &taskMetrics{task: task,
 		read: m.LinesRead.WithLabelValues(task), bytesRead: m.BytesRead.WithLabelValues(task),
 		produced: m.LinesProduced.WithLabelValues(task), acked: m.LinesAcked.WithLabelValues(task),
-		bytesAcked: m.BytesAcked.WithLabelValues(task), truncd: m.Truncated.WithLabelValues(task)}
+		bytesAcked: m.BytesAcked.WithLabelValues(task), truncd: m.Truncated.WithLabelValues(task),
+		problems: m.FileProblems.WithLabelValues(task)}
 }
 
 // forgetTask deletes a stopped task's labelled series.
@@ -70,4 +74,5 @@ func (m *Metrics) forgetTask(task string) {
 		v.DeletePartialMatch(l)
 	}
 	m.FileLag.DeletePartialMatch(l)
+	m.FileProblems.DeletePartialMatch(l)
 }

@@ -24,4 +24,13 @@ type TaskStatus struct {
 	Name  string       `json:"name"`
 	Task  Task         `json:"task"`
 	Files []FileStatus `json:"files"`
+	// Problems are matched files the task cannot ship (refused by
+	// allowed_paths, permission denied, ...), with the reason.
+	Problems []FileProblem `json:"problems,omitempty"`
+}
+
+// FileProblem is a matched file the task cannot ship, and why.
+type FileProblem struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
 }

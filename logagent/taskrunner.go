@@ -39,7 +39,9 @@ type taskRunner struct {
 	mu         sync.Mutex
 	harvesters map[devIno]*harvester
 	known      map[devIno]knownFile
-	warned     map[string]bool
+	// problems are the matched files the last scan could not ship, with
+	// why: shown in the status key and logged once when they appear.
+	problems map[string]string
 
 	stopCh  chan struct{}
 	drainCh chan struct{}
@@ -113,6 +115,8 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 	}
 	sort.Strings(matches)
 	now := time.Now()
+	problems := map[string]string{}
+	defer t.setProblems(problems)
 	for _, p := range matches {
 		if t.task.excluded(p) {
 			continue
@@ -136,25 +140,26 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 			continue // unchanged since its position was saved
 		}
 		if err := checkAllowed(p, t.cfg.AllowedPaths); err != nil {
-			t.warnOnce(p, "file refused", "err", err)
+			t.problem(problems, p, "file refused", err)
 			continue
 		}
-		t.open(ctx, p, fi, first, now)
+		if err := t.open(ctx, p, fi, first, now); err != nil {
+			t.problem(problems, p, "cannot open file", err)
+		}
 	}
 }
 
 // open identifies the file at p and starts its harvester if it has lines
 // past its saved position.
-func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first bool, now time.Time) {
+func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first bool, now time.Time) error {
 	f, err := os.Open(p)
 	if err != nil {
-		t.warnOnce(p, "cannot open file", "err", err)
-		return
+		return err
 	}
 	id, ok, err := identify(f)
 	if err != nil || !ok || id.devIno != statDevIno(fi) {
 		f.Close() // no complete first line yet, or replaced since stat
-		return
+		return nil
 	}
 	pos, found := t.pos.get(t.name, id)
 	if !found {
@@ -175,7 +180,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 		t.known[di] = knownFile{key: positionKey(t.name, id), size: fi.Size(), mtime: fi.ModTime(), offset: pos.Offset}
 		t.mu.Unlock()
 		f.Close()
-		return
+		return nil
 	}
 	fileID := recordFileID(t.agent, id, pos.Gen)
 	h := &harvester{
@@ -201,6 +206,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 		h.run(ctx)
 		t.finished(h)
 	}()
+	return nil
 }
 
 // finished records a harvester's final position and forgets it.
@@ -261,14 +267,37 @@ func (t *taskRunner) files() []FileStatus {
 	return out
 }
 
-func (t *taskRunner) warnOnce(path, msg string, args ...any) {
+// problem notes that the file at path cannot be shipped, logging it when
+// the previous scan did not already know.
+func (t *taskRunner) problem(next map[string]string, path, msg string, err error) {
+	next[path] = msg + ": " + err.Error()
 	t.mu.Lock()
-	seen := t.warned[path]
-	t.warned[path] = true
+	_, known := t.problems[path]
 	t.mu.Unlock()
-	if !seen {
-		t.log.Warn(msg, append([]any{"file", path}, args...)...)
+	if !known {
+		t.log.Warn(msg, "file", path, "err", err)
 	}
+}
+
+// setProblems replaces what the previous scan found: a file fixed or gone
+// drops out of the status.
+func (t *taskRunner) setProblems(p map[string]string) {
+	t.mu.Lock()
+	t.problems = p
+	t.mu.Unlock()
+	t.tm.problems.Set(float64(len(p)))
+}
+
+// fileProblems lists the problems for the status key, by path.
+func (t *taskRunner) fileProblems() []FileProblem {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]FileProblem, 0, len(t.problems))
+	for p, why := range t.problems {
+		out = append(out, FileProblem{Path: p, Error: why})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 // lastLineEnd is the offset just past the last LF before size, so from=end
