@@ -1,116 +1,101 @@
 package logagent
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"sync"
-
-	"github.com/IBM/sarama"
-	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // ackTracker keeps, for one file, the highest offset below which Kafka has
-// acknowledged every event (flow.Tracker, keyed by each event's end offset):
-// the only position it is safe to save. On top, it holds the records sarama
-// gave back, which the file's harvester re-sends itself, in order, before
-// sending anything new.
+// acknowledged every event: the only position it is safe to save.
+//
+// Events are numbered in file order as they are registered (add). The
+// producer acknowledges them by runs — the consecutive events of one file in
+// one batch — so the position moves once per batch, not once per line. Runs
+// normally come back in order (a file maps to one partition, which has one
+// batch in flight); a run that overtakes an earlier one (the topic grew
+// partitions mid-file) waits in pending until the gap before it closes.
 type ackTracker struct {
-	*flow.Tracker
+	mu      sync.Mutex
+	next    uint64 // sequence number of the next event added
+	acked   uint64 // every event below this sequence number is acknowledged
+	pos     int64  // end offset of event acked-1: the safe position
+	pending []ackRun
+	moved   chan struct{} // closed when pos advances; nil while nobody waits
+}
 
-	mu sync.Mutex
-	// failed holds records sarama gave back, by end offset.
-	failed map[int64]*sarama.ProducerMessage
-	// failures counts fail calls, for the resend backoff.
-	failures int
-	// unacked counts events neither acked nor failed; unlike the tracker's
-	// in-flight count it excludes acks waiting behind an earlier failure.
-	unacked int
-	// changed is closed at every fail, and at every ack while failures are
-	// pending: the harvester waits for the last other record to resolve,
-	// which may not move the position.
-	changed chan struct{}
+// ackRun is a range [first, last] of one file's events acknowledged together;
+// end is the end offset of event last.
+type ackRun struct {
+	first, last uint64
+	end         int64
 }
 
 func newAckTracker(offset int64) *ackTracker {
-	return &ackTracker{Tracker: flow.NewTracker(offset), failed: map[int64]*sarama.ProducerMessage{}, changed: make(chan struct{})}
+	return &ackTracker{pos: offset}
 }
 
-// add registers an event ending at end.
-func (a *ackTracker) add(end int64) {
-	a.Add(end)
-	a.mu.Lock()
-	a.unacked++
-	a.mu.Unlock()
-}
-
-// unadd forgets the last event, never handed to Kafka (the harvester stopped
-// first), so the position stays before it.
-func (a *ackTracker) unadd(end int64) {
-	a.Drop(end)
-	a.mu.Lock()
-	a.unacked--
-	a.mu.Unlock()
-}
-
-// ack marks the event ending at end acknowledged by Kafka.
-func (a *ackTracker) ack(end int64) {
-	a.Ack(end)
+// add registers the next event of the file and returns its sequence number.
+func (a *ackTracker) add() uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.unacked--
-	if len(a.failed) > 0 {
-		a.signal()
+	a.next++
+	return a.next - 1
+}
+
+// unadd forgets the event seq, the last one added, never handed to Kafka (the
+// harvester stopped first), so the position stays before it.
+func (a *ackTracker) unadd(seq uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if seq == a.next-1 && seq >= a.acked {
+		a.next--
 	}
 }
 
-// fail hands a record sarama gave back to the file's harvester.
-func (a *ackTracker) fail(end int64, msg *sarama.ProducerMessage) {
+// ackRun marks events first..last acknowledged; end is the offset after last.
+func (a *ackTracker) ackRun(first, last uint64, end int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.failed[end] = msg
-	a.failures++
-	a.unacked--
-	a.signal()
-}
-
-func (a *ackTracker) signal() {
-	close(a.changed)
-	a.changed = make(chan struct{})
-}
-
-// changedCh is closed at the next fail, or ack while failures are pending.
-func (a *ackTracker) changedCh() <-chan struct{} {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.changed
-}
-
-// hasFailed reports whether records wait to be re-sent.
-func (a *ackTracker) hasFailed() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.failed) > 0
-}
-
-// takeFailed returns the failed records in file order once every other
-// in-flight record is resolved (so re-sending them cannot overtake anything
-// still on its way), with how many failures the file has seen; nil while
-// others are pending. The records count as unacked again.
-func (a *ackTracker) takeFailed() ([]*sarama.ProducerMessage, int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.failed) == 0 || a.unacked != 0 {
-		return nil, a.failures
+	if first != a.acked {
+		i, _ := slices.BinarySearchFunc(a.pending, first, func(r ackRun, f uint64) int { return cmp.Compare(r.first, f) })
+		a.pending = slices.Insert(a.pending, i, ackRun{first, last, end})
+		return
 	}
-	ends := make([]int64, 0, len(a.failed))
-	for e := range a.failed {
-		ends = append(ends, e)
+	a.acked, a.pos = last+1, end
+	for len(a.pending) > 0 && a.pending[0].first == a.acked {
+		a.acked, a.pos = a.pending[0].last+1, a.pending[0].end
+		a.pending = a.pending[1:]
 	}
-	sort.Slice(ends, func(i, j int) bool { return ends[i] < ends[j] })
-	out := make([]*sarama.ProducerMessage, len(ends))
-	for i, e := range ends {
-		out[i] = a.failed[e]
-		delete(a.failed, e)
+	if a.moved != nil {
+		close(a.moved)
+		a.moved = nil
 	}
-	a.unacked += len(out)
-	return out, a.failures
+}
+
+// Position returns the acknowledged position and how many events are not
+// (or not contiguously) acknowledged yet.
+func (a *ackTracker) Position() (pos int64, inflight int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pos, int(a.next - a.acked)
+}
+
+// Progress is Position with how many events the position has passed since
+// the tracker began (events are numbered in add order from 0): the line
+// counts of logctl audit follow it (linecount.go).
+func (a *ackTracker) Progress() (pos, passed int64, inflight int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.pos, int64(a.acked), int(a.next - a.acked)
+}
+
+// Moved is closed the next time Position advances.
+func (a *ackTracker) Moved() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.moved == nil {
+		a.moved = make(chan struct{})
+	}
+	return a.moved
 }

@@ -1,64 +1,50 @@
 package logagent
 
-import (
-	"testing"
+import "testing"
 
-	"github.com/IBM/sarama"
-)
-
-// The contiguous-position logic itself is flow.Tracker's (tested there);
-// these tests cover what the agent adds: records sarama gave back.
-func TestAckTrackerFailures(t *testing.T) {
+// TestAckTrackerRuns: the position moves over contiguous runs only; a run
+// acknowledged ahead of an earlier one waits for it.
+func TestAckTrackerRuns(t *testing.T) {
 	a := newAckTracker(100)
-	a.add(110)
-	a.add(120)
-	a.add(130)
-	m1 := &sarama.ProducerMessage{Metadata: &inflight{end: 110}}
-	a.fail(110, m1)
-	if msgs, _ := a.takeFailed(); msgs != nil {
-		t.Fatal("failed records handed out while others are still in flight")
+	var seqs []uint64
+	for range 6 {
+		seqs = append(seqs, a.add())
 	}
-	ch := a.changedCh()
-	a.ack(130) // acked behind the failure: no advance, but the waiter must wake
+	moved := a.Moved()
+	a.ackRun(seqs[3], seqs[5], 160) // overtakes 0..2
+	if pos, n := a.Position(); pos != 100 || n != 6 {
+		t.Fatalf("Position() = %d, %d; want 100, 6", pos, n)
+	}
 	select {
-	case <-ch:
+	case <-moved:
+		t.Fatal("moved closed without the position moving")
 	default:
-		t.Fatal("ack behind a failure did not wake the waiter")
 	}
-	m2 := &sarama.ProducerMessage{Metadata: &inflight{end: 120}}
-	a.fail(120, m2)
-	msgs, _ := a.takeFailed()
-	if len(msgs) != 2 || msgs[0] != m1 || msgs[1] != m2 {
-		t.Fatalf("takeFailed = %v, want [m1 m2] in file order", msgs)
+	a.ackRun(seqs[0], seqs[1], 120)
+	if pos, n := a.Position(); pos != 120 || n != 4 {
+		t.Fatalf("Position() = %d, %d; want 120, 4", pos, n)
 	}
-	if off, _ := a.Position(); off != 100 {
-		t.Fatalf("position moved past failed records: %d", off)
+	select {
+	case <-moved:
+	default:
+		t.Fatal("moved not closed")
 	}
-	// Re-sent records count as in flight again until acked.
-	a.fail(110, m1)
-	if msgs, _ := a.takeFailed(); msgs != nil {
-		t.Fatal("handed out while a re-sent record is still in flight")
-	}
-	a.ack(120)
-	if msgs, _ := a.takeFailed(); len(msgs) != 1 {
-		t.Fatalf("takeFailed = %v, want [m1]", msgs)
-	}
-	a.ack(110)
-	if off, n := a.Position(); off != 130 || n != 0 {
-		t.Fatalf("Position() = %d, %d; want 130, 0", off, n)
+	a.ackRun(seqs[2], seqs[2], 130) // closes the gap: 3..5 follow
+	if pos, n := a.Position(); pos != 160 || n != 0 {
+		t.Fatalf("Position() = %d, %d; want 160, 0", pos, n)
 	}
 }
 
 func TestAckTrackerUnadd(t *testing.T) {
 	a := newAckTracker(0)
-	a.add(5)
-	a.ack(5)
-	a.add(9)
-	a.unadd(9) // never sent
+	s := a.add()
+	a.ackRun(s, s, 5)
+	s = a.add()
+	a.unadd(s) // never sent
 	if off, n := a.Position(); off != 5 || n != 0 {
 		t.Fatalf("Position() = %d, %d; want 5, 0", off, n)
 	}
-	if msgs, _ := a.takeFailed(); msgs != nil {
-		t.Fatal("nothing failed")
+	if s2 := a.add(); s2 != s {
+		t.Fatalf("sequence after unadd = %d, want %d reused", s2, s)
 	}
 }

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/IBM/sarama"
 )
 
 // maxConcurrentReads bounds how many harvesters read at once. A reading
@@ -206,9 +204,6 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultError
 		}
 		// At the end of what the file holds now.
-		if err := h.resendFailed(sendCtx); err != nil {
-			return resultStopped
-		}
 		now := time.Now()
 		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
 			return resultStopped
@@ -271,18 +266,14 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	}
 }
 
-// waitCtx ends the end-of-file wait early when a drain is requested or the
-// tracker changes (a failed record must be re-sent without waiting for data).
-// The caller must call the returned cancel when the wait is over.
+// waitCtx ends the end-of-file wait early when a drain is requested. The
+// caller must call the returned cancel when the wait is over.
 func (h *harvester) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	wctx, cancel := context.WithCancel(ctx)
-	failCh := h.tracker.changedCh()
 	go func() {
 		select {
 		case <-h.drainCh:
 			cancel()
-		case <-failCh:
-			cancel() // failed records must be re-sent now
 		case <-wctx.Done():
 		}
 	}()
@@ -327,18 +318,8 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
-	for {
-		// Failed records hold budget; re-sending them is what frees it.
-		if err := h.resendFailed(ctx); err != nil {
-			return err
-		}
-		ok, err := t.budget.AcquireUnless(ctx, size, h.tracker.changedCh())
-		if err != nil {
-			return err
-		}
-		if ok {
-			break
-		}
+	if err := t.budget.Acquire(ctx, size); err != nil {
+		return err
 	}
 	data := ev.Data
 	if len(data) > t.producer.maxValue {
@@ -349,15 +330,15 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	}
 	t.tm.read.Inc()
 	h.counts.line(now) // audit hook: the line's read hour, before the tracker numbers it (linecount.go)
-	h.tracker.add(ev.End)
 	// now is the time the chunk holding the line was read: one clock read
 	// per chunk, not per line.
-	msg := h.rb.build(ev, now, inflight{tr: h.tracker, end: ev.End, size: size, tm: t.tm, sent: now})
-	if err := t.producer.send(ctx, msg); err != nil {
+	r := h.rb.build(ev, now)
+	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.add(), ev.End, size, t.tm
+	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
-		h.tracker.unadd(ev.End)
+		h.tracker.unadd(r.seq)
 		t.budget.Release(size)
-		msg.Metadata.(*inflight).release()
+		r.release()
 		return err
 	}
 	t.tm.produced.Inc()
@@ -365,69 +346,31 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 }
 
 // recordSizeOverhead is what a record costs in memory beyond its value: our
-// record (message, headers, ack metadata, id bytes) and sarama's copies in
-// its batches and request buffers. Measured at 700-900 B per record (heap
-// and RSS against logagent_inflight_bytes during a broker outage, make
-// bench); counting less made the budget bound only about half of the memory.
+// pooled record (Kafka record, headers, ack metadata, id bytes) and the
+// batch's encoded and compressed copies. Measured at 700-900 B per record
+// with sarama's AsyncProducer (heap and RSS against logagent_inflight_bytes
+// during a broker outage, make bench); counting less made the budget bound
+// only about half of the memory.
 const recordSizeOverhead = 800
 
-// resendFailed re-sends, in order, the records Kafka gave back. While any
-// wait, nothing new is sent from this file: it blocks until the others in
-// flight resolve, backs off, and re-sends, until none failed.
-func (h *harvester) resendFailed(ctx context.Context) error {
-	for h.tracker.hasFailed() {
-		ch := h.tracker.changedCh()
-		msgs, failures := h.tracker.takeFailed()
-		if msgs == nil {
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		if err := sleepCtx(ctx, h.task.producer.backoff(min(failures, 8), 0)); err != nil {
-			h.requeue(msgs)
-			return err
-		}
-		for i, m := range msgs {
-			if err := h.task.producer.resend(ctx, m); err != nil {
-				h.requeue(msgs[i:])
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// requeue puts records that could not be re-sent back among the failed, so
-// the position never passes them.
-func (h *harvester) requeue(msgs []*sarama.ProducerMessage) {
-	for _, m := range msgs {
-		h.tracker.fail(m.Metadata.(*inflight).end, m)
-	}
-}
-
-// waitAcks blocks until every sent event is acked (re-sending what Kafka
-// gives back) or ctx ends.
+// waitAcks blocks until every sent event is acked or ctx ends.
 func (h *harvester) waitAcks(ctx context.Context) {
 	for {
-		if err := h.resendFailed(ctx); err != nil {
-			return
-		}
-		moved, changed := h.tracker.Moved(), h.tracker.changedCh()
+		moved := h.tracker.Moved()
 		if _, n := h.tracker.Position(); n == 0 {
 			return
 		}
 		select {
 		case <-moved:
-		case <-changed:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
+func (h *harvester) String() string { return fmt.Sprintf("%s@%d", h.getPath(), h.readOff) }
+
+// sleepCtx waits d or until ctx is done.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -438,5 +381,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-func (h *harvester) String() string { return fmt.Sprintf("%s@%d", h.getPath(), h.readOff) }

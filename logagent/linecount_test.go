@@ -38,17 +38,19 @@ func TestLineCountsFollowTheSavedPosition(t *testing.T) {
 
 	tr := newAckTracker(0)
 	c := p.lineCounts("app", "f1", "/l/a.log", tr)
+	seqs := map[int64]uint64{} // event end offset → its sequence number
 	send := func(at time.Time, ends ...int64) {
 		for _, end := range ends {
 			c.line(at)
-			tr.add(end)
+			seqs[end] = tr.add()
 		}
 	}
+	ack := func(end int64) { tr.ackRun(seqs[end], seqs[end], end) }
 	send(h1.Add(59*time.Minute), 10, 20, 30)
 	send(h2.Add(time.Second), 40, 50)
-	tr.ack(20)
-	tr.ack(10)
-	tr.ack(40) // behind 30: not covered by the position yet
+	ack(20)
+	ack(10)
+	ack(40) // behind 30: not covered by the position yet
 	pos, passed, _ := tr.Progress()
 	e.Offset = pos
 	p.putCounted(e, c, passed, false)
@@ -80,7 +82,7 @@ func TestLineCountsFollowTheSavedPosition(t *testing.T) {
 	c = p.lineCounts("app", "f1", "/l/a.log", tr)
 	send(h2.Add(time.Minute), 30, 40, 50)
 	for _, end := range []int64{50, 40, 30} {
-		tr.ack(end)
+		ack(end)
 	}
 	pos, passed, _ = tr.Progress()
 	e.Offset = pos

@@ -37,8 +37,12 @@ const maxNumBytes = 20
 // recordBuilder makes Kafka records for one file generation. Header values
 // that do not change per line are encoded once.
 type recordBuilder struct {
-	topic  string
-	key    *bytesEncoder
+	topic string
+	key   []byte
+	// part caches the file's partition for a partition count: the hash
+	// partitioner's answer changes only when the topic grows.
+	part   partitionCache
+	ts     *topicState // the topic's producer state, once known
 	idPfx  []byte
 	host   []byte
 	path   []byte
@@ -47,7 +51,7 @@ type recordBuilder struct {
 
 func newRecordBuilder(topic, agent, fileID, path string, fields map[string]string) *recordBuilder {
 	rb := &recordBuilder{
-		topic: topic, key: &bytesEncoder{b: []byte(fileID)}, idPfx: []byte(fileID + "-"),
+		topic: topic, key: []byte(fileID), idPfx: []byte(fileID + "-"),
 		host: []byte(agent), path: []byte(path),
 	}
 	if len(fields) > 0 {
@@ -56,31 +60,28 @@ func newRecordBuilder(topic, agent, fileID, path string, fields map[string]strin
 	return rb
 }
 
-// bytesEncoder is sarama.ByteEncoder behind a pointer: storing a slice in
-// the Encoder interface boxes it (an allocation per record), storing a
-// pointer into the record does not.
-type bytesEncoder struct{ b []byte }
-
-func (e *bytesEncoder) Encode() ([]byte, error) { return e.b, nil }
-func (e *bytesEncoder) Length() int             { return len(e.b) }
-
-// record is one line in flight: the sarama message, its headers, its ack
+// record is one line in flight: the Kafka record, its headers, its ack
 // metadata and its bytes. Records are pooled: at 35,000 lines/s and more,
 // a fresh record and buffer per line were most of the agent's garbage, and
 // the garbage collector a sixth of its CPU.
 //
-// Ownership: the harvester takes a record from build; from send until sarama
-// acknowledges it, sarama and the ack path own it; the successes loop (or a
-// send that never reached sarama) gives it back with release. A record
-// sarama gave back through Errors is re-sent as a fresh ProducerMessage that
-// points at this record's ack metadata and bytes, so it is released only
-// once that copy is acknowledged.
+// Ownership: the harvester takes a record from build; from send until Kafka
+// acknowledges its batch, the producer owns it (its partition queue, then the
+// batch, retried as long as it takes); the producer's ack path (or a send
+// that never reached the producer) gives it back with release.
 type record struct {
-	msg  sarama.ProducerMessage
-	in   inflight
+	rec  sarama.Record
 	hdrs [7]sarama.RecordHeader
-	val  bytesEncoder
-	buf  []byte // holds the value, then the id, offset and timestamp values
+	hptr [7]*sarama.RecordHeader
+
+	tr   *ackTracker
+	seq  uint64 // the event's number in tr
+	end  int64  // the event's end offset
+	size int64  // bytes taken from the budget
+	wire int    // bytes the record adds to a batch, before compression
+	tm   *taskMetrics
+	sent time.Time // when the line was read: the record's timestamp, and where the produce latency starts
+	buf  []byte    // holds the value, then the id, offset and timestamp values
 }
 
 var recordPool = sync.Pool{New: func() any { return new(record) }}
@@ -89,7 +90,7 @@ var recordPool = sync.Pool{New: func() any { return new(record) }}
 // line must not pin its memory in the pool.
 const pooledBufMax = 8 << 10
 
-// release returns r to the pool. Nothing may use r, its message or the
+// release returns r to the pool. Nothing may use r, its Kafka record or the
 // slices of its buffer afterwards.
 func (r *record) release() {
 	if cap(r.buf) > pooledBufMax {
@@ -100,13 +101,15 @@ func (r *record) release() {
 	recordPool.Put(r)
 }
 
+// recordWireOverhead bounds what a record adds to a batch beyond its key,
+// value and headers' bytes (lengths, deltas, attributes as varints).
+const recordWireOverhead = 24
+
 // build makes the record of ev. The value is copied (ev.Data is only valid
 // until the framer's next call) into the record's buffer, which also holds
-// the id, offset and timestamp header values.
-func (rb *recordBuilder) build(ev Event, now time.Time, in inflight) *sarama.ProducerMessage {
+// the id, offset and timestamp header values. The caller sets the ack fields.
+func (rb *recordBuilder) build(ev Event, now time.Time) *record {
 	r := recordPool.Get().(*record)
-	in.rec = r
-	r.in = in
 	need := len(ev.Data) + len(rb.idPfx) + 2*maxNumBytes
 	if cap(r.buf) < need {
 		// Rounded up so that a pooled buffer fits most later lines.
@@ -137,14 +140,30 @@ func (rb *recordBuilder) build(ev Event, now time.Time, in inflight) *sarama.Pro
 	if rb.fields != nil {
 		h = append(h, sarama.RecordHeader{Key: keyFields, Value: rb.fields})
 	}
-	r.val.b = value
-	r.msg = sarama.ProducerMessage{
-		Topic:     rb.topic,
-		Key:       rb.key,
-		Value:     &r.val,
-		Headers:   h,
-		Timestamp: now,
-		Metadata:  &r.in,
+	r.rec = sarama.Record{Key: rb.key, Value: value, Headers: r.hptr[:0]}
+	r.wire = len(rb.key) + len(value) + recordWireOverhead
+	for i := range h {
+		r.rec.Headers = append(r.rec.Headers, &r.hdrs[i])
+		r.wire += len(h[i].Key) + len(h[i].Value) + 2
 	}
-	return &r.msg
+	r.sent = now
+	return r
+}
+
+// value is the record's line.
+func (r *record) value() []byte { return r.rec.Value }
+
+// markTruncated sets the value to v, a prefix of it, and flags it cut.
+func (r *record) markTruncated(v []byte) {
+	r.wire -= len(r.rec.Value) - len(v)
+	r.rec.Value = v
+	for _, h := range r.rec.Headers {
+		if string(h.Key) == hdrTruncated {
+			return
+		}
+	}
+	i := len(r.rec.Headers)
+	r.hdrs[i] = sarama.RecordHeader{Key: keyTruncated, Value: valTrue}
+	r.rec.Headers = append(r.rec.Headers, &r.hdrs[i])
+	r.wire += len(keyTruncated) + len(valTrue) + 2
 }

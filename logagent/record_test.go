@@ -11,15 +11,15 @@ import (
 func TestPooledRecordIsRebuiltWhole(t *testing.T) {
 	rb := newRecordBuilder("t", "agent", "fid", "/p.log", nil)
 	now := time.UnixMilli(1700000000123)
-	long := rb.build(Event{Data: bytes.Repeat([]byte("x"), 300), Offset: 10, End: 311, Truncated: true}, now, inflight{end: 311})
-	long.Metadata.(*inflight).release()
-	msg := rb.build(Event{Data: []byte("short"), Offset: 311, End: 317}, now, inflight{end: 317})
-	v, _ := msg.Value.Encode()
-	if string(v) != "short" {
+	long := rb.build(Event{Data: bytes.Repeat([]byte("x"), 300), Offset: 10, End: 311, Truncated: true}, now)
+	long.end = 311
+	long.release()
+	r := rb.build(Event{Data: []byte("short"), Offset: 311, End: 317}, now)
+	if v := r.value(); string(v) != "short" {
 		t.Fatalf("value %q", v)
 	}
 	got := map[string]string{}
-	for _, h := range msg.Headers {
+	for _, h := range r.rec.Headers {
 		got[string(h.Key)] = string(h.Value)
 	}
 	want := map[string]string{hdrID: "fid-311", hdrHost: "agent", hdrPath: "/p.log", hdrOffset: "311", hdrTS: "1700000000123"}
@@ -31,8 +31,8 @@ func TestPooledRecordIsRebuiltWhole(t *testing.T) {
 			t.Errorf("header %s = %q, want %q", k, got[k], w)
 		}
 	}
-	if in := msg.Metadata.(*inflight); in.end != 317 || in.rec == nil {
-		t.Errorf("metadata %+v", in)
+	if r.end != 0 || r.tr != nil || !r.sent.Equal(now) || string(r.rec.Key) != "fid" {
+		t.Errorf("record %+v", r)
 	}
 }
 
@@ -44,7 +44,6 @@ func BenchmarkBuildRelease(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		msg := rb.build(Event{Data: line, Offset: int64(i) * 251, End: int64(i+1) * 251}, now, inflight{})
-		msg.Metadata.(*inflight).release()
+		rb.build(Event{Data: line, Offset: int64(i) * 251, End: int64(i+1) * 251}, now).release()
 	}
 }

@@ -1,0 +1,132 @@
+package logagent
+
+import (
+	"errors"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// batch is one partition's records in one Kafka record batch (v2). A failed
+// batch is re-sent as is — same records, same sequence numbers — so the
+// broker (idempotent or not) sees the same batch again and nothing after it.
+type batch struct {
+	q        *partQueue
+	recs     []*record
+	rb       *sarama.RecordBatch
+	attempts int
+	gen      int // idempotent producer generation it was stamped with
+}
+
+func newBatch(p *producer, q *partQueue, recs []*record) *batch {
+	first := recs[0].sent.Truncate(time.Millisecond)
+	rb := &sarama.RecordBatch{
+		Version: 2, Codec: p.cfg.Producer.Compression, CompressionLevel: p.cfg.Producer.CompressionLevel,
+		FirstTimestamp: first, MaxTimestamp: first, LastOffsetDelta: int32(len(recs) - 1),
+		ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
+		Records: make([]*sarama.Record, len(recs)),
+	}
+	for i, r := range recs {
+		ts := r.sent.Truncate(time.Millisecond)
+		r.rec.OffsetDelta = int64(i)
+		r.rec.TimestampDelta = ts.Sub(first)
+		if ts.After(rb.MaxTimestamp) {
+			rb.MaxTimestamp = ts
+		}
+		rb.Records[i] = &r.rec
+	}
+	return &batch{q: q, recs: recs, rb: rb}
+}
+
+// acked finishes an acknowledged batch: each file's run of records advances
+// its tracker once, the bytes return to the budget at once, and the records
+// go back to the pool.
+func (b *batch) acked(p *producer) {
+	now := time.Now() // one clock read for every record's latency
+	for i := 0; i < len(b.recs); {
+		r := b.recs[i]
+		vbytes := len(r.value())
+		j := i + 1
+		for ; j < len(b.recs) && b.recs[j].tr == r.tr && b.recs[j].seq == b.recs[j-1].seq+1; j++ {
+			vbytes += len(b.recs[j].value())
+		}
+		last := b.recs[j-1]
+		r.tr.ackRun(r.seq, last.seq, last.end)
+		r.tm.acked.Add(float64(j - i))
+		r.tm.bytesAcked.Add(float64(vbytes))
+		i = j
+	}
+	var size int64
+	for _, r := range b.recs {
+		size += r.size
+		p.metrics.ProduceLatency.Observe(now.Sub(r.sent).Seconds())
+		r.release()
+	}
+	b.q.done(b, false, time.Time{})
+	p.budget.Release(size)
+}
+
+// failed schedules the batch's retry after a backoff and counts its records
+// as failed, by task and reason.
+func (b *batch) failed(p *producer, err error) {
+	b.attempts++
+	p.countFailed(b.recs, "unavailable")
+	if b.attempts == 1 || b.attempts%20 == 0 {
+		p.log.Warn("kafka refused a batch, it will be re-sent", "topic", b.q.topic, "partition", b.q.id,
+			"records", len(b.recs), "attempts", b.attempts, "err", err)
+	}
+	b.q.done(b, true, time.Now().Add(p.backoff(min(b.attempts-1, 8), 0)))
+}
+
+// tooLarge handles a batch the broker found too large: several records go
+// back to be sent one per batch; a single record is cut to half its value,
+// flagged lp.truncated, and re-sent — the line ships cut rather than
+// blocking its file forever.
+func (b *batch) tooLarge(p *producer) {
+	p.countFailed(b.recs, "too_large")
+	if len(b.recs) > 1 {
+		b.q.requeue(b.recs)
+		return
+	}
+	r := b.recs[0]
+	v := r.value()
+	r.markTruncated(capUTF8(v, min(len(v)/2, p.maxValue)))
+	nb := newBatch(p, b.q, b.recs)
+	nb.attempts = b.attempts + 1
+	b.q.done(nb, true, time.Now())
+}
+
+// countFailed adds recs to logagent_lines_failed_total, by task.
+func (p *producer) countFailed(recs []*record, reason string) {
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].tm == recs[i].tm {
+			j++
+		}
+		p.metrics.Failed.WithLabelValues(recs[i].tm.task, reason).Add(float64(j - i))
+		i = j
+	}
+}
+
+// blockErr is a partition's result in a produce response.
+func blockErr(resp *sarama.ProduceResponse, q *partQueue) error {
+	if resp == nil { // acks = 0: no response, nothing to check
+		return nil
+	}
+	blk := resp.GetBlock(q.topic, q.id)
+	switch {
+	case blk == nil:
+		return sarama.ErrIncompleteResponse
+	case blk.Err == sarama.ErrNoError, blk.Err == sarama.ErrDuplicateSequenceNumber:
+		// A duplicate is a retry of a batch the broker already has.
+		return nil
+	}
+	return blk.Err
+}
+
+// isSequenceErr reports an idempotent producer state the broker lost or
+// refuses: the producer needs a new id and sequence numbers from 0.
+func isSequenceErr(err error) bool {
+	return errors.Is(err, sarama.ErrOutOfOrderSequenceNumber) || errors.Is(err, sarama.ErrUnknownProducerID) ||
+		errors.Is(err, sarama.ErrInvalidProducerEpoch)
+}
