@@ -80,8 +80,11 @@ func checkIndex(es *esdev.Server, written []int, tl *tally) error {
 }
 
 // checkOrder reads the cloud topic until every written line was seen and
-// counts first arrivals that came after a later line of the same file in
-// the same partition and path (a file's lines share a key, so a partition).
+// counts first arrivals that came after a later line of the same file
+// identity in the same partition (a file's lines share a key, so a
+// partition). Identity, not path: after a rename rotation the renamed
+// file's tail and the new file under its name are read side by side, and
+// each must be in order on its own.
 func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -106,9 +109,9 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 	})
 	first := newLineSet(written)
 	type key struct {
-		part int32
-		path string // lp.path: a rotated file's generations are ordered apart
-		file int
+		part   int32
+		fileID string // a rotated file's generations are ordered apart
+		file   int
 	}
 	top := map[key]int{}
 	for _, r := range recs {
@@ -116,7 +119,7 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 		if n, ok2 := first.add(r.Value); !ok || !ok2 || n > 1 {
 			continue
 		}
-		k := key{r.Partition, r.Headers["lp.path"], f}
+		k := key{r.Partition, fileIDOf(r), f}
 		if last, ok := top[k]; ok && seq < last {
 			tl.disorder++
 		} else {
@@ -124,4 +127,14 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 		}
 	}
 	return err
+}
+
+// fileIDOf is the file identity a record was read from: its lp.id is
+// "<file id>-<byte offset>".
+func fileIDOf(r devstack.Record) string {
+	id := r.Headers["lp.id"]
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		return id[:i]
+	}
+	return id
 }
