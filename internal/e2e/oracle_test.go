@@ -18,6 +18,7 @@ type tally struct {
 	written, indexed    int
 	missing, duplicates int // written lines in no document / in more than one
 	foreign             int // documents holding no written line
+	headers             int // documents holding a headerText: not written lines, not foreign
 	disorder            int // first arrivals in the cloud topic after a later line of their file
 	kafkaMissing        int // written lines never seen in the cloud topic
 }
@@ -64,19 +65,39 @@ func (ls lineSet) count() (missing, dups int) {
 // stand-in and matches it with the written lines.
 func checkIndex(es *esdev.Server, written []int, tl *tally) error {
 	ls := newLineSet(written)
-	for _, index := range es.Indices() {
-		if !strings.HasPrefix(index, topic+"-") {
-			continue
+	eachMessage(es, func(msg string) {
+		tl.indexed++
+		switch _, ok := ls.add(msg); {
+		case ok:
+		case isHeader(msg):
+			tl.headers++
+		default:
+			tl.foreign++
 		}
-		es.EachMessage(index, func(msg string) {
-			tl.indexed++
-			if _, ok := ls.add(msg); !ok {
-				tl.foreign++
-			}
-		})
-	}
+	})
 	tl.missing, tl.duplicates = ls.count()
 	return nil
+}
+
+// copies counts the documents of the suite's indices holding msg.
+func copies(es *esdev.Server, msg string) int {
+	n := 0
+	eachMessage(es, func(m string) {
+		if m == msg {
+			n++
+		}
+	})
+	return n
+}
+
+// eachMessage calls fn with the message of every document of the suite's
+// indices.
+func eachMessage(es *esdev.Server, fn func(msg string)) {
+	for _, index := range es.Indices() {
+		if strings.HasPrefix(index, topic+"-") {
+			es.EachMessage(index, fn)
+		}
+	}
 }
 
 // checkOrder reads the cloud topic until every written line was seen and
