@@ -18,6 +18,7 @@ type tally struct {
 	written, indexed    int
 	missing, duplicates int // written lines in no document / in more than one
 	foreign             int // documents holding no written line
+	headers             int // documents holding a headerText: not written lines, not foreign
 	disorder            int // first arrivals in the cloud topic after a later line of their file
 	kafkaMissing        int // written lines never seen in the cloud topic
 }
@@ -64,24 +65,47 @@ func (ls lineSet) count() (missing, dups int) {
 // stand-in and matches it with the written lines.
 func checkIndex(es *esdev.Server, written []int, tl *tally) error {
 	ls := newLineSet(written)
-	for _, index := range es.Indices() {
-		if !strings.HasPrefix(index, topic+"-") {
-			continue
+	eachMessage(es, func(msg string) {
+		tl.indexed++
+		switch _, ok := ls.add(msg); {
+		case ok:
+		case isHeader(msg):
+			tl.headers++
+		default:
+			tl.foreign++
 		}
-		es.EachMessage(index, func(msg string) {
-			tl.indexed++
-			if _, ok := ls.add(msg); !ok {
-				tl.foreign++
-			}
-		})
-	}
+	})
 	tl.missing, tl.duplicates = ls.count()
 	return nil
 }
 
+// copies counts the documents of the suite's indices holding msg.
+func copies(es *esdev.Server, msg string) int {
+	n := 0
+	eachMessage(es, func(m string) {
+		if m == msg {
+			n++
+		}
+	})
+	return n
+}
+
+// eachMessage calls fn with the message of every document of the suite's
+// indices.
+func eachMessage(es *esdev.Server, fn func(msg string)) {
+	for _, index := range es.Indices() {
+		if strings.HasPrefix(index, topic+"-") {
+			es.EachMessage(index, fn)
+		}
+	}
+}
+
 // checkOrder reads the cloud topic until every written line was seen and
-// counts first arrivals that came after a later line of the same file in
-// the same partition and path (a file's lines share a key, so a partition).
+// counts first arrivals that came after a later line of the same file
+// identity in the same partition (a file's lines share a key, so a
+// partition). Identity, not path: after a rename rotation the renamed
+// file's tail and the new file under its name are read side by side, and
+// each must be in order on its own.
 func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -106,9 +130,9 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 	})
 	first := newLineSet(written)
 	type key struct {
-		part int32
-		path string // lp.path: a rotated file's generations are ordered apart
-		file int
+		part   int32
+		fileID string // a rotated file's generations are ordered apart
+		file   int
 	}
 	top := map[key]int{}
 	for _, r := range recs {
@@ -116,7 +140,7 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 		if n, ok2 := first.add(r.Value); !ok || !ok2 || n > 1 {
 			continue
 		}
-		k := key{r.Partition, r.Headers["lp.path"], f}
+		k := key{r.Partition, fileIDOf(r), f}
 		if last, ok := top[k]; ok && seq < last {
 			tl.disorder++
 		} else {
@@ -124,4 +148,14 @@ func checkOrder(ctx context.Context, brokers []string, written []int, tl *tally)
 		}
 	}
 	return err
+}
+
+// fileIDOf is the file identity a record was read from: its lp.id is
+// "<file id>-<byte offset>".
+func fileIDOf(r devstack.Record) string {
+	id := r.Headers["lp.id"]
+	if i := strings.LastIndexByte(id, '-'); i >= 0 {
+		return id[:i]
+	}
+	return id
 }
