@@ -49,10 +49,6 @@ type run struct {
 // when the fault is over (the component is back).
 type scenario struct {
 	name string
-	// looseOrder: first arrivals in Kafka may be out of file order, as
-	// the README allows (lines queued behind a Kafka outage); counted,
-	// not failed.
-	looseOrder bool
 	// skip names a known defect: the scenario runs only when
 	// CHAOS_DEFECTS=1.
 	skip string
@@ -87,7 +83,7 @@ var coreScenarios = []scenario{
 		time.Sleep(r.tm.window / 4)
 		r.s.transfer.start()
 	}},
-	{name: "cloud-kafka-down", looseOrder: true, fault: func(r *run) {
+	{name: "cloud-kafka-down", fault: func(r *run) {
 		r.s.cloud.Stop()
 		time.Sleep(r.tm.outage)
 		if err := r.s.cloud.Restart(); err != nil {
@@ -116,10 +112,7 @@ var coreScenarios = []scenario{
 		r.s.startMirror("mirror-recopy")
 		time.Sleep(r.tm.window)
 	}},
-	// The renamed file's tail is read alongside the new file of the same
-	// name, and both generations carry the same lp.path: order holds per
-	// generation, which the oracle cannot tell apart by path.
-	{name: "rename-rotation", looseOrder: true, fault: func(r *run) {
+	{name: "rename-rotation", fault: func(r *run) {
 		for gen := range 4 {
 			time.Sleep(r.tm.window / 4)
 			r.w.paused(func([]int) {
@@ -230,7 +223,7 @@ func runScenario(t *testing.T, sc scenario, tm timing) string {
 		t.Errorf("%d lines written: %d missing, %d duplicated, %d foreign documents, %d never in the cloud topic (logs in %s)",
 			tl.written, tl.missing, tl.duplicates, tl.foreign, tl.kafkaMissing, s.dir)
 	}
-	if tl.disorder > 0 && !sc.looseOrder {
+	if tl.disorder > 0 {
 		t.Errorf("%d lines reached the cloud topic after a later line of their file", tl.disorder)
 	}
 	return fmt.Sprintf("%-24s %7d %8d %7d %10d %10.1f %17.1f %20.1f %8d", sc.name, tl.written, tl.indexed,
