@@ -169,15 +169,16 @@ func (k Kafka) Sarama() (*sarama.Config, error) {
 	p.Flush.Frequency = k.Linger
 	p.Flush.Bytes = k.BatchBytes
 	p.Partitioner = sarama.NewHashPartitioner
-	// NOTE: records sarama gives back after its retries must be re-sent by
-	// the agent, which can reorder a file's lines; retrying inside sarama
-	// keeps them in order, so the count is high: with the capped backoff it
-	// covers most of an hour of outage. It cannot be "infinite": sarama
-	// allocates per-partition state for every retry level (Retry.Max+1).
+	// The agent produces through its own batch producer on sarama's client
+	// (logagent/produce_*.go), which retries a batch forever in order and
+	// reads only acks, compression, timeout and the batch settings here.
+	// The rest serves sarama's own producers (logtransfer's dead letters).
+	// NOTE: Retry.Max cannot be "infinite": sarama allocates per-partition
+	// state for every retry level (Retry.Max+1).
 	p.Retry.Max = ProducerRetryLevels
 	p.Retry.BackoffFunc = Backoff(k.RetryBackoff, k.RetryBackoffMax)
-	// One request in flight per broker keeps a file's lines in order when a
-	// batch is retried; throughput comes from batch size, not pipelining.
+	// One request in flight per broker keeps a partition's records in
+	// order when a batch is retried.
 	c.Net.MaxOpenRequests = 1
 	p.Idempotent = k.Idempotent
 
