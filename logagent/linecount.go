@@ -164,8 +164,6 @@ func (c *lineCounts) commitLocked(passed int64) bool {
 	return true
 }
 
-func lineKey(fileID, path string) string { return fileID + "\x00" + path }
-
 // lineCounts starts the counts of a harvester of task reading file
 // generation fileID at path (its records' lp.path), whose acks tr tracks.
 func (p *positions) lineCounts(task, fileID, path string, tr progressor) *lineCounts {
