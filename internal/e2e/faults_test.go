@@ -2,6 +2,93 @@
 
 package e2e
 
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+)
+
 // faultScenarios are faults of the components around the daemons: etcd,
-// Kafka, Elasticsearch, and a second transfer instance.
-var faultScenarios = []scenario{}
+// Kafka, Elasticsearch, and a second transfer instance. Each checks, while
+// it runs, that the fault really happened (duplicates in Kafka, dead
+// letters, a takeover) so that its row cannot pass for want of a fault.
+var faultScenarios = []scenario{
+	// The broker appends a batch but answers REQUEST_TIMED_OUT, as when
+	// the replicas miss the produce timeout: the agent retries a batch
+	// Kafka already holds, and the index must collapse the copies by lp.id.
+	// sarama backs off longer at each retry of a partition (up to
+	// retry_backoff_max), so a few timeouts already stall it for seconds.
+	{name: "kafka-produce-timeouts", fault: func(r *run) {
+		const episodes, perEpisode = 2, 2
+		for range episodes {
+			h, err := r.s.cloud.TimeOutProduces(topic, perEpisode)
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(r.t.Context(), time.Minute)
+			err = h.Wait(ctx, perEpisode)
+			cancel()
+			if err != nil {
+				r.t.Fatalf("waiting for %d produce requests to time out: %v", perEpisode, err)
+			}
+			time.Sleep(r.tm.window / episodes)
+		}
+		records, distinct := kafkaCopies(r)
+		r.t.Logf("%d produce requests timed out after appending: %d records in the cloud topic for %d lines",
+			episodes*perEpisode, records, distinct)
+		if records <= distinct {
+			r.t.Errorf("no duplicate records in the cloud topic: the timed-out batches were not sent again")
+		}
+	}},
+	{name: "etcd-down-at-agent-start", chaosOnly: true, fault: func(r *run) {
+		cache := filepath.Join(r.s.dir, "agent", "tasks-snapshot.json")
+		devstack.WaitFor(r.t, 30*time.Second, "the agent to cache its tasks", func() bool {
+			_, err := os.Stat(cache)
+			return err == nil
+		})
+		r.s.agent.stop()
+		etcdOutage(r, func() {
+			r.s.agent.start()
+			catchUp(r, "the agent started without etcd to ship its cached tasks")
+		})
+	}},
+	{name: "etcd-down-mid-run", chaosOnly: true, fault: func(r *run) {
+		etcdOutage(r, func() { catchUp(r, "the pipeline to ship without etcd") })
+	}},
+	{name: "poison-doc-per-partition", fault: poisonEveryPartition},
+	{name: "two-transfers-one-killed", chaosOnly: true, fault: twoTransfersOneKilled},
+	{name: "backfill-indexed-window", chaosOnly: true, fault: backfillIndexedWindow},
+}
+
+// etcdOutage stops etcd for the outage, runs during while it is down, and
+// starts it again.
+func etcdOutage(r *run, during func()) {
+	end := time.Now().Add(r.tm.outage)
+	r.s.etcd.Stop()
+	during()
+	time.Sleep(time.Until(end))
+	if err := r.s.etcd.Restart(); err != nil {
+		r.t.Fatalf("restarting etcd: %v", err)
+	}
+}
+
+// catchUp waits, within the outage, until the index holds every line
+// written half a second from now: the pipeline ships through the fault.
+func catchUp(r *run, what string) {
+	r.t.Helper()
+	n := r.w.total() + r.tm.rate/2
+	devstack.WaitFor(r.t, r.tm.outage, "the writer", func() bool { return r.w.total() >= n })
+	devstack.WaitFor(r.t, r.tm.outage, what, func() bool { return r.s.es.Count(indices) >= n })
+}
+
+// lineTotal is the number of lines of per-file counts.
+func lineTotal(written []int) int {
+	n := 0
+	for _, c := range written {
+		n += c
+	}
+	return n
+}
