@@ -40,3 +40,14 @@ func kafkaCopies(r *run) (records, lines int) {
 	}
 	return records, lines
 }
+
+// kafkaDuplicated fails unless the cloud topic holds duplicate records: the
+// fault (what) must have made the agent send lines twice.
+func kafkaDuplicated(r *run, what string) {
+	r.t.Helper()
+	records, lines := kafkaCopies(r)
+	r.t.Logf("%s: %d records in the cloud topic for %d lines", what, records, lines)
+	if records <= lines {
+		r.t.Errorf("%s, yet no line is twice in the cloud topic: no batch was sent again", what)
+	}
+}

@@ -196,3 +196,13 @@ func (s *stack) newTransfer(id, name string) *daemon {
 	}
 	return newDaemon(s.t, dir, "logtransfer", s.transferConfig(id, name))
 }
+
+// agentConfigWith writes, as name, the agent's ini with keys added to its
+// [kafka] section, and returns its path: restart the agent with it.
+func (s *stack) agentConfigWith(name, kafkaKeys string) string {
+	body, err := os.ReadFile(s.agent.ini)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.writeINI(name, strings.Replace(string(body), "[kafka]\n", "[kafka]\n"+kafkaKeys+"\n", 1))
+}
