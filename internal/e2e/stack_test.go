@@ -100,24 +100,31 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = s.es.Close() })
 
-	agentIni, transferIni := filepath.Join(dir, "logagent.ini"), filepath.Join(dir, "logtransfer.ini")
-	for path, body := range map[string]string{
-		agentIni: fmt.Sprintf(agentINI, agentID, filepath.Join(dir, "agent"), s.logs,
-			s.etcd.Endpoint(), strings.Join(s.cloud.Addrs(), ",")),
-		transferIni: fmt.Sprintf(transferINI, transferID, filepath.Join(dir, "transfer"), s.es.URL(),
-			s.etcd.Endpoint(), strings.Join(s.idc.Addrs(), ",")),
-	} {
-		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	agentIni := s.writeINI("logagent.ini", fmt.Sprintf(agentINI, agentID, filepath.Join(dir, "agent"), s.logs,
+		s.etcd.Endpoint(), strings.Join(s.cloud.Addrs(), ",")))
 	s.register()
 	s.startMirror(mirror.DefaultGroup)
-	s.transfer = newDaemon(t, dir, "logtransfer", transferIni)
+	s.transfer = newDaemon(t, dir, "logtransfer", s.transferConfig(transferID, "transfer"))
 	s.transfer.start()
 	s.agent = newDaemon(t, dir, "logagent", agentIni)
 	s.agent.start()
 	return s
+}
+
+// transferConfig writes the ini of a transfer with this id keeping its
+// state in the stack's directory under name, and returns its path. Every
+// transfer of the stack joins the same consumer groups.
+func (s *stack) transferConfig(id, name string) string {
+	return s.writeINI(name+".ini", fmt.Sprintf(transferINI, id, filepath.Join(s.dir, name), s.es.URL(),
+		s.etcd.Endpoint(), strings.Join(s.idc.Addrs(), ",")))
+}
+
+func (s *stack) writeINI(name, body string) string {
+	path := filepath.Join(s.dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return path
 }
 
 // register puts the task and the route into etcd, as an operator would.
@@ -178,4 +185,24 @@ func (s *stack) drain(want int, timeout time.Duration) {
 	s.agent.stop()
 	s.stopCurrentMirror()
 	s.transfer.stop()
+}
+
+// newTransfer is a further transfer of the stack, not started, logging and
+// keeping its state under name: it shares the consumer groups of the first.
+func (s *stack) newTransfer(id, name string) *daemon {
+	dir := filepath.Join(s.dir, name)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		s.t.Fatal(err)
+	}
+	return newDaemon(s.t, dir, "logtransfer", s.transferConfig(id, name))
+}
+
+// agentConfigWith writes, as name, the agent's ini with keys added to its
+// [kafka] section, and returns its path: restart the agent with it.
+func (s *stack) agentConfigWith(name, kafkaKeys string) string {
+	body, err := os.ReadFile(s.agent.ini)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.writeINI(name, strings.Replace(string(body), "[kafka]\n", "[kafka]\n"+kafkaKeys+"\n", 1))
 }

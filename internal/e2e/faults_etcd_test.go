@@ -1,0 +1,46 @@
+//go:build linux
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+)
+
+// etcdOutage stops etcd for the outage, runs during while it is down, and
+// starts it again.
+func etcdOutage(r *run, during func()) {
+	end := time.Now().Add(r.tm.outage)
+	r.s.etcd.Stop()
+	during()
+	time.Sleep(time.Until(end))
+	if err := r.s.etcd.Restart(); err != nil {
+		r.t.Fatalf("restarting etcd: %v", err)
+	}
+}
+
+// daemonStatus is what both daemons' status keys share.
+type daemonStatus struct {
+	FromCache bool  `json:"from_cache"`
+	Updated   int64 `json:"updated_unix"`
+}
+
+// waitStatus waits until the status at key satisfies ok: a daemon that
+// publishes again after an etcd outage has its client back.
+func waitStatus(r *run, key, what string, ok func(daemonStatus) bool) {
+	r.t.Helper()
+	cli := devstack.NewEtcdClient(r.t, r.s.etcd)
+	devstack.WaitFor(r.t, time.Minute, what, func() bool {
+		ctx, cancel := context.WithTimeout(r.t.Context(), 2*time.Second)
+		defer cancel()
+		resp, err := cli.Get(ctx, key)
+		if err != nil || len(resp.Kvs) == 0 {
+			return false
+		}
+		var st daemonStatus
+		return json.Unmarshal(resp.Kvs[0].Value, &st) == nil && ok(st)
+	})
+}
