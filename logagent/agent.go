@@ -193,7 +193,7 @@ func (a *Agent) buildStatus() Status {
 	st.InflightB = a.budget.InUse()
 	st.Lines = a.pos.lineStatus(time.Now())
 	for _, r := range a.mgr.snapshot() {
-		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files(), Problems: r.fileProblems()})
+		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files(), Problems: r.fileProblems(), Waiting: int(r.waiting.Load())})
 	}
 	return st
 }

@@ -57,6 +57,10 @@ type Settings struct {
 	// WatchMethod is how a harvester at end of file learns of new data:
 	// "inotify" (nxadm/tail's watcher, with a poll as a safety net) or "poll".
 	WatchMethod string `ini:"watch_method"`
+	// HarvesterLimit caps the files each task has open at once (0: no
+	// cap). Files over it wait for a scan, oldest name first; while any
+	// wait, a file that stopped growing is closed at once to make room.
+	HarvesterLimit int `ini:"harvester_limit"`
 }
 
 // DefaultSettings returns the [agent] section's defaults.
@@ -105,6 +109,9 @@ func (a Settings) Validate() error {
 	}
 	if a.StatusTTL < 2*a.StatusInterval {
 		bad("status_ttl", "%s: want at least twice status_interval (%s)", a.StatusTTL, a.StatusInterval)
+	}
+	if a.HarvesterLimit < 0 {
+		bad("harvester_limit", "%d: want 0 (no cap) or more", a.HarvesterLimit)
 	}
 	if a.MaxPollInterval < a.PollInterval {
 		bad("max_poll_interval", "%s: want at least poll_interval (%s)", a.MaxPollInterval, a.PollInterval)

@@ -241,7 +241,9 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 				}
 				return resultGone
 			}
-		} else if now.Sub(lastGrowth) >= t.cfg.CloseInactive {
+		} else if now.Sub(lastGrowth) >= t.cfg.CloseInactive || (idle > 0 && t.waiting.Load() > 0) {
+			// Idle long enough, or other files wait for a harvester: the
+			// position is saved and a scan reopens the file when it grows.
 			return resultInactive
 		}
 		putReadBuf(buf)

@@ -1,8 +1,10 @@
 package logagent
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,5 +51,42 @@ func TestFileProblemsInStatus(t *testing.T) {
 		if strings.Contains(r.Value, "not for shipping") {
 			t.Fatalf("shipped the file outside allowed_paths: %v", r.Headers)
 		}
+	}
+}
+
+// TestHarvesterLimit: with harvester_limit 2 and six files, the task never
+// has more than two open, and every line of every file ships: a file that
+// stopped growing makes room for the waiting ones.
+func TestHarvesterLimit(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config()
+	cfg.Agent.HarvesterLimit = 2
+	want := map[string][]string{}
+	for i := range 6 {
+		tag := fmt.Sprintf("f%d", i)
+		want[tag] = writeLines(t, join(e.logs, tag+".log"), tag, 0, 200)
+	}
+	e.putTask("agent-1", "app", Task{Path: join(e.logs, "*.log"), Topic: "lim"})
+	a := e.start(cfg)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			peak.Store(max(peak.Load(), int64(gaugeValue(a.metrics.OpenFiles))))
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	recs := e.readDistinct("lim", 1200, 30*time.Second)
+	close(stop)
+	<-sampled
+	verify(t, recs, want)
+	if p := peak.Load(); p > 2 || p == 0 {
+		t.Errorf("peak open files %d, want 1-2 (harvester_limit 2)", p)
 	}
 }

@@ -27,6 +27,9 @@ type TaskStatus struct {
 	// Problems are matched files the task cannot ship (refused by
 	// allowed_paths, permission denied, ...), with the reason.
 	Problems []FileProblem `json:"problems,omitempty"`
+	// Waiting is how many matched files wait for a harvester
+	// (harvester_limit).
+	Waiting int `json:"waiting_files,omitempty"`
 }
 
 // FileProblem is a matched file the task cannot ship, and why.

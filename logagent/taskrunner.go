@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,10 @@ type taskRunner struct {
 	// problems are the matched files the last scan could not ship, with
 	// why: shown in the status key and logged once when they appear.
 	problems map[string]string
+	// waiting counts files the last scan left unopened because the task
+	// had harvester_limit harvesters; while any wait, a harvester at the end
+	// of a file that stopped growing closes at once to make room.
+	waiting atomic.Int32
 
 	stopCh  chan struct{}
 	drainCh chan struct{}
@@ -117,6 +122,8 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 	now := time.Now()
 	problems := map[string]string{}
 	defer t.setProblems(problems)
+	waiting := int32(0)
+	defer func() { t.waiting.Store(waiting) }()
 	for _, p := range matches {
 		if t.task.excluded(p) {
 			continue
@@ -141,6 +148,10 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 		}
 		if err := checkAllowed(p, t.cfg.AllowedPaths); err != nil {
 			t.problem(problems, p, "file refused", err)
+			continue
+		}
+		if t.atLimit() {
+			waiting++ // the glob is sorted: older hourly files open first
 			continue
 		}
 		if err := t.open(ctx, p, fi, first, now); err != nil {
@@ -265,6 +276,16 @@ func (t *taskRunner) files() []FileStatus {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// atLimit reports whether the task runs harvester_limit harvesters.
+func (t *taskRunner) atLimit() bool {
+	if t.cfg.HarvesterLimit <= 0 {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.harvesters) >= t.cfg.HarvesterLimit
 }
 
 // problem notes that the file at path cannot be shipped, logging it when

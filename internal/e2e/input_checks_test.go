@@ -98,17 +98,18 @@ func checkEmpty(t *testing.T, s *stack, ins []*badInput) {
 	in.note("no warning or error, no document; its task's other files shipped")
 }
 
-// checkMany notes what 2000 files cost the agent. Nothing in the agent
-// bounds its open files (no harvester limit): each matched file holds a
-// descriptor and its goroutines until close_inactive. That is reported as a
-// defect, and fails the test under CHAOS_DEFECTS=1. Read buffers are bounded
-// (at most 32 harvesters read at once) and idle polls back off.
+// checkMany notes what 2000 files cost the agent. The suite runs without
+// harvester_limit (0, no cap, Filebeat's default too), so each matched file
+// holds a descriptor and its goroutines until close_inactive: noted, and
+// TestHarvesterLimit (logagent) proves the cap. Read buffers are bounded (at
+// most 32 harvesters read at once) and idle polls back off; memory or idle
+// CPU over the bounds below is a defect, failing under CHAOS_DEFECTS=1.
 func checkMany(ins []*badInput, peakFDs, baseFDs int, peakRSS, cpu, idlePct float64) {
 	in := findInput(ins, fmt.Sprintf("%d files, one glob", manyFiles))
 	in.note("agent peak %d fds (%d before), peak RSS %.0f MB, %.1f CPU-s while shipping, %.0f%% CPU idle with them open",
 		peakFDs, baseFDs, peakRSS, cpu, idlePct)
 	if peakFDs-baseFDs >= manyFiles {
-		in.defect("open files unbounded (no harvester_limit/max_open_files; each file keeps its fd until close_inactive, 5m)")
+		in.note("no cap on open files with harvester_limit = 0 (the default); each file keeps its fd until close_inactive")
 	}
 	if peakRSS > maxManyRSSMB {
 		// Measured: 277-291 MB with a read buffer per file; 96 MB once
