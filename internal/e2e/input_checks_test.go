@@ -143,13 +143,18 @@ func findInput(ins []*badInput, name string) *badInput {
 // misspelt key: it must exit non-zero at once, naming section.key.
 func iniTypoInputs(t *testing.T, s *stack) []*badInput {
 	var out []*badInput
-	for _, c := range []struct{ daemon, section, key string }{
-		{"logagent", "agent", "scan_frequncy"},
-		{"logtransfer", "elasticsearch", "flush_intervall"},
+	for _, c := range []struct {
+		daemon, section, key string
+		ini                  string
+	}{
+		{"logagent", "agent", "scan_frequncy", s.agent.ini},
+		{"logtransfer", "elasticsearch", "flush_intervall", s.transfer.ini},
 	} {
 		in := &badInput{name: "ini typo: " + c.daemon, files: map[string][]string{}}
 		out = append(out, in)
-		body, err := os.ReadFile(filepath.Join(s.dir, c.daemon+".ini"))
+		// The daemon's own ini, whatever the stack named it: guessing the
+		// file name broke once when the stack renamed the transfer's.
+		body, err := os.ReadFile(c.ini)
 		if err != nil {
 			t.Fatal(err)
 		}
