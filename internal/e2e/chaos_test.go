@@ -162,7 +162,7 @@ func copyTruncate(t *testing.T, path, to string) {
 	}
 }
 
-const header = "scenario                 written  indexed missing duplicates recovery_s peak_rss_agent_mb peak_rss_transfer_mb disorder"
+const header = "scenario                    written  indexed missing duplicates recovery_s peak_rss_agent_mb peak_rss_transfer_mb disorder"
 
 // TestChaos runs every scenario on a fresh stack and prints one row each.
 func TestChaos(t *testing.T) {
@@ -226,6 +226,6 @@ func runScenario(t *testing.T, sc scenario, tm timing) string {
 	if tl.disorder > 0 {
 		t.Errorf("%d lines reached the cloud topic after a later line of their file", tl.disorder)
 	}
-	return fmt.Sprintf("%-24s %7d %8d %7d %10d %10.1f %17.1f %20.1f %8d", sc.name, tl.written, tl.indexed,
+	return fmt.Sprintf("%-27s %7d %8d %7d %10d %10.1f %17.1f %20.1f %8d", sc.name, tl.written, tl.indexed,
 		tl.missing, tl.duplicates, recovery.Seconds(), s.agent.peakMB(), s.transfer.peakMB(), tl.disorder)
 }

@@ -76,6 +76,22 @@ var faultScenarios = []scenario{
 		waitStatus(r, logagent.StatusKey(agentID), "the agent to read its tasks from etcd again",
 			func(st daemonStatus) bool { return !st.FromCache })
 	}},
+	// The same for the transfer: it restarts while etcd is down and must
+	// index by the routes cached by its previous run.
+	{name: "etcd-down-at-transfer-start", chaosOnly: true, fault: func(r *run) {
+		cache := filepath.Join(r.s.dir, "transfer", "routes-snapshot.json")
+		devstack.WaitFor(r.t, 30*time.Second, "the transfer to cache its routes", func() bool {
+			_, err := os.Stat(cache)
+			return err == nil
+		})
+		r.s.transfer.stop()
+		etcdOutage(r, func() {
+			r.s.transfer.start()
+			catchUp(r, "the transfer started without etcd to index by its cached routes")
+		})
+		waitStatus(r, logtransfer.StatusKey(transferID), "the transfer to read its routes from etcd again",
+			func(st daemonStatus) bool { return !st.FromCache })
+	}},
 	// Both daemons keep shipping with etcd down, and reach it again after.
 	{name: "etcd-down-mid-run", chaosOnly: true, fault: func(r *run) {
 		etcdOutage(r, func() { catchUp(r, "the pipeline to ship without etcd") })
