@@ -63,34 +63,11 @@ var faultScenarios = []scenario{
 	// The agent restarts while etcd is down: it must run the tasks cached
 	// by its previous run, and leave the cache once etcd is back.
 	{name: "etcd-down-at-agent-start", chaosOnly: true, fault: func(r *run) {
-		cache := filepath.Join(r.s.dir, "agent", "tasks-snapshot.json")
-		devstack.WaitFor(r.t, 30*time.Second, "the agent to cache its tasks", func() bool {
-			_, err := os.Stat(cache)
-			return err == nil
-		})
-		r.s.agent.stop()
-		etcdOutage(r, func() {
-			r.s.agent.start()
-			catchUp(r, "the agent started without etcd to ship its cached tasks")
-		})
-		waitStatus(r, logagent.StatusKey(agentID), "the agent to read its tasks from etcd again",
-			func(st daemonStatus) bool { return !st.FromCache })
+		etcdDownAtStart(r, r.s.agent, filepath.Join(r.s.dir, "agent", "tasks-snapshot.json"), logagent.StatusKey(agentID))
 	}},
-	// The same for the transfer: it restarts while etcd is down and must
-	// index by the routes cached by its previous run.
+	// The same for the transfer and the routes it cached.
 	{name: "etcd-down-at-transfer-start", chaosOnly: true, fault: func(r *run) {
-		cache := filepath.Join(r.s.dir, "transfer", "routes-snapshot.json")
-		devstack.WaitFor(r.t, 30*time.Second, "the transfer to cache its routes", func() bool {
-			_, err := os.Stat(cache)
-			return err == nil
-		})
-		r.s.transfer.stop()
-		etcdOutage(r, func() {
-			r.s.transfer.start()
-			catchUp(r, "the transfer started without etcd to index by its cached routes")
-		})
-		waitStatus(r, logtransfer.StatusKey(transferID), "the transfer to read its routes from etcd again",
-			func(st daemonStatus) bool { return !st.FromCache })
+		etcdDownAtStart(r, r.s.transfer, filepath.Join(r.s.dir, "transfer", "routes-snapshot.json"), logtransfer.StatusKey(transferID))
 	}},
 	// Both daemons keep shipping with etcd down, and reach it again after.
 	{name: "etcd-down-mid-run", chaosOnly: true, fault: func(r *run) {
@@ -103,6 +80,24 @@ var faultScenarios = []scenario{
 	{name: "poison-doc-per-partition", fault: poisonEveryPartition},
 	{name: "two-transfers-one-killed", chaosOnly: true, fault: twoTransfersOneKilled},
 	{name: "backfill-indexed-window", chaosOnly: true, fault: backfillIndexedWindow},
+}
+
+// etcdDownAtStart restarts d while etcd is down, once d has written its
+// cache of etcd's keys: d must ship by the cache during the outage, and
+// publish a status read from etcd again after it. Without the cache file
+// the catch-up times out (checked by deleting it before the restart).
+func etcdDownAtStart(r *run, d *daemon, cache, statusKey string) {
+	devstack.WaitFor(r.t, 30*time.Second, d.name+" to write "+filepath.Base(cache), func() bool {
+		_, err := os.Stat(cache)
+		return err == nil
+	})
+	d.stop()
+	etcdOutage(r, func() {
+		d.start()
+		catchUp(r, d.name+", started without etcd, to ship by its cache")
+	})
+	waitStatus(r, statusKey, d.name+" to read its keys from etcd again",
+		func(st daemonStatus) bool { return !st.FromCache })
 }
 
 // catchUp waits, within the outage, until the index holds as many documents
