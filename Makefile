@@ -51,8 +51,9 @@ bench:
 # outages): the real daemons against etcd, two Kafka clusters, the mirror and
 # the ES-API stand-in; one row per scenario, also kept in chaos.out.
 .PHONY: chaos
+# pipefail: the exit status is the suite's, not tee's.
 chaos:
-	CHAOS_FULL=1 $(GO) test -race -count=1 -timeout 60m -run TestChaos -v ./internal/e2e/ | tee chaos.out
+	bash -o pipefail -c 'CHAOS_FULL=1 $(GO) test -race -count=1 -timeout 60m -run TestChaos -v ./internal/e2e/ | tee chaos.out'
 
 # The in-process Go micro-benchmarks.
 .PHONY: bench-micro
