@@ -48,3 +48,29 @@ func TestAckTrackerUnadd(t *testing.T) {
 		t.Fatalf("sequence after unadd = %d, want %d reused", s2, s)
 	}
 }
+
+// TestAckTrackerProgressCountsPassedEvents checks that passed counts exactly
+// the events below the position, whatever the ack order: logctl audit's
+// acked counts (linecount.go) follow it.
+func TestAckTrackerProgressCountsPassedEvents(t *testing.T) {
+	a := newAckTracker(100)
+	var seqs []uint64
+	for range 4 {
+		seqs = append(seqs, a.add())
+	}
+	a.ackRun(seqs[1], seqs[1], 120)
+	a.ackRun(seqs[3], seqs[3], 140)
+	if pos, passed, in := a.Progress(); pos != 100 || passed != 0 || in != 4 {
+		t.Fatalf("Progress() = %d, %d, %d; want 100, 0, 4 (the first event holds the position)", pos, passed, in)
+	}
+	a.ackRun(seqs[0], seqs[0], 110)
+	if pos, passed, in := a.Progress(); pos != 120 || passed != 2 || in != 2 {
+		t.Fatalf("Progress() = %d, %d, %d; want 120, 2, 2", pos, passed, in)
+	}
+	s := a.add()
+	a.unadd(s) // never sent: not counted
+	a.ackRun(seqs[2], seqs[2], 130)
+	if pos, passed, in := a.Progress(); pos != 140 || passed != 4 || in != 0 {
+		t.Fatalf("Progress() = %d, %d, %d; want 140, 4, 0", pos, passed, in)
+	}
+}

@@ -44,29 +44,19 @@ func (b *Budget) waitChLocked() chan struct{} {
 // budget is let through when nothing else is in flight, so one huge record
 // cannot deadlock its source.
 func (b *Budget) Acquire(ctx context.Context, n int64) error {
-	_, err := b.AcquireUnless(ctx, n, nil)
-	return err
-}
-
-// AcquireUnless is Acquire that also gives up, returning false and taking
-// nothing, when wake is closed first: the caller has other work before it
-// may wait again (logagent re-sends failed records, which hold budget).
-func (b *Budget) AcquireUnless(ctx context.Context, n int64, wake <-chan struct{}) (bool, error) {
 	for {
 		b.mu.Lock()
 		if b.used == 0 || b.used+n <= b.limit {
 			b.used += n
 			b.mu.Unlock()
-			return true, nil
+			return nil
 		}
 		wait := b.waitChLocked()
 		b.mu.Unlock()
 		select {
 		case <-wait:
-		case <-wake:
-			return false, nil
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }

@@ -15,11 +15,7 @@ type Tracker struct {
 	items []item // registered, oldest first; items[head:] are in flight
 	head  int
 	pos   int64 // position after the last contiguous acknowledged item
-	// passed counts the items pos moved over since NewTracker: exact
-	// alongside pos, so a count saved with a position never counts an item
-	// the position does not cover (logagent's per-hour line counts).
-	passed int64
-	moved  chan struct{}
+	moved chan struct{}
 }
 
 type item struct {
@@ -65,7 +61,6 @@ func (t *Tracker) Ack(end int64) {
 		return
 	}
 	t.pos = t.items[t.head-1].end
-	t.passed += int64(t.head - start)
 	// The channel exists only if someone waits: made per ack it would cost
 	// an allocation per record.
 	if t.moved != nil {
@@ -80,16 +75,6 @@ func (t *Tracker) Position() (pos int64, inflight int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.pos, len(t.items) - t.head
-}
-
-// Progress returns, at one instant, the acknowledged position, how many
-// items it passed since NewTracker, and how many are in flight: items are
-// numbered in Add order from 0, so [0, passed) are acknowledged and
-// [passed, passed+inflight) are not yet all acknowledged.
-func (t *Tracker) Progress() (pos, passed int64, inflight int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pos, t.passed, len(t.items) - t.head
 }
 
 // Moved is closed the next time Position advances.

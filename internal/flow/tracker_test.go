@@ -95,42 +95,19 @@ func TestBudgetBlocksAndReleases(t *testing.T) {
 	}
 }
 
-func TestBudgetAcquireUnless(t *testing.T) {
+// TestBudgetAcquireGivenUpTakesNothing: an Acquire that ends with its
+// context takes no bytes.
+func TestBudgetAcquireGivenUpTakesNothing(t *testing.T) {
 	b := NewBudget(10)
-	if ok, err := b.AcquireUnless(t.Context(), 10, nil); !ok || err != nil {
-		t.Fatal(ok, err)
+	if err := b.Acquire(t.Context(), 10); err != nil {
+		t.Fatal(err)
 	}
-	wake := make(chan struct{})
-	close(wake)
-	if ok, err := b.AcquireUnless(t.Context(), 1, wake); ok || err != nil {
-		t.Fatalf("AcquireUnless with a closed wake = %v, %v; want false, nil", ok, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := b.Acquire(ctx, 1); err != context.Canceled {
+		t.Fatalf("Acquire with a cancelled context = %v, want context.Canceled", err)
 	}
 	if b.InUse() != 10 {
 		t.Fatalf("a refused acquire took bytes: %d in use", b.InUse())
-	}
-}
-
-// TestTrackerProgressCountsPassedItems checks that passed counts exactly
-// the items below the position, whatever the ack order.
-func TestTrackerProgressCountsPassedItems(t *testing.T) {
-	tr := NewTracker(100)
-	for _, e := range []int64{110, 120, 130, 140} {
-		tr.Add(e)
-	}
-	tr.Ack(120)
-	tr.Ack(140)
-	if pos, passed, in := tr.Progress(); pos != 100 || passed != 0 || in != 4 {
-		t.Fatalf("Progress() = %d, %d, %d; want 100, 0, 4 (the first item holds the position)", pos, passed, in)
-	}
-	tr.Ack(110)
-	tr.Ack(110) // repeated: no effect
-	if pos, passed, in := tr.Progress(); pos != 120 || passed != 2 || in != 2 {
-		t.Fatalf("Progress() = %d, %d, %d; want 120, 2, 2", pos, passed, in)
-	}
-	tr.Add(150)
-	tr.Drop(150)
-	tr.Ack(130)
-	if pos, passed, in := tr.Progress(); pos != 140 || passed != 4 || in != 0 {
-		t.Fatalf("Progress() = %d, %d, %d; want 140, 4, 0", pos, passed, in)
 	}
 }
