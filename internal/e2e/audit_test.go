@@ -91,21 +91,9 @@ func TestAuditAgreesWithOracle(t *testing.T) {
 // line was seen there: above the lines written, the agent re-sent lines
 // after its SIGKILL, which the audit's acked counts must not count twice.
 func cloudRecords(t *testing.T, s *stack, written []int) int {
-	ls, want, distinct, counted := newLineSet(written), 0, 0, 0
-	for _, n := range written {
-		want += n
-	}
-	recs, err := devstack.ReadUntil(t.Context(), s.cloud.Addrs(), topic, func(rs []devstack.Record) bool {
-		for _, r := range rs[counted:] {
-			if n, ok := ls.add(r.Value); ok && n == 1 {
-				distinct++
-			}
-		}
-		counted = len(rs)
-		return distinct >= want
-	})
+	records, _, err := cloudCopies(t.Context(), s, written)
 	if err != nil {
 		t.Errorf("reading the cloud topic: %v", err)
 	}
-	return len(recs)
+	return records
 }

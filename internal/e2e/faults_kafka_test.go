@@ -17,13 +17,22 @@ func kafkaCopies(r *run) (records, lines int) {
 	r.t.Helper()
 	n := r.w.total() + r.tm.rate/2
 	devstack.WaitFor(r.t, time.Minute, "the writer", func() bool { return r.w.total() >= n })
-	written := r.w.counts()
-	want := lineTotal(written)
-	ls := newLineSet(written)
 	ctx, cancel := context.WithTimeout(r.t.Context(), time.Minute)
 	defer cancel()
+	records, lines, err := cloudCopies(ctx, r.s, r.w.counts())
+	if err != nil {
+		r.t.Fatalf("reading the cloud topic: %v", err)
+	}
+	return records, lines
+}
+
+// cloudCopies reads the cloud topic until every line of written is there,
+// and returns how many records of those lines it read and how many lines.
+func cloudCopies(ctx context.Context, s *stack, written []int) (records, lines int, err error) {
+	want := lineTotal(written)
+	ls := newLineSet(written)
 	counted := 0
-	_, err := devstack.ReadUntil(ctx, r.s.cloud.Addrs(), topic, func(rs []devstack.Record) bool {
+	_, err = devstack.ReadUntil(ctx, s.cloud.Addrs(), topic, func(rs []devstack.Record) bool {
 		for _, rec := range rs[counted:] {
 			if c, ok := ls.add(rec.Value); ok {
 				records++
@@ -35,10 +44,7 @@ func kafkaCopies(r *run) (records, lines int) {
 		counted = len(rs)
 		return lines >= want
 	})
-	if err != nil {
-		r.t.Fatalf("reading the cloud topic: %v", err)
-	}
-	return records, lines
+	return records, lines, err
 }
 
 // kafkaDuplicated fails unless the cloud topic holds duplicate records: the
