@@ -199,9 +199,7 @@ func runScenario(t *testing.T, sc scenario, tm timing) string {
 	end, target := time.Now(), w.total()
 	recovered := make(chan time.Duration, 1)
 	go func() {
-		for deadline := end.Add(tm.drainTimeout); s.es.Count(indices) < target && time.Now().Before(deadline); {
-			time.Sleep(50 * time.Millisecond)
-		}
+		devstack.Poll(time.Until(end.Add(tm.drainTimeout)), func() bool { return s.es.Count(indices) >= target })
 		recovered <- time.Since(end)
 	}()
 	time.Sleep(tm.tail)

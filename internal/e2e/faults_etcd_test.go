@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/logpipe/logpipe/internal/devstack"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // etcdOutage stops etcd for the outage, runs during while it is down, and
@@ -36,11 +37,14 @@ func waitStatus(r *run, key, what string, ok func(daemonStatus) bool) {
 	devstack.WaitFor(r.t, time.Minute, what, func() bool {
 		ctx, cancel := context.WithTimeout(r.t.Context(), 2*time.Second)
 		defer cancel()
-		resp, err := cli.Get(ctx, key)
-		if err != nil || len(resp.Kvs) == 0 {
-			return false
-		}
 		var st daemonStatus
-		return json.Unmarshal(resp.Kvs[0].Value, &st) == nil && ok(st)
+		return readStatus(ctx, cli, key, &st) && ok(st)
 	})
+}
+
+// readStatus reads the status key into st; false while it is absent or
+// unreadable (etcd down, the daemon not yet publishing).
+func readStatus(ctx context.Context, cli *clientv3.Client, key string, st any) bool {
+	resp, err := cli.Get(ctx, key)
+	return err == nil && len(resp.Kvs) > 0 && json.Unmarshal(resp.Kvs[0].Value, st) == nil
 }

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"slices"
 
 	"github.com/logpipe/logpipe/internal/devstack"
@@ -26,12 +25,8 @@ func removeTask(r *run) logagent.Status {
 	rev := resp.Header.Revision
 	var st logagent.Status
 	devstack.WaitFor(r.t, r.tm.drainTimeout, "the agent to apply the task's removal", func() bool {
-		g, err := cli.Get(r.t.Context(), logagent.StatusKey(agentID))
-		if err != nil || len(g.Kvs) == 0 {
-			return false
-		}
 		st = logagent.Status{}
-		return json.Unmarshal(g.Kvs[0].Value, &st) == nil && st.Rev >= rev &&
+		return readStatus(r.t.Context(), cli, logagent.StatusKey(agentID), &st) && st.Rev >= rev &&
 			!slices.ContainsFunc(st.Tasks, func(t logagent.TaskStatus) bool { return t.Name == "app" })
 	})
 	return st

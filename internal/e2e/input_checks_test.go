@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,14 +22,9 @@ import (
 func checkRejections(t *testing.T, s *stack, rejected []*badInput) {
 	cli := devstack.NewEtcdClient(t, s.etcd)
 	var st logagent.Status
-	ok := false
-	for deadline := time.Now().Add(15 * time.Second); !ok && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, err := cli.Get(t.Context(), logagent.StatusKey(agentID))
-		if err != nil || len(resp.Kvs) == 0 || json.Unmarshal(resp.Kvs[0].Value, &st) != nil {
-			continue
-		}
-		ok = len(st.Rejected) >= len(rejected)
-	}
+	devstack.Poll(15*time.Second, func() bool {
+		return readStatus(t.Context(), cli, logagent.StatusKey(agentID), &st) && len(st.Rejected) >= len(rejected)
+	})
 	reasons := map[string]string{}
 	for _, r := range st.Rejected {
 		reasons[r.Key] = r.Reason

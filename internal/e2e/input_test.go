@@ -65,7 +65,8 @@ func TestBadInput(t *testing.T) {
 			want += len(lines)
 		}
 	}
-	arrived := waitCount(s, inputTopic+"-*", want, 40*time.Second)
+	// On timeout the rows show what is missing.
+	arrived := devstack.Poll(40*time.Second, func() bool { return s.es.Count(inputTopic+"-*") >= want })
 	checkRejections(t, s, rejected)
 	metrics, err := scrape(addr)
 	if err != nil {
@@ -158,13 +159,15 @@ func fixUnreadable(t *testing.T, s *stack, in *badInput) {
 	for p := range in.files {
 		path = p
 	}
-	found := false
-	for deadline := time.Now().Add(15 * time.Second); !found && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	found := devstack.Poll(15*time.Second, func() bool {
 		b, _ := os.ReadFile(s.agent.log)
 		for line := range strings.SplitSeq(string(b), "\n") {
-			found = found || strings.Contains(line, path) && strings.Contains(line, "permission denied")
+			if strings.Contains(line, path) && strings.Contains(line, "permission denied") {
+				return true
+			}
 		}
-	}
+		return false
+	})
 	if found {
 		in.note("reported in the agent log only (Warn \"cannot open file\"): no status key entry, no metric")
 	} else {
@@ -203,17 +206,6 @@ func idleCPU(pid int, window time.Duration) float64 {
 	c0 := cpuSeconds(pid)
 	time.Sleep(window)
 	return 100 * (cpuSeconds(pid) - c0) / window.Seconds()
-}
-
-// waitCount waits until the indices hold want documents; false on timeout
-// (the rows then show what is missing).
-func waitCount(s *stack, pattern string, want int, timeout time.Duration) bool {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if s.es.Count(pattern) >= want {
-			return true
-		}
-	}
-	return false
 }
 
 // row counts the documents of the input's files against the lines they

@@ -179,9 +179,7 @@ func (s *stack) stopCurrentMirror() {
 // gracefully, so that copies still in flight get indexed before counting.
 func (s *stack) drain(want int, timeout time.Duration) {
 	s.t.Helper()
-	for deadline := time.Now().Add(timeout); s.es.Count(indices) < want && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
+	devstack.Poll(timeout, func() bool { return s.es.Count(indices) >= want })
 	s.agent.stop()
 	s.stopCurrentMirror()
 	s.transfer.stop()
