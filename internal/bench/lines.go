@@ -125,9 +125,12 @@ func writeLines(path string, n int) (int64, error) {
 // application logs: every tick it writes, in one write call, the lines due
 // since the start.
 type rateWriter struct {
-	path    string
-	rate    int  // lines per second
-	stamp   bool // embed the write time (StampKey)
+	path  string
+	rate  int  // lines per second
+	stamp bool // embed the write time (StampKey)
+	// perLine writes each line with a write call of its own, as an
+	// application's logger does, instead of one write per tick.
+	perLine bool
 	written atomic.Int64
 }
 
@@ -169,10 +172,18 @@ func (w *rateWriter) run(ctx context.Context) error {
 			ts = time.Now().UnixNano()
 		}
 		for range n {
+			start := len(buf)
 			buf = g.appendLine(buf, ts)
+			if w.perLine {
+				if _, err := f.Write(buf[start:]); err != nil {
+					return err
+				}
+			}
 		}
-		if _, err := f.Write(buf); err != nil {
-			return err
+		if !w.perLine {
+			if _, err := f.Write(buf); err != nil {
+				return err
+			}
 		}
 		w.written.Add(n)
 	}

@@ -123,3 +123,20 @@ func (w *rssWatch) stop() int64 {
 	defer w.mu.Unlock()
 	return w.peak
 }
+
+// processGroup is the process group id of pid (field 5 of /proc/<pid>/stat).
+func processGroup(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 3 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	return strconv.Atoi(string(f[2]))
+}

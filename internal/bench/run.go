@@ -66,6 +66,7 @@ var scenarios = []scenario{
 		"agent_lost_kafka_down"}, (*env).follow},
 	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
+	{"paced", paceFigures(), (*env).paced},
 }
 
 // Scenarios lists the scenario names in the order they run.
@@ -177,14 +178,15 @@ func Run(ctx context.Context, opts Options) error {
 // build compiles the daemons as `make build` does (but with symbols when
 // profiling), and the helper programs.
 func (e *env) build(ctx context.Context) error {
-	e.logf("building logagent, logtransfer, benchbroker, benchsink")
+	e.logf("building logagent, logtransfer, benchbroker, benchsink, naiveagent")
 	ldflags := "-s -w"
 	if e.opts.Profile != "" {
 		ldflags = ""
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags="+ldflags, "-o", e.bins+"/",
 		"github.com/logpipe/logpipe/cmd/logagent", "github.com/logpipe/logpipe/cmd/logtransfer",
-		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink")
+		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink",
+		"github.com/logpipe/logpipe/internal/cmd/naiveagent")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %w\n%s", err, out)
 	}
