@@ -58,7 +58,7 @@ func (e *env) paced(ctx context.Context, r *report) error {
 			if s.skip() != "" {
 				continue
 			}
-			res, err := e.pace(ctx, st, s, rate)
+			res, err := e.pace(ctx, r, st, s, rate)
 			if err != nil {
 				st.broker.stop()
 				return fmt.Errorf("%s at %d lines/s: %w", s.name, rate, err)
@@ -112,7 +112,7 @@ func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
 }
 
 // pace runs one shipper at one rate (see paced).
-func (e *env) pace(ctx context.Context, st *stage, s shipper, rate int) (paceResult, error) {
+func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate int) (paceResult, error) {
 	var res paceResult
 	dir := filepath.Join(st.dir, s.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -159,9 +159,14 @@ func (e *env) pace(ctx context.Context, st *stage, s shipper, rate int) (paceRes
 	}
 	t0 := time.Now()
 	peak := watchGroupRSS(p.Pid())
+	profiled := func(*report) {}
+	if s.name == "logagent" {
+		profiled = e.profile(fmt.Sprintf("logagent-paced-%d", rate), p)
+	}
 	if err := sleep(ctx, e.opts.Duration); err != nil {
 		return res, err
 	}
+	profiled(r)
 	cpu1, _, err := groupUsage(p.Pid())
 	if err != nil {
 		return res, fmt.Errorf("%w\n%s", err, p.Tail())
