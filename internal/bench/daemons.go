@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,8 @@ type agentSpec struct {
 	glob   string
 	topic  string
 	pinned bool // GOMAXPROCS=1 on a CPU of its own
+	// compression overrides Options.Compression for this run.
+	compression string
 }
 
 // startAgent registers the agent's task in etcd, writes its ini file
@@ -27,8 +30,8 @@ type agentSpec struct {
 func (e *env) startAgent(ctx context.Context, s agentSpec) (*Proc, error) {
 	spec := procSpec{name: "logagent", bin: e.bin("logagent")}
 	kafka := "acks = all\n"
-	if e.opts.Compression != "" {
-		kafka += "compression = " + e.opts.Compression + "\n"
+	if c := cmp.Or(s.compression, e.opts.Compression); c != "" {
+		kafka += "compression = " + c + "\n"
 	}
 	if s.pinned {
 		spec.env, spec.cpus = []string{"GOMAXPROCS=1"}, e.agentCPUs

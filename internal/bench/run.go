@@ -67,6 +67,7 @@ var scenarios = []scenario{
 	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
 	{"paced", paceFigures(), (*env).paced},
+	{"codecs", codecFigures(), (*env).codecsScenario},
 }
 
 // Scenarios lists the scenario names in the order they run.
