@@ -40,13 +40,14 @@ func (e *env) startAgent(ctx context.Context, s agentSpec) (*Proc, error) {
 		filepath.Join(s.dir, "logagent.ini"), fmt.Sprintf(`[agent]
 id = %s
 state_dir = %s
+%s
 [etcd]
 endpoints = %s
 [kafka]
 brokers = %s
 %s[http]
 listen = 127.0.0.1:0
-`, s.id, filepath.Join(s.dir, "agent-state"), e.etcd.Endpoint(), s.broker, kafka))
+`, s.id, filepath.Join(s.dir, "agent-state"), e.opts.AgentINI, e.etcd.Endpoint(), s.broker, kafka))
 }
 
 // transferSpec is one logtransfer run with one route.

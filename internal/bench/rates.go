@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -55,7 +56,7 @@ func (e *env) paced(ctx context.Context, r *report) error {
 		}
 		got := map[string]paceResult{}
 		for _, s := range shippers {
-			if s.skip() != "" {
+			if s.skip() != "" || (len(e.opts.Shippers) > 0 && !slices.Contains(e.opts.Shippers, s.name)) {
 				continue
 			}
 			res, err := e.pace(ctx, r, st, s, rate)

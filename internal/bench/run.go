@@ -42,6 +42,12 @@ type Options struct {
 	// the throughput scenario and while following at 35,000 lines/s, and of
 	// logtransfer in the transfer scenario.
 	Profile string
+	// Shippers, when set, limits the paced scenario to these shippers
+	// (logagent, kcat, rsyslog, naive-go).
+	Shippers []string
+	// AgentINI is appended to the [agent] section of every agent's ini
+	// file, to compare settings (e.g. "read_interval = 200ms").
+	AgentINI string
 	// Strict makes a missed target an error, not only a scenario that failed.
 	Strict bool
 	// TaskKey and RouteKey are the etcd keys of an agent's task and of a

@@ -38,8 +38,13 @@ func main() {
 	flag.BoolVar(&opts.Keep, "keep", false, "keep the work directory (data and daemon logs)")
 	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, snappy)")
 	flag.StringVar(&opts.Profile, "profile", "", "write perf profiles of logagent (throughput, follow) and logtransfer (transfer) into this directory")
+	shippers := flag.String("shippers", "", "comma-separated subset of the paced scenario's shippers: logagent, kcat, rsyslog, naive-go")
+	flag.StringVar(&opts.AgentINI, "agent-ini", "", "lines added to every agent's [agent] section, to compare settings")
 	flag.BoolVar(&opts.Strict, "strict", false, "exit 1 when a figure misses its target, not only when one fails")
 	flag.Parse()
+	if *shippers != "" {
+		opts.Shippers = strings.Split(*shippers, ",")
+	}
 	if *scen != "" {
 		opts.Scenarios = strings.Split(*scen, ",")
 	}
