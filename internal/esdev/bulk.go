@@ -2,6 +2,7 @@ package esdev
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,17 +10,8 @@ import (
 	"time"
 )
 
-// bulkActions are the action names a bulk action line may use.
-var bulkActions = map[string]bool{"index": true, "create": true, "update": true, "delete": true}
-
-// bulkMetaKeys are the parameters an action line may carry; anything else
-// fails the whole request, as in Elasticsearch. routing, version and
-// pipeline are accepted and ignored.
-var bulkMetaKeys = map[string]bool{
-	"_index": true, "_type": true, "_id": true, "routing": true, "op_type": true, "version": true,
-	"version_type": true, "if_seq_no": true, "if_primary_term": true, "retry_on_conflict": true,
-	"pipeline": true, "require_alias": true, "_source": true,
-}
+// maxIDBytes is the longest _id Elasticsearch accepts.
+const maxIDBytes = 512
 
 // bulkResponse is the body of a _bulk answer.
 type bulkResponse struct {
@@ -32,12 +24,20 @@ type bulkResponse struct {
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	start := time.Now()
 	s.stats.bulkRequests.Add(1)
-	body, aerr := readBody(r)
+	aerr := checkParams(r, "refresh", "timeout", "wait_for_active_shards")
+	var body []byte
+	if aerr == nil {
+		body, aerr = readBody(r)
+	}
 	if aerr == nil {
 		if status, ok := s.faults.takeBulkFailure(); ok {
 			s.stats.failedBulks.Add(1)
 			aerr = injectedBulkError(status)
 		}
+	}
+	var refresh string
+	if aerr == nil {
+		refresh, aerr = refreshParam(r)
 	}
 	if aerr != nil {
 		s.writeError(w, r, aerr)
@@ -53,8 +53,12 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	for _, op := range ops {
 		s.prepare(op, true)
 	}
+	results, err := s.applyAll(r.Context(), ops, refresh)
+	if err != nil {
+		return // the client went away while waiting for a refresh
+	}
 	resp := bulkResponse{Items: make([]map[string]*itemResult, len(ops))}
-	for i, res := range s.applyAll(ops) {
+	for i, res := range results {
 		s.count(res)
 		resp.Errors = resp.Errors || res.Error != nil
 		resp.Items[i] = map[string]*itemResult{ops[i].action: res}
@@ -63,38 +67,79 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	s.writeJSON(w, r, http.StatusOK, resp)
 }
 
+// refreshParam reads ?refresh: "" (none), "true" or "wait_for".
+func refreshParam(r *http.Request) (string, *apiError) {
+	q := r.URL.Query()
+	switch v := q.Get("refresh"); {
+	case !q.Has("refresh") || v == "false":
+		return "", nil
+	case v == "" || v == "true":
+		return "true", nil
+	case v == "wait_for":
+		return v, nil
+	default:
+		return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", v)
+	}
+}
+
 // applyAll applies the undecided operations in order under one lock, so a
-// bulk request is never interleaved with another write.
-func (s *Server) applyAll(ops []*writeOp) []*itemResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// bulk request is never interleaved with another write, then honours
+// ?refresh on the indices written to.
+func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) ([]*itemResult, error) {
+	now := time.Now()
 	out := make([]*itemResult, len(ops))
+	written := map[string]*index{}
+	s.mu.Lock()
 	for i, op := range ops {
 		if out[i] = op.outcome; out[i] == nil {
-			out[i] = s.applyLocked(op)
+			out[i] = s.applyLocked(op, now)
+			if out[i].Error == nil {
+				written[op.index] = s.indices[op.index]
+			}
 		}
 	}
-	return out
+	var waits []chan struct{}
+	refreshed := map[string][]json.RawMessage{}
+	for name, idx := range written {
+		switch refresh {
+		case "true":
+			refreshed[name] = s.refreshLocked(idx)
+		case "wait_for":
+			waits = append(waits, idx.refreshed)
+		}
+	}
+	s.mu.Unlock()
+	for name, srcs := range refreshed {
+		s.notifyRefresh(name, srcs)
+	}
+	for _, res := range out {
+		res.ForcedRefresh = refresh == "true" && res.Error == nil
+	}
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return out, nil
 }
 
 // parseBulk splits an NDJSON bulk body into write operations. Errors here
 // fail the whole request with 400, as Elasticsearch does for malformed
-// action lines; a malformed document line only fails its item (prepare).
+// action lines and for request validation (an _id over 512 bytes); a
+// malformed document line only fails its item (prepare).
 func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
-	if len(body) == 0 {
-		return nil, failf(http.StatusBadRequest, "action_request_validation_exception",
-			"Validation Failed: 1: no requests added;")
-	}
-	if body[len(body)-1] != '\n' {
+	if len(body) > 0 && body[len(body)-1] != '\n' {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
 			"The bulk request must be terminated by a newline [\\n]")
 	}
-	lines := bytes.Split(body[:len(body)-1], []byte("\n"))
+	lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
 	var ops []*writeOp
 	var invalid []string
 	for i := 0; i < len(lines); i++ {
 		line := bytes.TrimSuffix(lines[i], []byte("\r"))
-		if len(line) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		op, aerr := parseAction(line, i+1, defaultIndex)
@@ -104,151 +149,36 @@ func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 		if op.index == "" {
 			invalid = append(invalid, "index is missing")
 		}
-		if op.id == "" && (op.action == "update" || op.action == "delete") {
-			invalid = append(invalid, "id is missing")
+		if len(op.id) > maxIDBytes {
+			invalid = append(invalid, idTooLong(op.id))
 		}
-		if op.action != "delete" {
-			if i+1 >= len(lines) {
-				invalid = append(invalid, "source is missing")
-				break
-			}
-			i++
-			op.source = bytes.TrimSpace(lines[i])
+		if i+1 >= len(lines) {
+			invalid = append(invalid, "source is missing")
+			break
 		}
-		if op.id == "" {
-			op.id = newID()
-		}
+		i++
+		op.source = bytes.TrimSpace(lines[i])
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {
 		invalid = append(invalid, "no requests added")
 	}
 	if len(invalid) > 0 {
-		var b strings.Builder
-		b.WriteString("Validation Failed: ")
-		for i, why := range invalid {
-			fmt.Fprintf(&b, "%d: %s;", i+1, why)
-		}
-		return nil, failf(http.StatusBadRequest, "action_request_validation_exception", "%s", b.String())
+		return nil, validationFailed(invalid...)
 	}
 	return ops, nil
 }
 
-// parseAction reads one action/metadata line.
-func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *apiError) {
-	malformed := func(format string, args ...any) *apiError {
-		return failf(http.StatusBadRequest, "illegal_argument_exception",
-			"Malformed action/metadata line [%d], "+format, append([]any{n}, args...)...)
-	}
-	v, err := decodeStrict(line)
-	if err != nil {
-		return nil, failf(http.StatusBadRequest, "x_content_parse_exception",
-			"Malformed action/metadata line [%d]: %v", n, err)
-	}
-	obj, ok := v.(map[string]any)
-	switch {
-	case !ok:
-		return nil, malformed("expected START_OBJECT but found [%s]", jsonKind(v))
-	case len(obj) == 0:
-		return nil, malformed("expected FIELD_NAME but found [END_OBJECT]")
-	case len(obj) > 1:
-		return nil, malformed("expected END_OBJECT but found [FIELD_NAME]")
-	}
-	op := &writeOp{index: defaultIndex}
-	var meta map[string]any
-	for action, m := range obj {
-		if !bulkActions[action] {
-			return nil, malformed("expected one of [create, delete, index, update] but found [%s]", action)
-		}
-		if meta, ok = m.(map[string]any); !ok {
-			return nil, malformed("expected START_OBJECT or END_OBJECT but found [%s]", jsonKind(m))
-		}
-		op.action = action
-	}
-	for k, v := range meta {
-		if !bulkMetaKeys[k] {
-			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-				"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
-		}
-		switch v.(type) {
-		case map[string]any, []any:
-			if k != "_source" {
-				return nil, malformed("expected a simple value for field [%s] but found [%s]", k, jsonKind(v))
-			}
-		}
-		switch k {
-		case "_index":
-			op.index = scalarString(v)
-		case "_id":
-			op.id = scalarString(v)
-		case "op_type":
-			switch ot := scalarString(v); {
-			case ot == "create" && op.action == "index":
-				op.action = "create"
-			case ot != op.action:
-				return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"opType must be 'create' or 'index', found: [%s]", ot)
-			}
-		case "if_seq_no", "if_primary_term":
-			n, ok := toFloat(v)
-			if !ok {
-				return nil, malformed("[%s] must be a number", k)
-			}
-			i := int64(n)
-			if k == "if_seq_no" {
-				op.ifSeqNo = &i
-			} else {
-				op.ifTerm = &i
-			}
-		}
-	}
-	return op, nil
+func idTooLong(id string) string {
+	return fmt.Sprintf("id [%s] is too long, must be no longer than %d bytes but was: %d", id, maxIDBytes, len(id))
 }
 
-// prepare decides what can be decided without the store lock: index name
-// validity, source parsing and, for bulk items, the scripted faults. The
-// fault predicates run here so they may call back into the Server.
-func (s *Server) prepare(op *writeOp, withFaults bool) {
-	if e := validateIndexName(op.index); e != nil {
-		op.outcome = failedItem(op, http.StatusBadRequest, e)
-		return
+// validationFailed is Elasticsearch's action_request_validation_exception.
+func validationFailed(why ...string) *apiError {
+	var b strings.Builder
+	b.WriteString("Validation Failed: ")
+	for i, w := range why {
+		fmt.Fprintf(&b, "%d: %s;", i+1, w)
 	}
-	if op.action != "delete" {
-		parsed, err := decodeObject(op.source)
-		if err != nil {
-			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "failed to parse").
-				because(newESError("json_parse_exception", "%v", err)))
-			return
-		}
-		op.parsed = parsed
-	}
-	if !withFaults {
-		return
-	}
-	doc := predicateDoc(op)
-	if status, ok := s.faults.itemFailure(op.index, doc); ok {
-		op.outcome = failedItem(op, status, injectedItemError(status, op))
-		return
-	}
-	if reason, ok := s.faults.rejection(op.index, doc); ok {
-		op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
-	}
-}
-
-// predicateDoc decodes the document a fault predicate sees with plain
-// encoding/json types (float64 numbers): the document of index and create,
-// the partial "doc" of update, nil for delete.
-func predicateDoc(op *writeOp) map[string]any {
-	if op.action == "delete" {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(op.source, &m) != nil {
-		return nil
-	}
-	if op.action == "update" {
-		inner, _ := m["doc"].(map[string]any)
-		return inner
-	}
-	return m
+	return failf(http.StatusBadRequest, "action_request_validation_exception", "%s", b.String())
 }

@@ -13,16 +13,21 @@ var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 	"docs.count", "docs.deleted", "store.size", "pri.store.size"}
 
 // handleCatIndices serves GET /_cat/indices[/{index}]: aligned text (with
-// ?v for headers, ?h to pick columns, ?s to sort) or ?format=json.
+// ?v for headers, ?h to pick columns) or ?format=json. A single node never
+// assigns replicas, so an index with number_of_replicas > 0 is yellow, as
+// on a one-node cluster; docs.count counts searchable documents.
 func (s *Server) handleCatIndices(w http.ResponseWriter, r *http.Request, p params) {
+	if aerr := checkParams(r, "v", "h", "ignore_unavailable", "allow_no_indices"); aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
 	q := r.URL.Query()
 	cols := catColumns
 	if h := q.Get("h"); h != "" {
 		cols = strings.Split(h, ",")
 		for _, c := range cols {
-			if !slices.Contains(catColumns, c) && c != "creation.date" && c != "creation.date.string" {
-				s.writeError(w, r, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"[esdev stand-in] _cat/indices column [%s] is not supported", c))
+			if !slices.Contains(catColumns, c) {
+				s.writeError(w, r, unsupported("the _cat/indices column [%s]", c))
 				return
 			}
 		}
@@ -32,30 +37,22 @@ func (s *Server) handleCatIndices(w http.ResponseWriter, r *http.Request, p para
 	rows := make([]map[string]string, 0, len(names))
 	for _, n := range names {
 		idx := s.indices[n]
-		size := byteSize(idx.sizeBytes())
+		size := byteSize(idx.bytes)
+		health := "green"
+		if idx.replicas() > 0 {
+			health = "yellow"
+		}
 		rows = append(rows, map[string]string{
-			"health": "green", "status": "open", "index": n, "uuid": idx.uuid,
-			"pri": idx.settings["index.number_of_shards"], "rep": idx.settings["index.number_of_replicas"],
-			"docs.count": strconv.Itoa(len(idx.docs)), "docs.deleted": "0",
+			"health": health, "status": "open", "index": n, "uuid": idx.uuid,
+			"pri": idx.settings["index.number_of_shards"], "rep": strconv.Itoa(idx.replicas()),
+			"docs.count": strconv.Itoa(idx.visibleCount()), "docs.deleted": "0",
 			"store.size": size, "pri.store.size": size,
-			"creation.date":        strconv.FormatInt(idx.created.UnixMilli(), 10),
-			"creation.date.string": idx.created.Format("2006-01-02T15:04:05.000Z"),
 		})
 	}
 	s.mu.RUnlock()
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
-	}
-	if sortBy := q.Get("s"); sortBy != "" {
-		col, dir, _ := strings.Cut(sortBy, ":")
-		slices.SortStableFunc(rows, func(a, b map[string]string) int {
-			c := compareCatCell(a[col], b[col])
-			if dir == "desc" {
-				c = -c
-			}
-			return c
-		})
 	}
 	if q.Get("format") == "json" {
 		out := make([]map[string]string, len(rows))
@@ -84,15 +81,6 @@ func (s *Server) handleCatIndices(w http.ResponseWriter, r *http.Request, p para
 	if r.Method != http.MethodHead {
 		fmt.Fprint(w, alignColumns(table))
 	}
-}
-
-func compareCatCell(a, b string) int {
-	x, errA := strconv.ParseFloat(a, 64)
-	y, errB := strconv.ParseFloat(b, 64)
-	if errA == nil && errB == nil {
-		return cmpFloat(x, y)
-	}
-	return strings.Compare(a, b)
 }
 
 // alignColumns pads cells to a common width per column, like _cat output.
@@ -124,7 +112,7 @@ func alignColumns(table [][]string) string {
 }
 
 // byteSize prints a size the way Elasticsearch's ByteSizeValue does.
-func byteSize(n int) string {
+func byteSize(n int64) string {
 	units := []string{"b", "kb", "mb", "gb", "tb"}
 	f := float64(n)
 	u := 0
@@ -133,7 +121,7 @@ func byteSize(n int) string {
 		u++
 	}
 	if u == 0 {
-		return strconv.Itoa(n) + "b"
+		return strconv.FormatInt(n, 10) + "b"
 	}
 	return strconv.FormatFloat(f, 'f', 1, 64) + units[u]
 }

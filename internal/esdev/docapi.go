@@ -3,8 +3,6 @@ package esdev
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
-	"strings"
 )
 
 // getResult is the body of GET /{index}/_doc/{id}.
@@ -19,8 +17,17 @@ type getResult struct {
 	Source      json.RawMessage `json:"_source,omitempty"`
 }
 
-// handleGetDoc serves GET and HEAD /{index}/_doc/{id}.
+// handleGetDoc serves GET and HEAD /{index}/_doc/{id}. It is real-time, as
+// in Elasticsearch: it sees every write, refreshed or not.
 func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) {
+	if aerr := checkParams(r, "realtime"); aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	if v := r.URL.Query().Get("realtime"); v == "false" {
+		s.writeError(w, r, unsupported("realtime=false"))
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	idx := s.indices[p["index"]]
@@ -38,54 +45,39 @@ func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) 
 		SeqNo: &seq, PrimaryTerm: primaryTerm, Found: true, Source: d.source})
 }
 
-// handleIndexDoc serves PUT/POST /{index}/_doc/{id}, POST /{index}/_doc
-// (generated id) and PUT/POST /{index}/_create/{id}.
+// handleIndexDoc serves PUT/POST /{index}/_doc/{id} (op_type=create
+// optional): one write through the path of a bulk item, without the
+// scripted faults, answered with the item's status as HTTP status.
 func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) {
-	body, aerr := readBody(r)
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+	aerr := checkParams(r, "refresh", "op_type", "timeout", "wait_for_active_shards")
+	var body []byte
+	if aerr == nil {
+		body, aerr = readBody(r)
+	}
+	var refresh string
+	if aerr == nil {
+		refresh, aerr = refreshParam(r)
 	}
 	op := &writeOp{action: "index", index: p["index"], id: p["id"], source: body}
-	switch {
-	case strings.Contains(r.URL.Path, "/_create/") || r.URL.Query().Get("op_type") == "create":
-		op.action = "create"
-	case op.id == "":
-		op.id, op.action = newID(), "create"
+	switch ot := r.URL.Query().Get("op_type"); {
+	case aerr != nil:
+	case len(op.id) > maxIDBytes:
+		aerr = validationFailed(idTooLong(op.id))
+	case ot == "create":
+		op.action = ot
+	case ot != "" && ot != "index":
+		aerr = failf(http.StatusBadRequest, "illegal_argument_exception", "opType must be 'create' or 'index', found: [%s]", ot)
 	}
-	for name, dst := range map[string]**int64{"if_seq_no": &op.ifSeqNo, "if_primary_term": &op.ifTerm} {
-		if v := r.URL.Query().Get(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				s.writeError(w, r, badRequest("[%s] must be a number, got [%s]", name, v))
-				return
-			}
-			*dst = &n
-		}
-	}
-	s.writeSingle(w, r, op)
-}
-
-// handleUpdateDoc serves POST /{index}/_update/{id}.
-func (s *Server) handleUpdateDoc(w http.ResponseWriter, r *http.Request, p params) {
-	body, aerr := readBody(r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	s.writeSingle(w, r, &writeOp{action: "update", index: p["index"], id: p["id"], source: body})
-}
-
-// handleDeleteDoc serves DELETE /{index}/_doc/{id}.
-func (s *Server) handleDeleteDoc(w http.ResponseWriter, r *http.Request, p params) {
-	s.writeSingle(w, r, &writeOp{action: "delete", index: p["index"], id: p["id"]})
-}
-
-// writeSingle runs one write through the same path as a bulk item, without
-// the scripted faults, and answers with the item's status as HTTP status.
-func (s *Server) writeSingle(w http.ResponseWriter, r *http.Request, op *writeOp) {
 	s.prepare(op, false)
-	res := s.applyAll([]*writeOp{op})[0]
+	results, err := s.applyAll(r.Context(), []*writeOp{op}, refresh)
+	if err != nil {
+		return
+	}
+	res := results[0]
 	s.count(res)
 	if res.cause != nil {
 		s.writeError(w, r, fail(res.Status, res.cause))

@@ -3,20 +3,15 @@ package esdev
 import (
 	"encoding/json"
 	"maps"
-	"math"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 )
 
 // dynamicTemplate is one entry of a mapping's dynamic_templates: which new
 // fields it catches and the mapping it gives them.
 type dynamicTemplate struct {
-	name                             string
-	matchMappingType, match, unmatch string
-	pathMatch, pathUnmatch           string
-	mapping                          map[string]any
+	matchMappingType, match, unmatch, pathMatch string
+	mapping                                     map[string]any
 }
 
 func parseDynamicTemplates(raw any) ([]dynamicTemplate, *esError) {
@@ -37,11 +32,8 @@ func parseDynamicTemplates(raw any) ([]dynamicTemplate, *esError) {
 				return nil, newESError("mapper_parsing_exception", "template [%s] must have a mapping", name)
 			}
 			str := func(k string) string { s, _ := def[k].(string); return s }
-			out = append(out, dynamicTemplate{
-				name: name, matchMappingType: str("match_mapping_type"), match: str("match"),
-				unmatch: str("unmatch"), pathMatch: str("path_match"), pathUnmatch: str("path_unmatch"),
-				mapping: m,
-			})
+			out = append(out, dynamicTemplate{matchMappingType: str("match_mapping_type"), match: str("match"),
+				unmatch: str("unmatch"), pathMatch: str("path_match"), mapping: m})
 		}
 	}
 	return out, nil
@@ -55,7 +47,7 @@ func (m *mapping) dynamicField(name, path, kind string) *field {
 	for _, t := range m.dynamicTemplates {
 		if t.matchMappingType != "" && t.matchMappingType != "*" && t.matchMappingType != kind ||
 			t.match != "" && !globMatch(t.match, name) || t.unmatch != "" && globMatch(t.unmatch, name) ||
-			t.pathMatch != "" && !globMatch(t.pathMatch, path) || t.pathUnmatch != "" && globMatch(t.pathUnmatch, path) {
+			t.pathMatch != "" && !globMatch(t.pathMatch, path) {
 			continue
 		}
 		def := make(map[string]any, len(t.mapping))
@@ -209,7 +201,7 @@ func (p *docParser) child(parent *field, name, parentPath, dyn, kind string) (*f
 		}
 		return nil, newESError("strict_dynamic_mapping_exception",
 			"mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", name, within)
-	case "false", "runtime":
+	case "false":
 		return nil, nil
 	}
 	if !p.grow {
@@ -236,14 +228,6 @@ func (p *docParser) detect(v any) string {
 		if d, ok := toBool(p.m.root.params["date_detection"]); (!ok || d) && looksLikeDate(t) {
 			return "date"
 		}
-		if n, _ := toBool(p.m.root.params["numeric_detection"]); n {
-			if _, err := strconv.ParseInt(t, 10, 64); err == nil {
-				return "long"
-			}
-			if _, err := strconv.ParseFloat(t, 64); err == nil {
-				return "double"
-			}
-		}
 	}
 	return "string"
 }
@@ -251,126 +235,9 @@ func (p *docParser) detect(v any) string {
 func (p *docParser) fieldErr(path string, f *field, v any, cause *esError) *esError {
 	return newESError("mapper_parsing_exception",
 		"failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s'",
-		path, f.typ, p.id, preview(v)).because(cause)
+		path, f.typ, p.id, scalarString(v)).because(cause)
 }
 
 func (p *docParser) parseErr(cause *esError) *esError {
 	return newESError("mapper_parsing_exception", "failed to parse").because(cause)
-}
-
-// checkValue reports why a scalar cannot be indexed into f, or nil. It
-// follows Elasticsearch's default coercion: numeric strings fit numbers,
-// "true"/"false" fit booleans, and anything scalar fits text and keyword.
-func checkValue(f *field, v any) *esError {
-	switch f.typ {
-	case "long", "integer", "short", "byte", "unsigned_long", "double", "float", "half_float", "scaled_float":
-		return checkNumber(f.typ, v)
-	case "boolean":
-		if _, ok := toBool(v); ok || v == "" {
-			return nil
-		}
-		return newESError("illegal_argument_exception",
-			"Failed to parse value [%s] as only [true] or [false] are allowed.", scalarString(v))
-	case "date", "date_nanos":
-		switch t := v.(type) {
-		case json.Number:
-			return nil
-		case string:
-			if _, err := parseDate(t, f.format(), nil); err == nil {
-				return nil
-			}
-		}
-		format := f.format()
-		if format == "" {
-			format = defaultDateFormat
-		}
-		return newESError("illegal_argument_exception",
-			"failed to parse date field [%s] with format [%s]", scalarString(v), format)
-	case "ip":
-		if s, ok := v.(string); ok && net.ParseIP(s) != nil {
-			return nil
-		}
-		return newESError("illegal_argument_exception", "'%s' is not an IP string literal.", scalarString(v))
-	}
-	return nil
-}
-
-// integerRange bounds the integral types Elasticsearch range-checks.
-var integerRange = map[string][2]float64{
-	"long":    {math.MinInt64, math.MaxInt64},
-	"integer": {math.MinInt32, math.MaxInt32},
-	"short":   {math.MinInt16, math.MaxInt16},
-	"byte":    {math.MinInt8, math.MaxInt8},
-}
-
-func checkNumber(typ string, v any) *esError {
-	var f float64
-	switch t := v.(type) {
-	case bool:
-		return newESError("illegal_argument_exception",
-			"Current token (VALUE_%s) not numeric, can not use numeric value accessors", strings.ToUpper(strconv.FormatBool(t)))
-	case json.Number:
-		f, _ = t.Float64()
-	case string:
-		n, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-		if err != nil {
-			return newESError("number_format_exception", "For input string: \"%s\"", t)
-		}
-		f = n
-	}
-	if r, ok := integerRange[typ]; ok && (f < r[0] || f > r[1]) {
-		return newESError("illegal_argument_exception", "Value [%s] is out of range for %s", scalarString(v), article(typ))
-	}
-	return nil
-}
-
-func article(typ string) string {
-	if typ == "integer" {
-		return "an integer"
-	}
-	return "a " + typ
-}
-
-// preview renders a value as Elasticsearch's error messages do, objects
-// in Java's map notation.
-func preview(v any) string {
-	switch t := v.(type) {
-	case map[string]any:
-		parts := make([]string, 0, len(t))
-		for _, k := range slices.Sorted(maps.Keys(t)) {
-			parts = append(parts, k+"="+preview(t[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case []any:
-		parts := make([]string, len(t))
-		for i, e := range t {
-			parts[i] = preview(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return scalarString(v)
-}
-
-// flatten maps every leaf path of a document to its values, arrays
-// flattened and dotted keys expanded, which is how queries see fields.
-func flatten(src map[string]any) map[string][]any {
-	out := make(map[string][]any)
-	var walk func(v any, path string)
-	walk = func(v any, path string) {
-		switch t := v.(type) {
-		case nil:
-		case map[string]any:
-			for k, c := range t {
-				walk(c, joinPath(path, k))
-			}
-		case []any:
-			for _, c := range t {
-				walk(c, path)
-			}
-		default:
-			out[path] = append(out[path], t)
-		}
-	}
-	walk(src, "")
-	return out
 }

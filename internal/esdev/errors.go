@@ -106,10 +106,13 @@ func badRequest(format string, args ...any) *apiError {
 	return failf(http.StatusBadRequest, "parsing_exception", format, args...)
 }
 
-// unsupported reports a valid Elasticsearch feature the stand-in does not
-// implement. It answers 400 rather than guessing so tests never pass by
-// accident against behaviour a real cluster would have.
+// unsupported reports an Elasticsearch feature the stand-in does not
+// implement. It answers 400 rather than ignoring it, so that no test passes
+// by accident against behaviour a real cluster would not have.
 func unsupported(format string, args ...any) *apiError {
 	return failf(http.StatusBadRequest, "illegal_argument_exception",
-		"[esdev stand-in] "+format+" is not supported", args...)
+		format+" is "+notSupported, args...)
 }
+
+// notSupported ends the reason of every refusal; tests look for it.
+const notSupported = "not supported by the stand-in"

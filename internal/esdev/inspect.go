@@ -16,17 +16,17 @@ type Stats struct {
 	FailedBulks    int64 // _bulk requests failed as a whole by FailNextBulks
 	MalformedBulks int64 // _bulk requests refused as a whole (400) for bad NDJSON
 	Created        int64 // documents created (201)
-	Updated        int64 // documents overwritten or updated (200)
-	Deleted        int64 // documents deleted
+	Updated        int64 // documents overwritten (200)
 	Conflicts      int64 // items answered 409 version_conflict_engine_exception
-	Rejected       int64 // items answered 400: mapping conflicts, RejectDocs, bad index names, bad JSON
+	Rejected       int64 // items answered 400 or 404: mapping, ids, names, JSON, RejectDocs, missing index
 	FailedItems    int64 // items answered 429 or 5xx by FailItems
 	Searches       int64 // _search and _count requests
+	Expired        int64 // documents dropped by WithRetention
 }
 
 type counters struct {
 	bulkRequests, bulkItems, failedBulks, malformedBulks atomic.Int64
-	created, updated, deleted, conflicts, rejected       atomic.Int64
+	created, updated, conflicts, rejected, expired       atomic.Int64
 	failedItems, searches                                atomic.Int64
 }
 
@@ -36,15 +36,16 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		BulkRequests: c.bulkRequests.Load(), BulkItems: c.bulkItems.Load(),
 		FailedBulks: c.failedBulks.Load(), MalformedBulks: c.malformedBulks.Load(),
-		Created: c.created.Load(), Updated: c.updated.Load(), Deleted: c.deleted.Load(),
-		Conflicts: c.conflicts.Load(), Rejected: c.rejected.Load(), FailedItems: c.failedItems.Load(),
-		Searches: c.searches.Load(),
+		Created: c.created.Load(), Updated: c.updated.Load(), Conflicts: c.conflicts.Load(),
+		Rejected: c.rejected.Load(), FailedItems: c.failedItems.Load(), Searches: c.searches.Load(),
+		Expired: c.expired.Load(),
 	}
 }
 
 // Count returns the number of documents in the indices matching
 // indexPattern: a name, a '*' glob such as "mglogs-*", or a comma list of
-// those. Writes are visible at once; there is no refresh interval.
+// those. Like GET _doc it is real-time: it counts every stored document,
+// refreshed or not (searches see only refreshed ones).
 func (s *Server) Count(indexPattern string) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -6,25 +6,12 @@ import (
 	"strings"
 )
 
-// knownTypes are the field types a mapping may declare. Values are checked
-// only for the common ones (see checkValue); the rest are accepted as
-// declared so that production templates load unchanged.
+// knownTypes are the field types the stand-in implements (see checkValue
+// and equals); a mapping declaring another is refused.
 var knownTypes = map[string]bool{
-	"text": true, "keyword": true, "constant_keyword": true, "wildcard": true, "match_only_text": true,
-	"long": true, "integer": true, "short": true, "byte": true, "unsigned_long": true,
-	"double": true, "float": true, "half_float": true, "scaled_float": true,
-	"boolean": true, "date": true, "date_nanos": true, "ip": true, "binary": true,
-	"object": true, "nested": true, "flattened": true, "alias": true, "version": true,
-	"geo_point": true, "geo_shape": true, "point": true, "shape": true, "histogram": true,
-	"integer_range": true, "long_range": true, "float_range": true, "double_range": true,
-	"date_range": true, "ip_range": true, "token_count": true, "search_as_you_type": true,
-	"completion": true, "percolator": true, "join": true, "rank_feature": true,
-	"rank_features": true, "dense_vector": true,
+	"text": true, "keyword": true, "long": true, "integer": true, "short": true, "byte": true,
+	"double": true, "float": true, "boolean": true, "date": true, "object": true,
 }
-
-// textTypes are analysed: queries match their lower-cased tokens, and
-// sorting or aggregating on them is refused as in Elasticsearch.
-var textTypes = map[string]bool{"text": true, "match_only_text": true, "search_as_you_type": true}
 
 // field is one node of an index mapping. Objects have typ "object" and
 // children in props; leaves may carry multi-fields such as "keyword".
@@ -32,11 +19,11 @@ type field struct {
 	typ    string
 	props  map[string]*field
 	fields map[string]*field
-	params map[string]any // every other parameter, echoed back by GET _mapping
+	params map[string]any // every other parameter, echoed back by GET /{index}
 }
 
-// mapping is the mapping of one index: a root object plus the root-only
-// settings that steer dynamic mapping.
+// mapping is the mapping of one index: a root object plus the
+// dynamic_templates that steer dynamic mapping.
 type mapping struct {
 	root             *field
 	dynamicTemplates []dynamicTemplate
@@ -48,22 +35,14 @@ func newObject() *field {
 
 func newMapping() *mapping { return &mapping{root: newObject()} }
 
-func (f *field) isObject() bool { return f.typ == "object" || f.typ == "nested" }
+func (f *field) isObject() bool { return f.typ == "object" }
 
 // dynamic returns the object's own dynamic setting, or inherited.
 func (f *field) dynamic(inherited string) string {
-	switch v := f.params["dynamic"].(type) {
-	case bool:
-		return map[bool]string{true: "true", false: "false"}[v]
-	case string:
-		return v
+	if v, ok := f.params["dynamic"]; ok {
+		return scalarString(v)
 	}
 	return inherited
-}
-
-func (f *field) flag(name string) bool {
-	b, _ := toBool(f.params[name])
-	return b
 }
 
 // enabled is false for objects mapped with "enabled": false, whose
@@ -78,21 +57,13 @@ func (f *field) format() string {
 	return s
 }
 
-// ignoreAbove is the keyword length above which values are not indexed.
-func (f *field) ignoreAbove() int {
-	n, ok := toInt(f.params["ignore_above"])
-	if !ok {
-		return 0
-	}
-	return n
+func (f *field) flag(name string) bool {
+	b, _ := toBool(f.params[name])
+	return b
 }
 
-// parseMapping reads a "mappings" object. A sole "_doc" wrapper (the
-// include_type_name form) is unwrapped.
+// parseMapping reads a "mappings" object.
 func parseMapping(def map[string]any) (*mapping, *esError) {
-	if inner, ok := def["_doc"].(map[string]any); ok && len(def) == 1 {
-		def = inner
-	}
 	root, err := parseField("_doc", def, true)
 	if err != nil {
 		return nil, err
@@ -109,21 +80,19 @@ func parseMapping(def map[string]any) (*mapping, *esError) {
 func parseField(name string, raw any, root bool) (*field, *esError) {
 	def, ok := raw.(map[string]any)
 	if !ok {
-		return nil, newESError("mapper_parsing_exception",
-			"Expected map for property [%s] but got a %s", name, jsonKind(raw))
+		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got a %s", name, jsonKind(raw))
 	}
 	f := &field{params: make(map[string]any)}
-	typ, _ := def["type"].(string)
-	if root || typ == "" {
-		typ = "object"
+	f.typ, _ = def["type"].(string)
+	if root || f.typ == "" {
+		f.typ = "object"
 	}
-	if !knownTypes[typ] {
-		return nil, newESError("mapper_parsing_exception", "No handler for type [%s] declared on field [%s]", typ, name)
+	if !knownTypes[f.typ] {
+		return nil, newESError("illegal_argument_exception", "field type [%s] (field [%s]) is %s", f.typ, name, notSupported)
 	}
-	f.typ = typ
 	for k, v := range def {
 		switch k {
-		case "type": // read above
+		case "type":
 		case "properties", "fields":
 			children, ok := v.(map[string]any)
 			if !ok {
@@ -146,31 +115,33 @@ func parseField(name string, raw any, root bool) (*field, *esError) {
 			f.params[k] = v
 		}
 	}
+	if fm, ok := f.params["format"].(string); ok && f.typ == "date" {
+		for part := range strings.SplitSeq(fm, "||") {
+			if !slices.Contains(dateFormats, part) {
+				return nil, newESError("illegal_argument_exception", "date format [%s] is %s", part, notSupported)
+			}
+		}
+	}
 	if f.isObject() && f.props == nil {
 		f.props = make(map[string]*field)
 	}
 	return f, nil
 }
 
-// render returns the field as GET _mapping shows it.
+// render returns the field as GET /{index} shows it.
 func (f *field) render() map[string]any {
 	out := maps.Clone(f.params)
 	if f.typ != "object" {
 		out["type"] = f.typ
 	}
-	if len(f.props) > 0 {
-		out["properties"] = renderChildren(f.props)
-	}
-	if len(f.fields) > 0 {
-		out["fields"] = renderChildren(f.fields)
-	}
-	return out
-}
-
-func renderChildren(children map[string]*field) map[string]any {
-	out := make(map[string]any, len(children))
-	for k, c := range children {
-		out[k] = c.render()
+	for key, children := range map[string]map[string]*field{"properties": f.props, "fields": f.fields} {
+		if len(children) > 0 {
+			m := make(map[string]any, len(children))
+			for k, c := range children {
+				m[k] = c.render()
+			}
+			out[key] = m
+		}
 	}
 	return out
 }
@@ -178,60 +149,45 @@ func renderChildren(children map[string]*field) map[string]any {
 func (m *mapping) render() map[string]any { return m.root.render() }
 
 func (f *field) clone() *field {
-	c := &field{typ: f.typ, params: maps.Clone(f.params)}
-	if f.props != nil {
-		c.props = make(map[string]*field, len(f.props))
-		for k, v := range f.props {
-			c.props[k] = v.clone()
-		}
-	}
-	if f.fields != nil {
-		c.fields = make(map[string]*field, len(f.fields))
-		for k, v := range f.fields {
-			c.fields[k] = v.clone()
-		}
-	}
+	c := &field{typ: f.typ, params: maps.Clone(f.params), props: cloneFields(f.props), fields: cloneFields(f.fields)}
 	return c
+}
+
+func cloneFields(in map[string]*field) map[string]*field {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]*field, len(in))
+	for k, v := range in {
+		out[k] = v.clone()
+	}
+	return out
 }
 
 func (m *mapping) clone() *mapping {
 	return &mapping{root: m.root.clone(), dynamicTemplates: m.dynamicTemplates}
 }
 
-// merge folds src into m. With strict set (PUT _mapping) a changed field
-// type is an error, as in Elasticsearch; otherwise (templates combined with
-// a create-index body) the later definition wins.
-func (m *mapping) merge(src *mapping, strict bool) *esError {
-	if err := mergeField(m.root, src.root, "", strict); err != nil {
-		return err
-	}
+// merge folds src into m, the later definition winning: a template's
+// mapping under a create-index body's.
+func (m *mapping) merge(src *mapping) {
+	mergeField(m.root, src.root)
 	if src.dynamicTemplates != nil {
 		m.dynamicTemplates = src.dynamicTemplates
 	}
-	return nil
 }
 
-func mergeField(dst, src *field, path string, strict bool) *esError {
+func mergeField(dst, src *field) {
 	maps.Copy(dst.params, src.params)
 	for name, sf := range src.props {
-		p := joinPath(path, name)
-		df, ok := dst.props[name]
-		switch {
-		case !ok:
-			if dst.props == nil {
-				dst.props = make(map[string]*field)
-			}
-			dst.props[name] = sf.clone()
-		case df.typ != sf.typ && strict:
-			return newESError("illegal_argument_exception",
-				"mapper [%s] cannot be changed from type [%s] to [%s]", p, df.typ, sf.typ)
-		case df.typ != sf.typ:
-			dst.props[name] = sf.clone()
-		default:
-			if err := mergeField(df, sf, p, strict); err != nil {
-				return err
-			}
+		if df, ok := dst.props[name]; ok && df.typ == sf.typ {
+			mergeField(df, sf)
+			continue
 		}
+		if dst.props == nil {
+			dst.props = make(map[string]*field)
+		}
+		dst.props[name] = sf.clone()
 	}
 	for name, sf := range src.fields {
 		if dst.fields == nil {
@@ -239,7 +195,6 @@ func mergeField(dst, src *field, path string, strict bool) *esError {
 		}
 		dst.fields[name] = sf.clone()
 	}
-	return nil
 }
 
 func joinPath(parent, name string) string {
@@ -272,7 +227,7 @@ func (m *mapping) lookup(path string) (*field, string) {
 }
 
 // leafPaths lists every searchable leaf field, multi-fields included: what
-// a query_string without a field (default_field "*") searches.
+// a query_string without a field searches.
 func (m *mapping) leafPaths() []string {
 	var out []string
 	var walk func(f *field, path string)
@@ -290,6 +245,24 @@ func (m *mapping) leafPaths() []string {
 		}
 	}
 	walk(m.root, "")
-	slices.Sort(out)
 	return out
+}
+
+// fieldCount counts mapped fields as index.mapping.total_fields.limit
+// does: objects, leaves and multi-fields alike.
+func (f *field) fieldCount() int {
+	n := len(f.fields)
+	for _, c := range f.props {
+		n += 1 + c.fieldCount()
+	}
+	return n
+}
+
+// checkLimit refuses a mapping grown past the index's total fields limit.
+func (m *mapping) checkLimit(idx *index) *esError {
+	if m.root.fieldCount() <= idx.fieldsLimit {
+		return nil
+	}
+	return newESError("illegal_argument_exception",
+		"Limit of total fields [%d] in index [%s] has been exceeded", idx.fieldsLimit, idx.name)
 }

@@ -18,61 +18,36 @@ type route struct {
 	handle  handlerFunc
 }
 
-// routeTable lists every endpoint the stand-in answers. Everything else
-// gets Elasticsearch's "no handler found" 400, never a silent 200.
+// routeTable lists every endpoint the stand-in answers; the package doc's
+// table lists the same. Any other path is refused as not supported.
 func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
-	tmpl := func(legacy bool, h func(http.ResponseWriter, *http.Request, params, bool)) handlerFunc {
-		return func(w http.ResponseWriter, r *http.Request, p params) { h(w, r, p, legacy) }
-	}
 	rs := []struct {
 		methods []string
 		path    string
 		h       handlerFunc
 	}{
 		{[]string{get, head}, "/", s.handleRoot},
-		{[]string{get}, "/_nodes", s.handleNodes},
-		{[]string{get}, "/_nodes/{a}", s.handleNodes},
-		{[]string{get}, "/_nodes/{a}/{b}", s.handleNodes},
-		{[]string{get}, "/_cluster/health", s.handleHealth},
-		{[]string{get}, "/_cluster/health/{index}", s.handleHealth},
 		{[]string{post, put}, "/_bulk", s.handleBulk},
 		{[]string{post, put}, "/{index}/_bulk", s.handleBulk},
 		{[]string{get, post}, "/_search", s.handleSearch},
 		{[]string{get, post}, "/{index}/_search", s.handleSearch},
 		{[]string{get, post}, "/_count", s.handleCount},
 		{[]string{get, post}, "/{index}/_count", s.handleCount},
-		{[]string{get}, "/_cat/indices", s.handleCatIndices},
-		{[]string{get}, "/_cat/indices/{index}", s.handleCatIndices},
 		{[]string{get, post}, "/_refresh", s.handleRefresh},
 		{[]string{get, post}, "/{index}/_refresh", s.handleRefresh},
-		{[]string{get}, "/_mapping", s.handleGetMapping},
-		{[]string{get}, "/{index}/_mapping", s.handleGetMapping},
-		{[]string{get}, "/{index}/_mapping/{type}", s.handleGetMapping}, // typed form olivere sends (type "_all")
-		{[]string{put, post}, "/{index}/_mapping", s.handlePutMapping},
-		{[]string{get}, "/_settings", s.handleGetSettings},
-		{[]string{get}, "/{index}/_settings", s.handleGetSettings},
-		{[]string{get}, "/_index_template", tmpl(false, s.handleGetTemplate)},
-		{[]string{get, head}, "/_index_template/{name}", tmpl(false, s.handleGetTemplate)},
-		{[]string{put, post}, "/_index_template/{name}", tmpl(false, s.handlePutTemplate)},
-		{[]string{del}, "/_index_template/{name}", tmpl(false, s.handleDeleteTemplate)},
-		{[]string{get}, "/_template", tmpl(true, s.handleGetTemplate)},
-		{[]string{get, head}, "/_template/{name}", tmpl(true, s.handleGetTemplate)},
-		{[]string{put, post}, "/_template/{name}", tmpl(true, s.handlePutTemplate)},
-		{[]string{del}, "/_template/{name}", tmpl(true, s.handleDeleteTemplate)},
-		{[]string{get}, "/_ilm/policy", s.handleGetPolicy},
+		{[]string{get}, "/_cat/indices", s.handleCatIndices},
+		{[]string{get}, "/_cat/indices/{index}", s.handleCatIndices},
+		{[]string{get, head}, "/_index_template/{name}", s.handleGetTemplate},
+		{[]string{put, post}, "/_index_template/{name}", s.handlePutTemplate},
+		{[]string{del}, "/_index_template/{name}", s.handleDeleteTemplate},
 		{[]string{get}, "/_ilm/policy/{name}", s.handleGetPolicy},
 		{[]string{put}, "/_ilm/policy/{name}", s.handlePutPolicy},
-		{[]string{del}, "/_ilm/policy/{name}", s.handleDeletePolicy},
 		{[]string{put}, "/{index}", s.handleCreateIndex},
 		{[]string{get, head}, "/{index}", s.handleGetIndex},
 		{[]string{del}, "/{index}", s.handleDeleteIndex},
 		{[]string{get, head}, "/{index}/_doc/{id}", s.handleGetDoc},
 		{[]string{put, post}, "/{index}/_doc/{id}", s.handleIndexDoc},
-		{[]string{del}, "/{index}/_doc/{id}", s.handleDeleteDoc},
-		{[]string{post}, "/{index}/_doc", s.handleIndexDoc},
-		{[]string{put, post}, "/{index}/_create/{id}", s.handleIndexDoc},
-		{[]string{post}, "/{index}/_update/{id}", s.handleUpdateDoc},
 	}
 	out := make([]route, len(rs))
 	for i, r := range rs {
@@ -149,6 +124,43 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			r.URL.RequestURI(), r.Method, strings.Join(allowed, ", ")))
 		return
 	}
-	s.writeError(w, r, failf(http.StatusBadRequest, "illegal_argument_exception",
-		"no handler found for uri [%s] and method [%s]", r.URL.RequestURI(), r.Method))
+	s.writeError(w, r, unsupported("uri [%s] with method [%s]", r.URL.Path, r.Method))
+}
+
+// commonParams are the URL parameters every endpoint takes: they change
+// only the rendering (filter_path is ignored, so answers are a superset).
+var commonParams = []string{"pretty", "human", "error_trace", "filter_path", "format"}
+
+// checkParams refuses a URL parameter the endpoint does not implement:
+// routing, pipeline, require_alias, version_type, min_score and the like
+// would change what a real cluster does, so they are never ignored.
+func checkParams(r *http.Request, allowed ...string) *apiError {
+	for k := range r.URL.Query() {
+		if !slices.Contains(commonParams, k) && !slices.Contains(allowed, k) {
+			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
+		}
+	}
+	return nil
+}
+
+// Identity of the single node. The version number carries a "-standin"
+// suffix and the tagline says what this is, so nobody mistakes the
+// stand-in for Elasticsearch in a log line or a curl session.
+const (
+	nodeID  = "esdev-standin-node-0"
+	version = "7.17.0-standin"
+	tagline = "esdev: an in-memory Elasticsearch-API stand-in for tests; not Elasticsearch"
+)
+
+// handleRoot serves GET / and HEAD / (olivere's ping).
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, _ params) {
+	s.writeJSON(w, r, http.StatusOK, map[string]any{
+		"name": "esdev", "cluster_name": "esdev", "cluster_uuid": "esdev-standin-cluster",
+		"version": map[string]any{
+			"number": version, "build_flavor": "standin", "build_type": "esdev", "build_hash": "standin",
+			"build_snapshot": false, "lucene_version": "none",
+			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1",
+		},
+		"tagline": tagline,
+	})
 }

@@ -1,7 +1,7 @@
 package esdev
 
 import (
-	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,24 +12,25 @@ import (
 	"time"
 )
 
-// defaultMaxContentLength is Elasticsearch's http.max_content_length.
-const defaultMaxContentLength = 100 << 20
+// maxContentLength is Elasticsearch's default http.max_content_length.
+const maxContentLength = 100 << 20
 
 // Server is an in-memory Elasticsearch-API stand-in: an HTTP server that
-// answers the subset of the Elasticsearch 7 REST API described in the
-// package documentation. It is not Elasticsearch. All methods are safe for
+// answers the subset of the Elasticsearch 7 REST API in the package
+// documentation. It is not Elasticsearch. All methods are safe for
 // concurrent use.
 type Server struct {
-	log     *slog.Logger
-	maxBody int64
-	handler http.Handler
-	table   []route
+	log       *slog.Logger
+	onRefresh RefreshFunc
+	keep      Retention
+	handler   http.Handler
+	table     []route
 
-	mu              sync.RWMutex // guards the data below
-	indices         map[string]*index
-	templates       map[string]*template // composable, by name
-	legacyTemplates map[string]*template
-	policies        map[string]*policy
+	mu         sync.RWMutex // guards the data below
+	indices    map[string]*index
+	templates  map[string]*template
+	policies   map[string]json.RawMessage
+	autoCreate string // action.auto_create_index
 
 	faults faults
 	stats  counters
@@ -43,29 +44,32 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
+// RefreshFunc is told, after each refresh of an index, the time of the
+// refresh and the _source of every document it made searchable.
+type RefreshFunc func(index string, at time.Time, sources []json.RawMessage)
+
 // WithLogger sets the logger for lifecycle events (Info) and one line per
 // request (Debug). The default discards everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) { s.log = l.With("component", "esdev") }
 }
 
-// WithMaxContentLength sets the largest request body accepted, after gzip
-// decoding; larger requests get 413 as with Elasticsearch's
-// http.max_content_length (default 100 MiB).
-func WithMaxContentLength(n int64) Option {
-	return func(s *Server) { s.maxBody = n }
+// WithOnRefresh installs fn, called outside the server's locks after every
+// refresh that made documents searchable: how the demo measures "write to
+// searchable".
+func WithOnRefresh(fn RefreshFunc) Option {
+	return func(s *Server) { s.onRefresh = fn }
 }
 
 // New returns a stopped Server with no indices. Use Start to listen, or
 // Handler to embed it in another server.
 func New(opts ...Option) *Server {
 	s := &Server{
-		log:             slog.New(slog.DiscardHandler),
-		maxBody:         defaultMaxContentLength,
-		indices:         make(map[string]*index),
-		templates:       make(map[string]*template),
-		legacyTemplates: make(map[string]*template),
-		policies:        make(map[string]*policy),
+		log:        slog.New(slog.DiscardHandler),
+		indices:    make(map[string]*index),
+		templates:  make(map[string]*template),
+		policies:   make(map[string]json.RawMessage),
+		autoCreate: "true",
 	}
 	for _, o := range opts {
 		o(s)
@@ -94,7 +98,7 @@ func (s *Server) Start(addr string) error {
 
 // Restart simulates the server going down and coming back: it closes the
 // listener and open connections if running, then listens again on the same
-// address. Indexed data, templates and policies are kept.
+// address. Indexed data and templates are kept.
 func (s *Server) Restart() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
@@ -166,17 +170,6 @@ func (s *Server) closeLocked() error {
 	return nil
 }
 
-// publishAddress is the host:port this node advertises in _nodes/http, so
-// a sniffing client keeps talking to it.
-func (s *Server) publishAddress(r *http.Request) string {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.addr != "" {
-		return s.addr
-	}
-	return r.Host
-}
-
 // statusWriter remembers the status for the request log.
 type statusWriter struct {
 	http.ResponseWriter
@@ -190,8 +183,8 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// serveHTTP applies the scripted delay, gzip request decoding and the body
-// size limit, then routes.
+// serveHTTP applies the scripted delay and the body size limit, then
+// routes. Compressed request bodies are refused: logpipe never sends them.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if d := s.faults.currentDelay(); d > 0 {
@@ -217,15 +210,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", sw.status,
 			"took", time.Since(start))
 	}()
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			s.writeError(sw, r, badRequest("request body is not valid gzip: %v", err))
-			return
-		}
-		defer zr.Close()
-		r.Body = zr
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+		s.writeError(sw, r, unsupported("Content-Encoding [%s]", ce))
+		return
 	}
-	r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
+	r.Body = http.MaxBytesReader(sw, r.Body, maxContentLength)
 	s.route(sw, r)
 }

@@ -14,7 +14,6 @@ type sortSpec struct {
 	desc         bool
 	missingFirst bool
 	unmappedType string
-	mode         string // "min", "max" or "" (min ascending, max descending)
 	kind         string // set by sortHits: "number", "date", "string", "doc" or "score"
 	integral     bool   // number values print as integers
 }
@@ -45,11 +44,15 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 				case string:
 					out = append(out, newSortSpec(field, ot))
 				case map[string]any:
+					for k, v := range ot {
+						if k != "order" && k != "unmapped_type" && (k != "missing" || v != "_first" && v != "_last") {
+							return nil, unsupported("[%s: %v] in a sort", k, v)
+						}
+					}
 					order, _ := ot["order"].(string)
 					sp := newSortSpec(field, order)
 					sp.missingFirst = ot["missing"] == "_first"
 					sp.unmappedType, _ = ot["unmapped_type"].(string)
-					sp.mode, _ = ot["mode"].(string)
 					out = append(out, sp)
 				default:
 					return nil, badRequest("[sort] malformed for field [%s]", field)
@@ -95,7 +98,7 @@ func (s *Server) classifySort(names []string, sp *sortSpec) *apiError {
 		if f == nil {
 			continue
 		}
-		if textTypes[f.typ] && !f.flag("fielddata") {
+		if f.typ == "text" && !f.flag("fielddata") {
 			return searchFailure(idx, fielddataError(sp.field))
 		}
 		typ = f.typ
@@ -111,7 +114,7 @@ func (s *Server) classifySort(names []string, sp *sortSpec) *apiError {
 	case isNumeric(typ) || typ == "boolean":
 		sp.kind = "number"
 		sp.integral = typ != "double" && typ != "float" && typ != "half_float" && typ != "scaled_float"
-	case typ == "date" || typ == "date_nanos":
+	case typ == "date":
 		sp.kind, sp.integral = "date", true
 	default:
 		sp.kind = "string"
@@ -154,7 +157,7 @@ func sortKeyFor(sp *sortSpec, h hitRef) sortKey {
 	if !ok {
 		return sortKey{missing: true}
 	}
-	pickMax := sp.mode == "max" || sp.mode == "" && sp.desc
+	pickMax := sp.desc // Elasticsearch's default sort mode: min ascending, max descending
 	var best sortKey
 	found := false
 	for _, v := range b.values(ref, h.d) {

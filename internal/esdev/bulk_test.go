@@ -1,0 +1,90 @@
+package esdev_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestCreateThenConflict: create of an existing _id is a per-item 409
+// version_conflict_engine_exception, the rest of the bulk proceeds, and
+// index overwrites (200) (docs-bulk.html, docs-index_.html#docs-index-api-op_type).
+func TestCreateThenConflict(t *testing.T) {
+	s := startServer(t)
+	bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":1}`)
+	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":2}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`,
+		`{"index":{"_index":"a","_id":"2"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`)
+	for i, want := range []int{409, 201, 200, 201} {
+		if st, _ := r.item(i); st != want {
+			t.Errorf("item %d: %d, want %d", i, st, want)
+		}
+	}
+	if r.body["errors"] != true {
+		t.Error("errors is false with a failed item")
+	}
+	if doc, _ := s.Doc("a", "1"); doc["n"] != 1.0 {
+		t.Errorf("the conflicting create changed the document: %v", doc)
+	}
+}
+
+// TestMappingConflictFailsOnlyThatItem: a value that does not fit its
+// mapped type is a 400 mapper_parsing_exception for that item only, and
+// nothing of it is stored (mapping.html, docs-bulk.html).
+func TestMappingConflictFailsOnlyThatItem(t *testing.T) {
+	s := startServer(t)
+	r := bulk(t, s.URL(),
+		`{"create":{"_index":"a","_id":"1"}}`, `{"n":1,"t":"2024-01-01T00:00:00Z","o":{"k":"v"}}`,
+		`{"create":{"_index":"a","_id":"2"}}`, `{"n":"abc"}`,
+		`{"create":{"_index":"a","_id":"3"}}`, `{"t":"yesterday"}`,
+		`{"create":{"_index":"a","_id":"4"}}`, `{"o":"flat"}`,
+		`{"create":{"_index":"a","_id":"5"}}`, `{"x":1,"x":2}`,
+		`{"create":{"_index":"a","_id":"6"}}`, `{"n":"7"}`)
+	for i, want := range []int{201, 400, 400, 400, 400, 201} {
+		if st, typ := r.item(i); st != want || st == 400 && typ != "mapper_parsing_exception" {
+			t.Errorf("item %d: %d %s, want %d", i, st, typ, want)
+		}
+	}
+}
+
+// TestMalformedBulks: a malformed action line or a body without its final
+// newline fails the whole request with 400 (docs-bulk.html).
+func TestMalformedBulks(t *testing.T) {
+	s := startServer(t)
+	for _, body := range []string{
+		"{\"create\":{\"_index\":\"a\"}}\n{}",
+		"{\"create\":{\"_index\":\"a\"}\n{}\n",
+		"{\"explode\":{\"_index\":\"a\"}}\n{}\n",
+		"{\"create\":{\"_index\":\"a\",\"color\":\"red\"}}\n{}\n",
+		"{\"create\":{}}\n{}\n",
+		"\n",
+	} {
+		if r := do(t, http.MethodPost, s.URL()+"/_bulk", body); r.status != 400 || r.body["error"] == nil {
+			t.Errorf("%q: %d %s, want a 400 error", body, r.status, r.text)
+		}
+	}
+	if s.Count("*") != 0 || s.Stats().MalformedBulks != 6 {
+		t.Errorf("stored %d, malformed %d", s.Count("*"), s.Stats().MalformedBulks)
+	}
+}
+
+// TestCloseAndRestartKeepData: Close and Restart take the listener down
+// and back up on the same address; the data stays.
+func TestCloseAndRestartKeepData(t *testing.T) {
+	s := startServer(t)
+	url := s.URL()
+	bulk(t, url, `{"create":{"_index":"a","_id":"1"}}`, `{"message":"kept"}`)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Fatal("a closed server answered")
+	}
+	var got []string
+	s.EachMessage("a", func(m string) { got = append(got, m) })
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if s.URL() != url || strings.Join(got, ",") != "kept" || s.Count("a") != 1 {
+		t.Fatalf("after restart: url %s (was %s), messages %v", s.URL(), url, got)
+	}
+}

@@ -1,0 +1,66 @@
+package esdev_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestTemplateShapesAutoCreatedIndex: a write to a missing index creates
+// it from the highest-priority matching composable template
+// (index-templates.html), with its settings (refresh_interval, replicas)
+// and mappings, dynamic_templates included (dynamic-templates.html).
+func TestTemplateShapesAutoCreatedIndex(t *testing.T) {
+	s := startServer(t)
+	for name, body := range map[string]string{
+		"broad": `{"index_patterns":["logs-*"],"priority":1,"template":{"settings":{"number_of_replicas":3}}}`,
+		"ours": `{"index_patterns":["logs-*"],"priority":2,"_meta":{"managed_by":"logpipe"},"template":{` +
+			`"settings":{"index":{"number_of_replicas":0,"refresh_interval":"-1"}},"mappings":{` +
+			`"dynamic_templates":[{"s":{"match_mapping_type":"string","mapping":{"type":"keyword"}}}],` +
+			`"properties":{"n":{"type":"long"}}}}}`,
+	} {
+		if r := do(t, http.MethodPut, s.URL()+"/_index_template/"+name, body); r.status != 200 {
+			t.Fatalf("PUT template %s: %s", name, r.text)
+		}
+	}
+	r := bulk(t, s.URL(), `{"create":{"_index":"logs-1","_id":"1"}}`, `{"n":"x"}`, `{"create":{"_index":"logs-1","_id":"2"}}`, `{"n":1,"host":"Web-1"}`)
+	if st, _ := r.item(0); st != 400 {
+		t.Errorf("\"x\" into the template's long: %d, want 400", st)
+	}
+	do(t, http.MethodPost, s.URL()+"/logs-1/_refresh", "")
+	if r := do(t, http.MethodGet, s.URL()+"/logs-1/_search?q=host:web-1", ""); !strings.Contains(r.text, `"value":0`) {
+		t.Errorf("the dynamic template made host a keyword, so web-1 must not match Web-1: %s", r.text)
+	}
+	if r := do(t, http.MethodGet, s.URL()+"/_index_template/ours", ""); !strings.Contains(r.text, `"managed_by":"logpipe"`) {
+		t.Errorf("GET template lost _meta: %s", r.text)
+	}
+	if r := do(t, http.MethodGet, s.URL()+"/_index_template/none", ""); r.status != 404 {
+		t.Errorf("GET of a missing template: %d, want 404", r.status)
+	}
+	if r := do(t, http.MethodPut, s.URL()+"/_ilm/policy/p", `{"policy":{"phases":{}}}`); r.status != 200 {
+		t.Errorf("PUT ILM policy: %d %s", r.status, r.text)
+	}
+	if r := do(t, http.MethodPut, s.URL()+"/bad", `{"settings":{"refresh_interval":"soon"}}`); r.status != 400 {
+		t.Errorf("refresh_interval soon: %d, want 400", r.status)
+	}
+}
+
+// TestCatIndicesHealth: a one-node cluster cannot assign replicas, so an
+// index with number_of_replicas > 0 is yellow and one without is green
+// (cat-indices.html, cluster-health.html); docs.count counts what
+// searches see.
+func TestCatIndicesHealth(t *testing.T) {
+	s := startServer(t)
+	createIndex(t, s.URL(), "solo", `{"number_of_replicas":0}`)
+	bulk(t, s.URL(), `{"create":{"_index":"replicated","_id":"1"}}`, `{}`)
+	r := do(t, http.MethodGet, s.URL()+"/_cat/indices?format=json", "")
+	if !strings.Contains(r.text, `"health":"green"`) || !strings.Contains(r.text, `"health":"yellow"`) {
+		t.Errorf("health: %s", r.text)
+	}
+	do(t, http.MethodPost, s.URL()+"/_refresh", "")
+	r = do(t, http.MethodGet, s.URL()+"/_cat/indices/repl*?v", "")
+	lines := strings.Split(strings.TrimSpace(r.text), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "health") || strings.Fields(lines[1])[0] != "yellow" || strings.Fields(lines[1])[6] != "1" {
+		t.Errorf("_cat/indices/repl*?v:\n%s", r.text)
+	}
+}
