@@ -5,56 +5,46 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 )
 
-// aggSpec is one parsed aggregation: terms or date_histogram (fixed
-// intervals), with sub-aggregations.
+// aggSpec is one parsed aggregation: terms (ordered by doc count) or
+// date_histogram (fixed intervals), with sub-aggregations.
 type aggSpec struct {
 	name, kind, field string
 	size, minDocCount int
-	orderByKey        bool // terms: "_key" instead of "_count"
-	orderAsc          bool
 	interval          time.Duration // date_histogram fixed_interval
 	sub               []*aggSpec
-	typ               string // field type, resolved by runAggs
 }
 
 // aggOptions are the options each aggregation implements; any other is
-// refused (include, exclude, calendar_interval, missing, script, ...).
+// refused (include, exclude, order, calendar_interval, missing, ...).
 var aggOptions = map[string][]string{
-	"terms":          {"field", "size", "order", "min_doc_count"},
+	"terms":          {"field", "size", "min_doc_count"},
 	"date_histogram": {"field", "fixed_interval", "min_doc_count"},
 }
 
 func parseAggs(v any) ([]*aggSpec, *apiError) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, badRequest("[aggs] must be an object")
-	}
+	obj, _ := v.(map[string]any)
 	var out []*aggSpec
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		def, _ := obj[name].(map[string]any)
 		a := &aggSpec{name: name, size: 10}
 		for k, body := range def {
-			if k == "aggs" || k == "aggregations" {
-				sub, aerr := parseAggs(body)
-				if aerr != nil {
-					return nil, aerr
-				}
-				a.sub = sub
-				continue
-			}
-			if _, ok := aggOptions[k]; !ok {
-				return nil, unsupported("the [%s] aggregation", k)
-			}
-			if a.kind != "" {
-				return nil, badRequest("Found two aggregation type definitions in [%s]: [%s] and [%s]", name, a.kind, k)
-			}
-			a.kind = k
 			opts, _ := body.(map[string]any)
-			if aerr := a.parseOptions(opts); aerr != nil {
+			var aerr *apiError
+			switch {
+			case k == "aggs" || k == "aggregations":
+				a.sub, aerr = parseAggs(body)
+			case aggOptions[k] == nil:
+				aerr = unsupported("the [%s] aggregation", k)
+			case a.kind != "":
+				aerr = badRequest("Found two aggregation type definitions in [%s]: [%s] and [%s]", name, a.kind, k)
+			default:
+				a.kind = k
+				aerr = a.parseOptions(opts)
+			}
+			if aerr != nil {
 				return nil, aerr
 			}
 		}
@@ -72,191 +62,130 @@ func (a *aggSpec) parseOptions(o map[string]any) *apiError {
 			return unsupported("[%s] in the [%s] aggregation", k, a.kind)
 		}
 	}
-	a.field, _ = o["field"].(string)
-	if a.field == "" {
-		return badRequest("Required one of fields [field, script], but none were specified. in [%s]", a.name)
-	}
-	a.minDocCount = map[string]int{"terms": 1, "date_histogram": 0}[a.kind]
+	a.field = scalarString(o["field"])
+	a.minDocCount = map[string]int{"terms": 1}[a.kind]
 	if n, ok := toInt(o["min_doc_count"]); ok {
 		a.minDocCount = n
-	}
-	if a.kind == "date_histogram" {
-		d, err := time.ParseDuration(scalarString(o["fixed_interval"]))
-		if err != nil || d <= 0 {
-			return badRequest("[date_histogram] needs a fixed_interval such as 1h, got [%v]", o["fixed_interval"])
-		}
-		a.interval = d
-		return nil
 	}
 	if n, ok := toInt(o["size"]); ok {
 		a.size = n
 	}
-	if o["order"] == nil {
-		return nil
-	}
-	order, _ := o["order"].(map[string]any)
-	if len(order) != 1 {
-		return unsupported("terms order other than one of _count or _key")
-	}
-	for k, dir := range order {
-		switch k {
-		case "_count":
-		case "_key":
-			a.orderByKey = true
-		default:
-			return unsupported("terms order by [%s]", k)
+	if a.kind == "date_histogram" {
+		var err error
+		if a.interval, err = time.ParseDuration(scalarString(o["fixed_interval"])); err != nil || a.interval <= 0 {
+			return badRequest("[date_histogram] needs a fixed_interval such as 1h, got [%v]", o["fixed_interval"])
 		}
-		a.orderAsc = strings.EqualFold(scalarString(dir), "asc")
 	}
 	return nil
 }
 
 // runAggs checks the fields against the mappings, as Elasticsearch does
-// (no aggregating on text), then computes the aggregations over hits.
+// (no aggregating on text, date_histogram on dates only), then computes
+// the aggregations over hits.
 func (s *Server) runAggs(names []string, specs []*aggSpec, hits []hitRef) (map[string]any, *apiError) {
-	if aerr := s.checkAggs(names, specs); aerr != nil {
+	var check func(specs []*aggSpec) *apiError
+	check = func(specs []*aggSpec) *apiError {
+		for _, a := range specs {
+			for _, n := range names {
+				switch f := s.indices[n].mapping.lookup(a.field); {
+				case f == nil:
+				case f.typ == "text":
+					return searchFailure(s.indices[n], fielddataError(a.field))
+				case a.kind == "date_histogram" && f.typ != "date":
+					return searchFailure(s.indices[n], newESError("illegal_argument_exception",
+						"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, f.typ, a.kind))
+				}
+			}
+			if aerr := check(a.sub); aerr != nil {
+				return aerr
+			}
+		}
+		return nil
+	}
+	if aerr := check(specs); aerr != nil {
 		return nil, aerr
 	}
 	return computeAggs(specs, hits), nil
 }
 
-func (s *Server) checkAggs(names []string, specs []*aggSpec) *apiError {
-	for _, a := range specs {
-		for _, n := range names {
-			idx := s.indices[n]
-			f, _ := idx.mapping.lookup(a.field)
-			switch {
-			case f == nil:
-			case f.typ == "text":
-				return searchFailure(idx, fielddataError(a.field))
-			case a.kind == "date_histogram" && f.typ != "date":
-				return searchFailure(idx, newESError("illegal_argument_exception",
-					"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, f.typ, a.kind))
-			default:
-				a.typ = f.typ
-			}
-		}
-		if aerr := s.checkAggs(names, a.sub); aerr != nil {
-			return aerr
-		}
-	}
-	return nil
-}
-
 func computeAggs(specs []*aggSpec, hits []hitRef) map[string]any {
 	out := make(map[string]any, len(specs))
 	for _, a := range specs {
-		if a.kind == "terms" {
-			out[a.name] = a.terms(hits)
-		} else {
-			out[a.name] = map[string]any{"buckets": a.buckets(hits)}
-		}
+		out[a.name] = a.compute(hits)
 	}
 	return out
 }
 
 // bucket is one terms or date_histogram bucket under construction.
 type bucket struct {
-	key  any
-	sort float64 // numeric keys; string keys sort by fmt of key
+	key  any // a string, a number, or epoch millis
 	hits []hitRef
 }
 
-func (a *aggSpec) render(b *bucket) map[string]any {
-	m := computeAggs(a.sub, b.hits)
-	m["key"], m["doc_count"] = b.key, len(b.hits)
-	if a.kind == "date_histogram" {
-		m["key_as_string"] = formatDate(time.UnixMilli(b.key.(int64)))
-	}
-	return m
-}
-
-// group puts each hit into the buckets its values key.
-func (a *aggSpec) group(hits []hitRef, key func(v any, f *field) (bucket, bool)) map[string]*bucket {
+// compute groups hits by key (each hit once per distinct key it has), then
+// renders terms buckets by doc count (ties by key) with sum_other_doc_count,
+// or date_histogram buckets in key order, gaps filled when min_doc_count
+// is 0, as Elasticsearch does.
+func (a *aggSpec) compute(hits []hitRef) map[string]any {
+	step := a.interval.Milliseconds()
 	byKey := map[string]*bucket{}
 	for _, h := range hits {
-		b := &binder{idx: h.idx}
-		ref, ok := b.resolve(a.field)
-		if !ok {
+		f := h.idx.mapping.lookup(a.field)
+		if f == nil {
 			continue
 		}
 		seen := map[string]bool{}
-		for _, v := range b.values(ref, h.d) {
-			bk, ok := key(v, ref.f)
-			id := fmt.Sprint(bk.key)
-			if !ok || seen[id] {
+		for _, v := range h.d.fields[f.src] {
+			var key any = scalarString(v)
+			if ms, ok := docMillis(f, v); f.typ == "date" && ok {
+				key = ms - ((ms%max(step, 1))+max(step, 1))%max(step, 1)
+			} else if n, ok := toFloat(v); isNumeric(f.typ) && ok {
+				key = n
+			}
+			id := fmt.Sprint(key)
+			if seen[id] {
 				continue
 			}
 			seen[id] = true
 			if byKey[id] == nil {
-				byKey[id] = &bk
+				byKey[id] = &bucket{key: key}
 			}
 			byKey[id].hits = append(byKey[id].hits, h)
 		}
 	}
-	return byKey
-}
-
-func (a *aggSpec) terms(hits []hitRef) map[string]any {
-	byKey := a.group(hits, func(v any, f *field) (bucket, bool) {
-		switch {
-		case f.typ == "date":
-			ms, ok := docMillis(f, v)
-			return bucket{key: ms, sort: float64(ms)}, ok
-		case isNumeric(f.typ):
-			n, ok := toFloat(v)
-			return bucket{key: n, sort: n}, ok
+	list := slices.SortedFunc(maps.Values(byKey), func(x, y *bucket) int {
+		c := compareKey(x.key, y.key)
+		if a.kind == "terms" {
+			c = cmp.Or(cmp.Compare(len(y.hits), len(x.hits)), c)
 		}
-		return bucket{key: scalarString(v)}, true
+		return c
 	})
-	list := slices.Collect(maps.Values(byKey))
-	list = slices.DeleteFunc(list, func(b *bucket) bool { return len(b.hits) < max(a.minDocCount, 1) })
-	byKeyCmp := func(x, y *bucket) int {
-		return cmp.Or(cmp.Compare(x.sort, y.sort), strings.Compare(fmt.Sprint(x.key), fmt.Sprint(y.key)))
-	}
-	slices.SortFunc(list, func(x, y *bucket) int {
-		c := cmp.Compare(len(y.hits), len(x.hits)) // _count desc by default
-		if a.orderByKey {
-			c = byKeyCmp(y, x)
-		}
-		if a.orderAsc {
-			c = -c
-		}
-		return cmp.Or(c, byKeyCmp(x, y))
-	})
-	other := 0
-	for _, b := range list[min(a.size, len(list)):] {
-		other += len(b.hits)
-	}
-	out := []any{}
-	for _, b := range list[:min(a.size, len(list))] {
-		out = append(out, a.render(b))
-	}
-	return map[string]any{"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": out}
-}
-
-// buckets is date_histogram: keys are bucket starts in epoch millis, in
-// order, with empty buckets between the first and last filled in when
-// min_doc_count is 0, as Elasticsearch does.
-func (a *aggSpec) buckets(hits []hitRef) []any {
-	step := a.interval.Milliseconds()
-	byKey := a.group(hits, func(v any, f *field) (bucket, bool) {
-		ms, ok := docMillis(f, v)
-		start := ms - ((ms%step)+step)%step
-		return bucket{key: start, sort: float64(start)}, ok
-	})
-	list := slices.SortedFunc(maps.Values(byKey), func(x, y *bucket) int { return cmp.Compare(x.sort, y.sort) })
-	out := []any{}
-	for i, b := range list {
-		if b.hits != nil && len(b.hits) < a.minDocCount {
-			continue
-		}
-		out = append(out, a.render(b))
-		if a.minDocCount == 0 && i+1 < len(list) {
-			for k := b.key.(int64) + step; k < list[i+1].key.(int64); k += step {
-				out = append(out, a.render(&bucket{key: k}))
+	list = slices.DeleteFunc(list, func(b *bucket) bool { return len(b.hits) < a.minDocCount })
+	if a.kind == "date_histogram" && a.minDocCount == 0 {
+		for i := 1; i < len(list); i++ {
+			if next := list[i-1].key.(int64) + step; next < list[i].key.(int64) {
+				list = slices.Insert(list, i, &bucket{key: next})
 			}
 		}
 	}
-	return out
+	other := 0
+	if a.kind == "terms" {
+		for _, b := range list[min(a.size, len(list)):] {
+			other += len(b.hits)
+		}
+		list = list[:min(a.size, len(list))]
+	}
+	buckets := []any{}
+	for _, b := range list {
+		m := computeAggs(a.sub, b.hits)
+		m["key"], m["doc_count"] = b.key, len(b.hits)
+		if ms, ok := b.key.(int64); ok {
+			m["key_as_string"] = formatDate(time.UnixMilli(ms))
+		}
+		buckets = append(buckets, m)
+	}
+	if a.kind == "terms" {
+		return map[string]any{"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": buckets}
+	}
+	return map[string]any{"buckets": buckets}
 }

@@ -2,10 +2,12 @@ package esdev
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -13,39 +15,30 @@ import (
 // maxIDBytes is the longest _id Elasticsearch accepts.
 const maxIDBytes = 512
 
-// bulkResponse is the body of a _bulk answer.
-type bulkResponse struct {
-	Took   int64                    `json:"took"`
-	Errors bool                     `json:"errors"`
-	Items  []map[string]*itemResult `json:"items"`
-}
+// bulkMeta are the action-line parameters Elasticsearch knows; the
+// stand-in implements _index, _id, _type "_doc" and op_type, and refuses
+// the others, which would change what a real cluster does with the item.
+var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version", "version_type", "if_seq_no",
+	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
-// handleBulk serves POST /_bulk and POST /{index}/_bulk.
+// handleBulk serves POST [/{index}]/_bulk.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	start := time.Now()
 	s.stats.bulkRequests.Add(1)
-	aerr := checkParams(r, "refresh", "timeout", "wait_for_active_shards")
-	var body []byte
-	if aerr == nil {
-		body, aerr = readBody(r)
+	body, aerr := readBody(r)
+	refresh, rerr := refreshParam(r)
+	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
+	if status, ok := s.faults.takeBulkFailure(); ok && aerr == nil {
+		s.stats.failedBulks.Add(1)
+		aerr = injectedBulkError(status)
 	}
+	var ops []*writeOp
 	if aerr == nil {
-		if status, ok := s.faults.takeBulkFailure(); ok {
-			s.stats.failedBulks.Add(1)
-			aerr = injectedBulkError(status)
+		if ops, aerr = parseBulk(body, p["index"]); aerr != nil {
+			s.stats.malformedBulks.Add(1)
 		}
 	}
-	var refresh string
-	if aerr == nil {
-		refresh, aerr = refreshParam(r)
-	}
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	ops, aerr := parseBulk(body, p["index"])
-	if aerr != nil {
-		s.stats.malformedBulks.Add(1)
 		s.writeError(w, r, aerr)
 		return
 	}
@@ -57,34 +50,31 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	if err != nil {
 		return // the client went away while waiting for a refresh
 	}
-	resp := bulkResponse{Items: make([]map[string]*itemResult, len(ops))}
+	resp := map[string]any{"errors": false, "items": []any{}}
 	for i, res := range results {
 		s.count(res)
-		resp.Errors = resp.Errors || res.Error != nil
-		resp.Items[i] = map[string]*itemResult{ops[i].action: res}
+		resp["errors"] = resp["errors"] == true || res.Error != nil
+		resp["items"] = append(resp["items"].([]any), map[string]*itemResult{ops[i].action: res})
 	}
-	resp.Took = time.Since(start).Milliseconds()
+	resp["took"] = time.Since(start).Milliseconds()
 	s.writeJSON(w, r, http.StatusOK, resp)
 }
 
 // refreshParam reads ?refresh: "" (none), "true" or "wait_for".
 func refreshParam(r *http.Request) (string, *apiError) {
-	q := r.URL.Query()
-	switch v := q.Get("refresh"); {
-	case !q.Has("refresh") || v == "false":
+	switch v := r.URL.Query().Get("refresh"); {
+	case !r.URL.Query().Has("refresh") || v == "false":
 		return "", nil
-	case v == "" || v == "true":
-		return "true", nil
-	case v == "wait_for":
-		return v, nil
-	default:
-		return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", v)
+	case v == "" || v == "true" || v == "wait_for":
+		return cmp.Or(v, "true"), nil
 	}
+	return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", r.URL.Query().Get("refresh"))
 }
 
 // applyAll applies the undecided operations in order under one lock, so a
 // bulk request is never interleaved with another write, then honours
-// ?refresh on the indices written to.
+// ?refresh on the indices written to: true refreshes them before the
+// answer, wait_for answers after their next refresh.
 func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) ([]*itemResult, error) {
 	now := time.Now()
 	out := make([]*itemResult, len(ops))
@@ -93,27 +83,25 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 	for i, op := range ops {
 		if out[i] = op.outcome; out[i] == nil {
 			out[i] = s.applyLocked(op, now)
-			if out[i].Error == nil {
-				written[op.index] = s.indices[op.index]
-			}
+		}
+		if out[i].Error == nil {
+			written[op.index] = s.indices[op.index]
+			out[i].ForcedRefresh = refresh == "true"
 		}
 	}
 	var waits []chan struct{}
 	refreshed := map[string][]json.RawMessage{}
 	for name, idx := range written {
-		switch refresh {
-		case "true":
+		if refresh == "true" {
 			refreshed[name] = s.refreshLocked(idx)
-		case "wait_for":
+		}
+		if refresh == "wait_for" {
 			waits = append(waits, idx.refreshed)
 		}
 	}
 	s.mu.Unlock()
 	for name, srcs := range refreshed {
 		s.notifyRefresh(name, srcs)
-	}
-	for _, res := range out {
-		res.ForcedRefresh = refresh == "true" && res.Error == nil
 	}
 	for _, ch := range waits {
 		select {
@@ -128,36 +116,32 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 // parseBulk splits an NDJSON bulk body into write operations. Errors here
 // fail the whole request with 400, as Elasticsearch does for malformed
 // action lines and for request validation (an _id over 512 bytes); a
-// malformed document line only fails its item (prepare).
+// malformed document only fails its item (prepare).
 func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 	if len(body) > 0 && body[len(body)-1] != '\n' {
-		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-			"The bulk request must be terminated by a newline [\\n]")
+		return nil, failf(http.StatusBadRequest, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]")
 	}
 	lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
 	var ops []*writeOp
 	var invalid []string
 	for i := 0; i < len(lines); i++ {
-		line := bytes.TrimSuffix(lines[i], []byte("\r"))
-		if len(bytes.TrimSpace(line)) == 0 {
+		if len(bytes.TrimSpace(lines[i])) == 0 {
 			continue
 		}
-		op, aerr := parseAction(line, i+1, defaultIndex)
-		if aerr != nil {
+		op, aerr := parseAction(lines[i], i+1, defaultIndex)
+		switch {
+		case aerr != nil:
 			return nil, aerr
-		}
-		if op.index == "" {
+		case op.index == "":
 			invalid = append(invalid, "index is missing")
-		}
-		if len(op.id) > maxIDBytes {
+		case len(op.id) > maxIDBytes:
 			invalid = append(invalid, idTooLong(op.id))
-		}
-		if i+1 >= len(lines) {
+		case i+1 == len(lines):
 			invalid = append(invalid, "source is missing")
-			break
 		}
-		i++
-		op.source = bytes.TrimSpace(lines[i])
+		if i++; i < len(lines) {
+			op.source = bytes.TrimSpace(lines[i])
+		}
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {
@@ -169,6 +153,43 @@ func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 	return ops, nil
 }
 
+// parseAction reads one action/metadata line.
+func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *apiError) {
+	obj, err := decodeObject(line)
+	if err != nil || len(obj) != 1 {
+		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
+	}
+	op := &writeOp{index: defaultIndex, id: newID()}
+	for action, m := range obj {
+		meta, ok := m.(map[string]any)
+		switch {
+		case action == "update" || action == "delete":
+			return nil, unsupported("the bulk action [%s]", action)
+		case action != "index" && action != "create" || !ok:
+			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
+				"Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, action)
+		}
+		op.action = action
+		for k, v := range meta {
+			switch s := scalarString(v); {
+			case !slices.Contains(bulkMeta, k):
+				return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
+					"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
+			case k == "_index":
+				op.index = s
+			case k == "_id":
+				op.id = s
+			case k == "_type" && s == "_doc":
+			case k == "op_type" && (s == action || s == "create"):
+				op.action = s
+			default:
+				return nil, unsupported("the bulk parameter [%s]", k)
+			}
+		}
+	}
+	return op, nil
+}
+
 func idTooLong(id string) string {
 	return fmt.Sprintf("id [%s] is too long, must be no longer than %d bytes but was: %d", id, maxIDBytes, len(id))
 }
@@ -176,9 +197,40 @@ func idTooLong(id string) string {
 // validationFailed is Elasticsearch's action_request_validation_exception.
 func validationFailed(why ...string) *apiError {
 	var b strings.Builder
-	b.WriteString("Validation Failed: ")
 	for i, w := range why {
 		fmt.Fprintf(&b, "%d: %s;", i+1, w)
 	}
-	return failf(http.StatusBadRequest, "action_request_validation_exception", "%s", b.String())
+	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", b.String())
+}
+
+// prepare decides what can be decided without the store lock: index name,
+// _id and source validity and, for bulk items, the scripted faults. The
+// fault predicates run here so they may call back into the Server.
+func (s *Server) prepare(op *writeOp, withFaults bool) {
+	var err error
+	if e := validateIndexName(op.index); e != nil {
+		op.outcome = failedItem(op, http.StatusBadRequest, e)
+	} else if op.id == "" {
+		op.outcome = failedItem(op, http.StatusBadRequest, newESError("illegal_argument_exception", "if _id is specified it must not be empty"))
+	} else if op.parsed, err = decodeObject(op.source); err != nil {
+		op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "failed to parse").
+			because(newESError("json_parse_exception", "%v", err)))
+	}
+	if op.outcome != nil || !withFaults {
+		return
+	}
+	reject, failItem := s.faults.predicates()
+	var doc map[string]any // what predicates see: plain encoding/json types
+	_ = json.Unmarshal(op.source, &doc)
+	if failItem != nil {
+		if status, ok := failItem(op.index, doc); ok {
+			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
+			return
+		}
+	}
+	if reject != nil {
+		if reason, ok := reject(op.index, doc); ok {
+			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
+		}
+	}
 }

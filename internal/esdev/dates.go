@@ -32,58 +32,27 @@ func parseDate(s, format string) (time.Time, byte, error) {
 // string of at least yyyy-MM-dd.
 func looksLikeDate(s string) bool {
 	_, unit, err := parseISO(s)
-	return err == nil && len(s) >= 10 && unit != 'y' && unit != 'M'
+	return err == nil && unit != 'y' && unit != 'M'
 }
 
-// parseISO reads yyyy[-MM[-dd[THH[:mm[:ss[.fraction]]]]]][Z|±HH:mm].
+// isoLayouts are the strict_date_optional_time shapes, each with the last
+// unit it writes (0: exact).
+var isoLayouts = []struct {
+	layout string
+	unit   byte
+}{{"2006-01-02T15:04:05.999999999Z07:00", 0}, {"2006-01-02T15:04:05Z07:00", 's'}, {"2006-01-02T15:04Z07:00", 'm'},
+	{"2006-01-02T15Z07:00", 'h'}, {"2006-01-02T15:04:05.999999999", 0}, {"2006-01-02T15:04:05", 's'},
+	{"2006-01-02T15:04", 'm'}, {"2006-01-02T15", 'h'}, {"2006-01-02", 'd'}, {"2006-01", 'M'}, {"2006", 'y'}}
+
+// parseISO reads yyyy[-MM[-dd[THH[:mm[:ss[.fraction]]]]]][Z|±HH:mm], in UTC
+// when no zone is written.
 func parseISO(s string) (time.Time, byte, error) {
-	bad := errors.New("not an ISO-8601 date")
-	parts := []int{0, 1, 1, 0, 0, 0}
-	units, seps := "yMdhms", "--T::"
-	i, unit := 0, byte(0)
-	for p := range parts {
-		n := map[bool]int{true: 4, false: 2}[p == 0]
-		if p > 0 {
-			if i >= len(s) || s[i] != seps[p-1] {
-				break
-			}
-			i++
+	for _, l := range isoLayouts {
+		if t, err := time.Parse(l.layout, s); err == nil && (l.unit != 0 || strings.Contains(s, ".")) {
+			return t, l.unit, nil
 		}
-		if i+n > len(s) || s[i] == '+' || s[i] == '-' {
-			return time.Time{}, 0, bad
-		}
-		v, err := strconv.Atoi(s[i : i+n])
-		if err != nil {
-			return time.Time{}, 0, bad
-		}
-		parts[p], unit, i = v, units[p], i+n
 	}
-	nanos := 0
-	if unit == 's' && i < len(s) && s[i] == '.' {
-		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		frac := s[i+1 : j]
-		if frac == "" || len(frac) > 9 {
-			return time.Time{}, 0, bad
-		}
-		nanos, _ = strconv.Atoi(frac + strings.Repeat("0", 9-len(frac)))
-		unit, i = 0, j
-	}
-	loc := time.UTC
-	if z := s[i:]; z != "" && z != "Z" {
-		t, err := time.Parse("-07:00", z)
-		if err != nil || unit == 'y' {
-			return time.Time{}, 0, bad
-		}
-		loc = t.Location()
-	}
-	t := time.Date(parts[0], time.Month(parts[1]), parts[2], parts[3], parts[4], parts[5], nanos, loc)
-	if t.Month() != time.Month(parts[1]) || t.Day() != parts[2] || parts[3] > 23 || parts[4] > 59 || parts[5] > 59 {
-		return time.Time{}, 0, bad
-	}
-	return t, unit, nil
+	return time.Time{}, 0, errors.New("not an ISO-8601 date")
 }
 
 // dateMath evaluates a date or Elasticsearch date math on "now" ("now",

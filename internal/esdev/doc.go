@@ -37,14 +37,14 @@
 //	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
 //	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
 //	queries: bool, match_all, term, terms, match, range (date     TestLogctlSearch
-//	  math on now), exists, query_string (words, "phrases",
-//	  field:value, wildcards, AND/OR/NOT, parentheses), ?q=
-//	aggregations: terms (size, order _count/_key), date_histogram TestAuditAggregation
-//	  (fixed_interval), nested
+//	  math on now), query_string (words, "phrases", field:value,
+//	  wildcards, AND/OR/NOT, parentheses), ?q=
+//	aggregations: terms (size), date_histogram (fixed_interval),  TestAuditAggregation
+//	  nested
 //	sort (fields, _doc; unmapped_type), size/from, search_after,  TestPagingInDocOrder
 //	  _source as a list of fields
-//	composable index templates (PUT/GET/DELETE), ILM policies     TestTemplateShapesAutoCreatedIndex
-//	  (stored, never run), PUT /{index} with settings+mappings
+//	composable index templates (PUT, GET), ILM policies (PUT,     TestTemplateShapesAutoCreatedIndex
+//	  never run), PUT /{index} with settings and mappings
 //	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData

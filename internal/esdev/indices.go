@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -13,23 +14,12 @@ import (
 // and mappings, laid over the matching template.
 func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request, p params) {
 	name := p["index"]
-	if e := validateIndexName(name); e != nil {
-		s.writeError(w, r, fail(http.StatusBadRequest, e))
-		return
-	}
 	body, aerr := readObjectBody(r)
-	if aerr == nil {
-		aerr = checkParams(r)
-	}
-	for k := range body {
-		if aerr == nil && k != "settings" && k != "mappings" {
-			aerr = unsupported("[%s] in a create index body", k)
-		}
+	if e := validateIndexName(name); e != nil {
+		aerr = fail(http.StatusBadRequest, e)
 	}
 	req := &template{}
-	if aerr == nil {
-		aerr = parseTemplateBody(req, body)
-	}
+	aerr = cmp.Or(cmp.Or(aerr, checkParams(r)), parseTemplateBody(req, body))
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
@@ -50,13 +40,6 @@ func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request, p par
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name})
 }
 
-// autoCreateLocked creates an index the way a write to a missing index
-// does: from the matching template alone.
-func (s *Server) autoCreateLocked(name string) *index {
-	settings, m := s.templateForLocked(name)
-	return s.newIndexLocked(name, settings, m)
-}
-
 // SetAutoCreate sets what Elasticsearch's action.auto_create_index cluster
 // setting says: "true" (the default), "false", or a comma list of
 // +pattern/-pattern, the first match deciding. A write to a missing index
@@ -68,37 +51,15 @@ func (s *Server) SetAutoCreate(value string) {
 }
 
 func (s *Server) autoCreateAllowedLocked(name string) bool {
-	switch s.autoCreate {
-	case "true", "":
-		return true
-	case "false":
-		return false
+	if s.autoCreate == "true" || s.autoCreate == "false" {
+		return s.autoCreate == "true"
 	}
 	for p := range strings.SplitSeq(s.autoCreate, ",") {
-		allow := !strings.HasPrefix(p, "-")
 		if globMatch(strings.TrimLeft(p, "+-"), name) {
-			return allow
+			return !strings.HasPrefix(p, "-")
 		}
 	}
 	return false
-}
-
-// handleGetIndex serves GET /{index} (settings and mappings) and HEAD
-// /{index} (exists).
-func (s *Server) handleGetIndex(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names, aerr := s.resolveLocked(p["index"], resolveOptions{allowNoIndices: false})
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	out := make(map[string]any, len(names))
-	for _, n := range names {
-		idx := s.indices[n]
-		out[n] = map[string]any{"aliases": map[string]any{}, "mappings": idx.mapping.render(), "settings": nestSettings(idx.settings)}
-	}
-	s.writeJSON(w, r, http.StatusOK, out)
 }
 
 // handleDeleteIndex serves DELETE /{index}; comma lists and wildcards are
@@ -106,7 +67,7 @@ func (s *Server) handleGetIndex(w http.ResponseWriter, r *http.Request, p params
 func (s *Server) handleDeleteIndex(w http.ResponseWriter, r *http.Request, p params) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	names, aerr := s.resolveLocked(p["index"], defaultResolve(r))
+	names, aerr := s.resolveLocked(p["index"], r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
@@ -125,7 +86,7 @@ func (s *Server) handleDeleteIndex(w http.ResponseWriter, r *http.Request, p par
 // searchable before the answer.
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p params) {
 	s.mu.Lock()
-	names, aerr := s.resolveLocked(p["index"], defaultResolve(r))
+	names, aerr := s.resolveLocked(p["index"], r)
 	refreshed := map[string][]json.RawMessage{}
 	total := 0
 	for _, n := range names {
@@ -153,14 +114,11 @@ func (idx *index) replicas() int {
 // or "500ms", or "-1" for never.
 func refreshInterval(settings map[string]string) (time.Duration, *esError) {
 	v, ok := settings["index.refresh_interval"]
-	switch {
-	case !ok:
-		return defaultRefresh, nil
-	case v == "-1":
-		return -1, nil
+	if !ok || v == "-1" {
+		return map[bool]time.Duration{true: -1, false: defaultRefresh}[ok], nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 || strings.TrimLeft(v, "0123456789.") == "" {
+	if err != nil || d <= 0 {
 		return 0, newESError("illegal_argument_exception",
 			"failed to parse setting [index.refresh_interval] with value [%s] as a time value: unit is missing or unrecognized", v)
 	}
@@ -186,25 +144,5 @@ func flattenSettings(in map[string]any) map[string]string {
 		out[prefix] = scalarString(v)
 	}
 	walk("", in)
-	return out
-}
-
-// nestSettings renders flat settings as nested objects, the default shape
-// of GET responses.
-func nestSettings(flat map[string]string) map[string]any {
-	out := make(map[string]any)
-	for k, v := range flat {
-		parts := strings.Split(k, ".")
-		m := out
-		for _, p := range parts[:len(parts)-1] {
-			next, ok := m[p].(map[string]any)
-			if !ok {
-				next = make(map[string]any)
-				m[p] = next
-			}
-			m = next
-		}
-		m[parts[len(parts)-1]] = v
-	}
 	return out
 }

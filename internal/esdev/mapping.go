@@ -8,192 +8,114 @@ import (
 
 // knownTypes are the field types the stand-in implements (see checkValue
 // and equals); a mapping declaring another is refused.
-var knownTypes = map[string]bool{
-	"text": true, "keyword": true, "long": true, "integer": true, "short": true, "byte": true,
-	"double": true, "float": true, "boolean": true, "date": true, "object": true,
-}
+var knownTypes = []string{"text", "keyword", "long", "integer", "short", "byte", "double", "float", "boolean", "date", "object"}
 
-// field is one node of an index mapping. Objects have typ "object" and
-// children in props; leaves may carry multi-fields such as "keyword".
+// field is one mapped field, never changed once in a mapping.
 type field struct {
 	typ    string
-	props  map[string]*field
-	fields map[string]*field
-	params map[string]any // every other parameter, echoed back by GET /{index}
+	src    string         // the path whose values it indexes: its own, or its parent's for a multi-field
+	params map[string]any // every other mapping parameter: ignore_above, format, dynamic, ...
 }
 
-// mapping is the mapping of one index: a root object plus the
-// dynamic_templates that steer dynamic mapping.
+// mapping is the mapping of one index, flat: every field by its dotted
+// path ("host.name"), objects and multi-fields ("message.keyword")
+// included, so a field count is len(fields).
 type mapping struct {
-	root             *field
-	dynamicTemplates []dynamicTemplate
+	fields       map[string]*field
+	root         map[string]any // root parameters: dynamic, date_detection
+	dynTemplates []dynamicTemplate
 }
 
-func newObject() *field {
-	return &field{typ: "object", props: make(map[string]*field), params: map[string]any{}}
-}
+func newMapping() *mapping { return &mapping{fields: map[string]*field{}, root: map[string]any{}} }
 
-func newMapping() *mapping { return &mapping{root: newObject()} }
-
-func (f *field) isObject() bool { return f.typ == "object" }
-
-// dynamic returns the object's own dynamic setting, or inherited.
-func (f *field) dynamic(inherited string) string {
-	if v, ok := f.params["dynamic"]; ok {
+func (f *field) param(name string) string {
+	if v, ok := f.params[name]; ok {
 		return scalarString(v)
 	}
-	return inherited
+	return ""
 }
 
-// enabled is false for objects mapped with "enabled": false, whose
-// contents Elasticsearch keeps in _source without parsing.
-func (f *field) enabled() bool {
-	b, ok := toBool(f.params["enabled"])
-	return !ok || b
-}
-
-func (f *field) format() string {
-	s, _ := f.params["format"].(string)
-	return s
-}
-
-func (f *field) flag(name string) bool {
-	b, _ := toBool(f.params[name])
-	return b
-}
+func (f *field) format() string { return f.param("format") }
 
 // parseMapping reads a "mappings" object.
 func parseMapping(def map[string]any) (*mapping, *esError) {
-	root, err := parseField("_doc", def, true)
-	if err != nil {
-		return nil, err
-	}
-	m := &mapping{root: root}
-	if raw, ok := root.params["dynamic_templates"]; ok {
-		if m.dynamicTemplates, err = parseDynamicTemplates(raw); err != nil {
-			return nil, err
+	m := newMapping()
+	for k, v := range def {
+		switch k {
+		case "properties":
+			if err := m.addProperties("", v); err != nil {
+				return nil, err
+			}
+		case "dynamic_templates":
+			var err *esError
+			if m.dynTemplates, err = parseDynamicTemplates(v); err != nil {
+				return nil, err
+			}
+		default:
+			m.root[k] = v
 		}
 	}
 	return m, nil
 }
 
-func parseField(name string, raw any, root bool) (*field, *esError) {
+// addProperties adds the fields of a "properties" object under prefix.
+func (m *mapping) addProperties(prefix string, raw any) *esError {
+	props, ok := raw.(map[string]any)
+	if !ok {
+		return newESError("mapper_parsing_exception", "[properties] must be an object")
+	}
+	for name, v := range props {
+		path := joinPath(prefix, name)
+		f, err := parseField(path, path, v)
+		if err != nil {
+			return err
+		}
+		m.fields[path] = f
+		if sub, ok := f.params["properties"]; ok {
+			if err := m.addProperties(path, sub); err != nil {
+				return err
+			}
+		}
+		subs, _ := f.params["fields"].(map[string]any)
+		for sn, sv := range subs {
+			if m.fields[path+"."+sn], err = parseField(path+"."+sn, path, sv); err != nil {
+				return err
+			}
+		}
+		delete(f.params, "properties")
+		delete(f.params, "fields")
+	}
+	return nil
+}
+
+func parseField(path, src string, raw any) (*field, *esError) {
 	def, ok := raw.(map[string]any)
 	if !ok {
-		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got a %s", name, jsonKind(raw))
+		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got a %s", path, jsonKind(raw))
 	}
-	f := &field{params: make(map[string]any)}
-	f.typ, _ = def["type"].(string)
-	if root || f.typ == "" {
-		f.typ = "object"
+	f := &field{typ: "object", src: src, params: maps.Clone(def)}
+	if t, ok := def["type"].(string); ok {
+		f.typ = t
 	}
-	if !knownTypes[f.typ] {
-		return nil, newESError("illegal_argument_exception", "field type [%s] (field [%s]) is %s", f.typ, name, notSupported)
+	delete(f.params, "type")
+	if !slices.Contains(knownTypes, f.typ) {
+		return nil, newESError("illegal_argument_exception", "field type [%s] (field [%s]) is %s", f.typ, path, notSupported)
 	}
-	for k, v := range def {
-		switch k {
-		case "type":
-		case "properties", "fields":
-			children, ok := v.(map[string]any)
-			if !ok {
-				return nil, newESError("mapper_parsing_exception", "[%s] on field [%s] must be an object", k, name)
-			}
-			dst := make(map[string]*field, len(children))
-			for cn, cv := range children {
-				c, err := parseField(cn, cv, false)
-				if err != nil {
-					return nil, err
-				}
-				dst[cn] = c
-			}
-			if k == "properties" {
-				f.props = dst
-			} else {
-				f.fields = dst
-			}
-		default:
-			f.params[k] = v
+	for part := range strings.SplitSeq(f.format(), "||") {
+		if part != "" && !slices.Contains(dateFormats, part) {
+			return nil, newESError("illegal_argument_exception", "date format [%s] is %s", part, notSupported)
 		}
-	}
-	if fm, ok := f.params["format"].(string); ok && f.typ == "date" {
-		for part := range strings.SplitSeq(fm, "||") {
-			if !slices.Contains(dateFormats, part) {
-				return nil, newESError("illegal_argument_exception", "date format [%s] is %s", part, notSupported)
-			}
-		}
-	}
-	if f.isObject() && f.props == nil {
-		f.props = make(map[string]*field)
 	}
 	return f, nil
-}
-
-// render returns the field as GET /{index} shows it.
-func (f *field) render() map[string]any {
-	out := maps.Clone(f.params)
-	if f.typ != "object" {
-		out["type"] = f.typ
-	}
-	for key, children := range map[string]map[string]*field{"properties": f.props, "fields": f.fields} {
-		if len(children) > 0 {
-			m := make(map[string]any, len(children))
-			for k, c := range children {
-				m[k] = c.render()
-			}
-			out[key] = m
-		}
-	}
-	return out
-}
-
-func (m *mapping) render() map[string]any { return m.root.render() }
-
-func (f *field) clone() *field {
-	c := &field{typ: f.typ, params: maps.Clone(f.params), props: cloneFields(f.props), fields: cloneFields(f.fields)}
-	return c
-}
-
-func cloneFields(in map[string]*field) map[string]*field {
-	if in == nil {
-		return nil
-	}
-	out := make(map[string]*field, len(in))
-	for k, v := range in {
-		out[k] = v.clone()
-	}
-	return out
-}
-
-func (m *mapping) clone() *mapping {
-	return &mapping{root: m.root.clone(), dynamicTemplates: m.dynamicTemplates}
 }
 
 // merge folds src into m, the later definition winning: a template's
 // mapping under a create-index body's.
 func (m *mapping) merge(src *mapping) {
-	mergeField(m.root, src.root)
-	if src.dynamicTemplates != nil {
-		m.dynamicTemplates = src.dynamicTemplates
-	}
-}
-
-func mergeField(dst, src *field) {
-	maps.Copy(dst.params, src.params)
-	for name, sf := range src.props {
-		if df, ok := dst.props[name]; ok && df.typ == sf.typ {
-			mergeField(df, sf)
-			continue
-		}
-		if dst.props == nil {
-			dst.props = make(map[string]*field)
-		}
-		dst.props[name] = sf.clone()
-	}
-	for name, sf := range src.fields {
-		if dst.fields == nil {
-			dst.fields = make(map[string]*field)
-		}
-		dst.fields[name] = sf.clone()
+	maps.Copy(m.fields, src.fields)
+	maps.Copy(m.root, src.root)
+	if src.dynTemplates != nil {
+		m.dynTemplates = src.dynTemplates
 	}
 }
 
@@ -205,62 +127,26 @@ func joinPath(parent, name string) string {
 }
 
 // lookup finds the mapped field for a dotted path such as "host.name" or
-// the multi-field "message.keyword". It returns the field and the source
-// path whose values it indexes (the parent's path for a multi-field).
-func (m *mapping) lookup(path string) (*field, string) {
-	f := m.root
-	parts := strings.Split(path, ".")
-	for i, part := range parts {
-		if c, ok := f.props[part]; ok {
-			f = c
-			continue
-		}
-		if c, ok := f.fields[part]; ok && i == len(parts)-1 && i > 0 {
-			return c, strings.Join(parts[:i], ".")
-		}
-		return nil, ""
-	}
-	if f == m.root {
-		return nil, ""
-	}
-	return f, path
-}
+// the multi-field "message.keyword".
+func (m *mapping) lookup(path string) *field { return m.fields[path] }
 
-// leafPaths lists every searchable leaf field, multi-fields included: what
-// a query_string without a field searches.
+// leafPaths lists every searchable field, multi-fields included: what a
+// query_string without a field searches.
 func (m *mapping) leafPaths() []string {
 	var out []string
-	var walk func(f *field, path string)
-	walk = func(f *field, path string) {
-		for name, c := range f.props {
-			p := joinPath(path, name)
-			if c.isObject() {
-				walk(c, p)
-				continue
-			}
+	for p, f := range m.fields {
+		if f.typ != "object" {
 			out = append(out, p)
-			for sub := range c.fields {
-				out = append(out, p+"."+sub)
-			}
 		}
 	}
-	walk(m.root, "")
+	slices.Sort(out)
 	return out
 }
 
-// fieldCount counts mapped fields as index.mapping.total_fields.limit
-// does: objects, leaves and multi-fields alike.
-func (f *field) fieldCount() int {
-	n := len(f.fields)
-	for _, c := range f.props {
-		n += 1 + c.fieldCount()
-	}
-	return n
-}
-
-// checkLimit refuses a mapping grown past the index's total fields limit.
+// checkLimit refuses a mapping grown past index.mapping.total_fields.limit,
+// which counts objects, fields and multi-fields alike.
 func (m *mapping) checkLimit(idx *index) *esError {
-	if m.root.fieldCount() <= idx.fieldsLimit {
+	if len(m.fields) <= idx.fieldsLimit {
 		return nil
 	}
 	return newESError("illegal_argument_exception",

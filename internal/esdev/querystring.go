@@ -171,16 +171,16 @@ type qsTermQuery struct {
 }
 
 func (q *qsTermQuery) bind(b *binder) (matcher, error) {
-	ref, ok := b.resolve(q.field)
+	f := b.idx.mapping.lookup(q.field)
 	switch {
-	case !ok:
+	case f == nil:
 		return none, nil
 	case !q.phrase && strings.ContainsAny(q.value, "*?"):
 		return (&wildcardQuery{field: q.field, pattern: q.value}).bind(b)
-	case ref.f.typ == "text":
+	case f.typ == "text":
 		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase, and: q.and}).bind(b)
 	}
-	return (&termQuery{field: q.field, values: []any{q.value}}).bind(b)
+	return (&termQuery{q.field, []any{q.value}}).bind(b)
 }
 
 // fieldsQuery expands field patterns ("*", "host.*") against the index

@@ -1,9 +1,10 @@
 package esdev
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,15 +13,14 @@ import (
 // maxResultWindow is Elasticsearch's default index.max_result_window.
 const maxResultWindow = 10000
 
-// searchRequest is a parsed _search body plus URL parameters.
+// searchRequest is a parsed _search or _count body plus URL parameters.
 type searchRequest struct {
 	query       query
 	from, size  int
 	sorts       []*sortSpec
 	searchAfter []any
 	aggs        []*aggSpec
-	trackTotal  int // hits counted exactly up to this; -1 exact, 0 not at all
-	source      bool
+	noSource    bool
 	includes    []string
 }
 
@@ -30,129 +30,87 @@ type hitRef struct {
 	d   *doc
 }
 
-// searchParams are the URL parameters _search implements.
-var searchParams = []string{"q", "df", "default_operator", "size", "from", "sort", "track_total_hits",
-	"_source", "ignore_unavailable", "allow_no_indices"}
-
-func parseSearch(body map[string]any, q url.Values) (*searchRequest, *apiError) {
-	req := &searchRequest{query: matchAllQuery{}, size: 10, trackTotal: maxResultWindow, source: true}
-	var aerr *apiError
+// parseSearch reads the body keys and URL parameters the stand-in
+// implements, and refuses every other; URL parameters win over the body.
+// A _count takes only a query.
+func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
+	body, aerr := readObjectBody(r)
+	allowed := []string{"q", "df", "default_operator", "ignore_unavailable", "allow_no_indices"}
+	if !count {
+		allowed = append(allowed, "size", "from", "_source")
+	}
+	req := &searchRequest{query: matchAllQuery{}, size: 10}
+	aerr = cmp.Or(aerr, checkParams(r, allowed...))
 	for k, v := range body {
-		switch k {
-		case "query":
+		switch {
+		case aerr != nil:
+		case k == "query":
 			req.query, aerr = parseQuery(v)
-		case "size", "from":
-			n, ok := toInt(v)
-			if !ok || n < 0 {
-				return nil, badRequest("[%s] must be a non-negative number", k)
-			}
-			if k == "size" {
-				req.size = n
-			} else {
-				req.from = n
-			}
-		case "sort":
+		case count:
+			aerr = unsupported("[%s] in a count request", k)
+		case k == "size" || k == "from" || k == "_source":
+			aerr = req.option(k, v)
+		case k == "sort":
 			req.sorts, aerr = parseSorts(v)
-		case "search_after":
-			list, ok := v.([]any)
-			if !ok {
-				return nil, badRequest("[search_after] must be an array")
-			}
-			req.searchAfter = list
-		case "aggs", "aggregations":
+		case k == "search_after":
+			req.searchAfter, _ = v.([]any)
+		case k == "aggs" || k == "aggregations":
 			req.aggs, aerr = parseAggs(v)
-		case "track_total_hits":
-			req.trackTotal = parseTrackTotal(v)
-		case "_source":
-			aerr = req.parseSource(v)
 		default:
 			aerr = unsupported("the search option [%s]", k)
 		}
-		if aerr != nil {
-			return nil, aerr
+	}
+	q := r.URL.Query()
+	for k := range q {
+		switch {
+		case aerr != nil:
+		case k == "q":
+			opts := qsOptions{fields: strings.Split(cmp.Or(q.Get("df"), "*"), ","), and: strings.EqualFold(q.Get("default_operator"), "and")}
+			req.query, aerr = compileQueryString(q.Get(k), opts)
+		case k == "size" || k == "from" || k == "_source":
+			aerr = req.option(k, q.Get(k))
 		}
 	}
-	return req, req.applyParams(q)
-}
-
-// applyParams folds in the URL parameters of a search; they take
-// precedence over the body, as in Elasticsearch.
-func (req *searchRequest) applyParams(q url.Values) *apiError {
-	for _, k := range []string{"size", "from"} {
-		if v := q.Get(k); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return badRequest("[%s] must be a non-negative number", k)
-			}
-			if k == "size" {
-				req.size = n
-			} else {
-				req.from = n
-			}
-		}
-	}
-	if v := q.Get("q"); v != "" {
-		opts := qsOptions{fields: []string{"*"}, and: strings.EqualFold(q.Get("default_operator"), "and")}
-		if df := q.Get("df"); df != "" {
-			opts.fields = []string{df}
-		}
-		parsed, aerr := compileQueryString(v, opts)
-		if aerr != nil {
-			return aerr
-		}
-		req.query = parsed
-	}
-	if v := q.Get("sort"); v != "" {
-		req.sorts = nil
-		for part := range strings.SplitSeq(v, ",") {
-			f, order, _ := strings.Cut(part, ":")
-			req.sorts = append(req.sorts, newSortSpec(f, order))
-		}
-	}
-	if v := q.Get("track_total_hits"); v != "" {
-		req.trackTotal = parseTrackTotal(v)
-	}
-	if q.Has("_source") {
-		if aerr := req.parseSource(q.Get("_source")); aerr != nil {
-			return aerr
-		}
-	}
-	if req.from+req.size > maxResultWindow {
-		return failf(http.StatusBadRequest, "illegal_argument_exception",
+	if aerr == nil && req.from+req.size > maxResultWindow {
+		aerr = failf(http.StatusBadRequest, "illegal_argument_exception",
 			"Result window is too large, from + size must be less than or equal to: [%d] but was [%d]. "+
 				"See the scroll api for a more efficient way to request large data sets.", maxResultWindow, req.from+req.size)
 	}
-	return nil
+	return req, aerr
 }
 
-func parseTrackTotal(v any) int {
-	if b, ok := toBool(v); ok {
-		return map[bool]int{true: -1, false: 0}[b]
-	}
-	if n, ok := toInt(v); ok {
-		return n
-	}
-	return maxResultWindow
-}
-
-// parseSource reads "_source": true/false, a field or a list of fields
-// to include; excludes are not supported.
-func (req *searchRequest) parseSource(v any) *apiError {
-	if b, ok := toBool(v); ok {
-		req.source = b
-		return nil
-	}
-	switch t := v.(type) {
-	case string:
-		req.includes = strings.Split(t, ",")
-		return nil
-	case []any:
-		for _, e := range t {
-			req.includes = append(req.includes, scalarString(e))
+// option reads size, from or _source, from the body (JSON values) or the
+// URL (strings).
+func (req *searchRequest) option(k string, v any) *apiError {
+	if s, ok := v.(string); ok && k != "_source" {
+		if n, err := strconv.Atoi(s); err == nil {
+			v = n
 		}
-		return nil
 	}
-	return unsupported("[_source] other than a boolean or a list of fields")
+	n, isInt := toInt(v)
+	b, isBool := toBool(v)
+	switch {
+	case k == "_source" && isBool:
+		req.noSource = !b
+	case k == "_source":
+		list, _ := v.([]any)
+		if s, ok := v.(string); ok {
+			list = []any{s}
+		}
+		for _, e := range list {
+			req.includes = append(req.includes, strings.Split(scalarString(e), ",")...)
+		}
+		if list == nil {
+			return unsupported("[_source] other than a boolean or a list of fields")
+		}
+	case !isInt || n < 0:
+		return badRequest("[%s] must be a non-negative number", k)
+	case k == "size":
+		req.size = n
+	default:
+		req.from = n
+	}
+	return nil
 }
 
 // searchFailure wraps a shard-level error the way a failed search reports
@@ -166,16 +124,22 @@ func searchFailure(idx *index, cause *esError) *apiError {
 	return fail(http.StatusBadRequest, top)
 }
 
-// matchLocked runs the query over the searchable documents of the named
-// indices: what the last refresh of each made visible, never later
-// writes. The caller holds s.mu for reading.
-func (s *Server) matchLocked(names []string, q query, now time.Time) ([]hitRef, *apiError) {
+// run parses a _search or _count request, resolves its indices and runs
+// its query over their searchable documents: what the last refresh of
+// each made visible, never later writes. The caller holds s.mu for reading.
+func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []string, []hitRef, *apiError) {
+	s.stats.searches.Add(1)
+	req, aerr := parseSearch(r, count)
+	if aerr != nil {
+		return nil, nil, nil, aerr
+	}
+	names, aerr := s.resolveLocked(p["index"], r)
 	var hits []hitRef
 	for _, name := range names {
 		idx := s.indices[name]
-		m, err := q.bind(&binder{idx: idx, now: now})
+		m, err := req.query.bind(&binder{idx: idx, now: time.Now()})
 		if err != nil {
-			return nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
+			return nil, nil, nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
 		}
 		idx.visibleDocs(func(d *doc) {
 			if m(d) {
@@ -183,7 +147,37 @@ func (s *Server) matchLocked(names []string, q query, now time.Time) ([]hitRef, 
 			}
 		})
 	}
-	return hits, nil
+	return req, names, hits, aerr
+}
+
+// handleSearch serves GET/POST [/{index}]/_search.
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, p params) {
+	start := time.Now()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	req, names, hits, aerr := s.run(r, p, false)
+	var aggs map[string]any
+	if aerr == nil {
+		aerr = s.sortHits(names, req.sorts, hits)
+	}
+	if aerr == nil && req.aggs != nil {
+		aggs, aerr = s.runAggs(names, req.aggs, hits)
+	}
+	total := len(hits)
+	if aerr == nil && req.searchAfter != nil {
+		hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
+	}
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false,
+		"_shards": shardsInfo{Total: len(names), Successful: len(names)},
+		"hits":    req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
+	if aggs != nil {
+		resp["aggregations"] = aggs
+	}
+	s.writeJSON(w, r, http.StatusOK, resp)
 }
 
 type searchHit struct {
@@ -193,4 +187,67 @@ type searchHit struct {
 	Score  *float64        `json:"_score"`
 	Source json.RawMessage `json:"_source,omitempty"`
 	Sort   []any           `json:"sort,omitempty"`
+}
+
+// renderHits renders a page: score 1, or 0 in filter context, and null
+// when sorted by a field, as Elasticsearch does without relevance.
+func (req *searchRequest) renderHits(page []hitRef, total int) map[string]any {
+	score := 1.0
+	if b, ok := req.query.(*boolQuery); ok && len(b.must)+len(b.should) == 0 {
+		score = 0
+	}
+	// Elasticsearch counts hits exactly up to track_total_hits, 10000.
+	hits := map[string]any{"max_score": nil, "total": map[string]any{"value": min(total, maxResultWindow),
+		"relation": map[bool]string{true: "gte", false: "eq"}[total > maxResultWindow]}}
+	out := make([]searchHit, 0, len(page))
+	for _, h := range page {
+		hit := searchHit{Index: h.idx.name, Type: "_doc", ID: h.d.id, Source: h.d.source}
+		if req.sorts == nil {
+			hit.Score, hits["max_score"] = &score, score
+		} else {
+			hit.Sort = sortKeys(req.sorts, h)
+		}
+		if req.noSource {
+			hit.Source = nil
+		} else if req.includes != nil {
+			hit.Source = includeSource(h.d.source, req.includes)
+		}
+		out = append(out, hit)
+	}
+	hits["hits"] = out
+	return hits
+}
+
+// includeSource keeps the paths of src matching includes: a path, a '*'
+// glob, or an object whose whole subtree it selects.
+func includeSource(src json.RawMessage, includes []string) json.RawMessage {
+	var filter func(obj map[string]any, prefix string) map[string]any
+	filter = func(obj map[string]any, prefix string) map[string]any {
+		out := make(map[string]any)
+		for k, v := range obj {
+			path := joinPath(prefix, k)
+			if slices.ContainsFunc(includes, func(p string) bool { return globMatch(p, path) || strings.HasPrefix(path, p+".") }) {
+				out[k] = v
+			} else if sub, ok := v.(map[string]any); ok && len(filter(sub, path)) > 0 {
+				out[k] = filter(sub, path)
+			}
+		}
+		return out
+	}
+	var m map[string]any
+	_ = json.Unmarshal(src, &m)
+	b, _ := json.Marshal(filter(m, ""))
+	return b
+}
+
+// handleCount serves GET/POST [/{index}]/_count.
+func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, p params) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, names, hits, aerr := s.run(r, p, true)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"count": len(hits), "_shards": shardsInfo{Total: len(names), Successful: len(names)}})
 }

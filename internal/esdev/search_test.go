@@ -76,6 +76,20 @@ func TestLogctlSearch(t *testing.T) {
 			t.Errorf("%q: hits %q, want %q", tt.query, got, tt.want)
 		}
 	}
+	for _, tt := range []struct {
+		q    elastic.Query
+		want string
+	}{
+		{elastic.NewTermQuery("host.name", "web-1"), "0"},
+		{elastic.NewTermsQuery("host.name", "web-1", "web-2"), "3,0,1"},
+		{elastic.NewMatchQuery("message", "timed again").Operator("and"), "3"},
+		{elastic.NewMatchQuery("message", "again upstream"), "3,0"},
+	} {
+		if got := ids(elastic.NewBoolQuery().Must(tt.q).Filter(recent)); got != tt.want {
+			src, _ := tt.q.Source()
+			t.Errorf("%v: hits %q, want %q", src, got, tt.want)
+		}
+	}
 	r := do(t, http.MethodGet, s.URL()+"/logs/_search?q=message:timed&size=1&pretty", "")
 	if hits := r.body["hits"].(map[string]any); len(hits["hits"].([]any)) != 1 || hits["total"].(map[string]any)["value"] != 3.0 {
 		t.Errorf("curl ?q=message:timed&size=1: %s", r.text)

@@ -37,13 +37,13 @@ type index struct {
 	visibleSeq int64  // the last sequence number a refresh made searchable
 	seqNo      int64  // last assigned sequence number, -1 before the first write
 	bytes      int64  // sum of the _source sizes in log
-	replaced   int    // versions in log superseded since the last compaction
 	timer      *time.Timer
 	refreshed  chan struct{} // closed (and replaced) by each refresh
 }
 
 // doc is one stored version of a document. Only supersededBy changes after
-// it is stored, under the write lock.
+// it is stored, under the write lock. A superseded version stays in the log
+// (overwrites are rare: logpipe only creates) until retention drops it.
 type doc struct {
 	id           string
 	source       json.RawMessage  // _source exactly as sent
@@ -72,13 +72,6 @@ func (idx *index) visibleDocs(fn func(*doc)) {
 	}
 }
 
-// visibleCount is docs.count as _cat/indices reports it: searchable docs.
-func (idx *index) visibleCount() int {
-	n := 0
-	idx.visibleDocs(func(*doc) { n++ })
-	return n
-}
-
 // newID returns a random 20-character URL-safe id, the shape of the ids
 // Elasticsearch generates for documents.
 func newID() string { return randomString(15) }
@@ -92,22 +85,16 @@ func randomString(n int) string {
 // newIndexLocked registers an index from already merged and validated
 // settings. The caller holds s.mu for writing.
 func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapping) *index {
-	now := time.Now().UTC()
 	flat := map[string]string{"index.number_of_shards": "1", "index.number_of_replicas": "1"}
 	for k, v := range settings {
 		flat[k] = v
 	}
-	idx := &index{name: name, uuid: randomString(16), created: now, settings: flat, mapping: m,
+	idx := &index{name: name, uuid: randomString(16), created: time.Now(), settings: flat, mapping: m,
 		docs: make(map[string]*doc), seqNo: -1, visibleSeq: -1, refreshed: make(chan struct{})}
 	idx.refreshEvery, _ = refreshInterval(flat)
 	idx.fieldsLimit, _ = strconv.Atoi(flat["index.mapping.total_fields.limit"])
 	if idx.fieldsLimit <= 0 {
 		idx.fieldsLimit = defaultFieldsLimit
-	}
-	flat["index.uuid"], flat["index.provided_name"] = idx.uuid, name
-	flat["index.creation_date"] = strconv.FormatInt(now.UnixMilli(), 10)
-	if idx.mapping == nil {
-		idx.mapping = newMapping()
 	}
 	s.indices[name] = idx
 	s.log.Debug("index created", "index", name)
@@ -119,7 +106,6 @@ func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapp
 func (s *Server) addLocked(idx *index, d *doc) {
 	if cur := idx.docs[d.id]; cur != nil {
 		cur.supersededBy = d.seqNo
-		idx.replaced++
 	}
 	idx.docs[d.id] = d
 	idx.log = append(idx.log, d)
@@ -131,15 +117,17 @@ func (s *Server) addLocked(idx *index, d *doc) {
 	// Periodic refreshes tick at creation + k·interval, like a scheduler
 	// started with the index; the timer only runs while writes are pending.
 	next := idx.created.Add((d.at.Sub(idx.created)/idx.refreshEvery + 1) * idx.refreshEvery)
-	idx.timer = time.AfterFunc(next.Sub(d.at), func() {
+	var t *time.Timer
+	t = time.AfterFunc(next.Sub(d.at), func() {
 		s.mu.Lock()
 		var srcs []json.RawMessage
-		if s.indices[idx.name] == idx {
+		if s.indices[idx.name] == idx && idx.timer == t { // not deleted, not refreshed meanwhile
 			srcs = s.refreshLocked(idx)
 		}
 		s.mu.Unlock()
 		s.notifyRefresh(idx.name, srcs)
 	})
+	idx.timer = t
 }
 
 // refreshLocked makes every write so far searchable and releases the
@@ -159,25 +147,7 @@ func (s *Server) refreshLocked(idx *index) []json.RawMessage {
 	idx.visibleSeq = idx.seqNo
 	close(idx.refreshed)
 	idx.refreshed = make(chan struct{})
-	s.compactLocked(idx)
 	return srcs
-}
-
-// compactLocked drops versions no search can see any more.
-func (s *Server) compactLocked(idx *index) {
-	if idx.replaced == 0 {
-		return
-	}
-	idx.replaced = 0
-	kept := make([]*doc, 0, len(idx.log))
-	for _, d := range idx.log {
-		if d.supersededBy != 0 && d.supersededBy <= idx.visibleSeq {
-			idx.bytes -= int64(len(d.source))
-			continue
-		}
-		kept = append(kept, d)
-	}
-	idx.log = kept
 }
 
 func (s *Server) notifyRefresh(index string, srcs []json.RawMessage) {

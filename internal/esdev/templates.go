@@ -1,24 +1,23 @@
 package esdev
 
 import (
+	"cmp"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
 )
 
-// template is a composable index template (/_index_template). Only what
-// index creation needs is interpreted; version and _meta are echoed back.
-// Legacy templates (/_template) and component templates are not supported.
+// template is a composable index template (/_index_template): what index
+// creation needs, and the body as given, echoed by GET. Legacy (/_template)
+// and component templates are not supported.
 type template struct {
 	name     string
 	patterns []string
 	priority int
-	version  any
-	meta     any
 	settings map[string]string
 	mapping  *mapping // nil when the template has no mappings
+	body     json.RawMessage
 }
 
 // templateForLocked returns what a new index named name starts from: the
@@ -26,10 +25,8 @@ type template struct {
 func (s *Server) templateForLocked(name string) (map[string]string, *mapping) {
 	var best *template
 	for _, t := range s.templates {
-		if !slices.ContainsFunc(t.patterns, func(p string) bool { return globMatch(p, name) }) {
-			continue
-		}
-		if best == nil || t.priority > best.priority || t.priority == best.priority && t.name < best.name {
+		if slices.ContainsFunc(t.patterns, func(p string) bool { return globMatch(p, name) }) &&
+			(best == nil || t.priority > best.priority || t.priority == best.priority && t.name < best.name) {
 			best = t
 		}
 	}
@@ -52,7 +49,7 @@ func parseTemplateBody(t *template, body map[string]any) *apiError {
 		m, ok := raw.(map[string]any)
 		switch {
 		case k != "settings" && k != "mappings":
-			return unsupported("[%s] in an index template", k)
+			return unsupported("[%s] in an index template or create index body", k)
 		case !ok:
 			return badRequest("[%s] must be an object", k)
 		case k == "settings":
@@ -74,43 +71,28 @@ func parseTemplateBody(t *template, body map[string]any) *apiError {
 // handlePutTemplate serves PUT /_index_template/{name}.
 func (s *Server) handlePutTemplate(w http.ResponseWriter, r *http.Request, p params) {
 	body, aerr := readObjectBody(r)
-	if aerr == nil {
-		aerr = checkParams(r)
-	}
-	if aerr == nil && body == nil {
-		aerr = validationFailed("request body is required")
-	}
-	t := &template{name: p["name"], version: body["version"], meta: body["_meta"]}
+	t := &template{name: p["name"]}
+	t.body, _ = json.Marshal(body)
 	for k, v := range body {
-		switch k {
+		switch list, _ := v.([]any); k {
 		case "index_patterns":
-			list, _ := v.([]any)
 			for _, e := range list {
 				t.patterns = append(t.patterns, scalarString(e))
-			}
-			if s, ok := v.(string); ok {
-				t.patterns = strings.Split(s, ",")
 			}
 		case "priority":
 			t.priority, _ = toInt(v)
 		case "version", "_meta":
 		case "template":
 			inner, _ := v.(map[string]any)
-			if aerr == nil {
-				aerr = parseTemplateBody(t, inner)
-			}
-		case "composed_of":
-			if l, _ := v.([]any); len(l) > 0 && aerr == nil {
-				aerr = unsupported("component templates (composed_of)")
-			}
+			aerr = cmp.Or(aerr, parseTemplateBody(t, inner))
 		default:
-			if aerr == nil {
-				aerr = unsupported("[%s] in an index template", k)
+			if k != "composed_of" || len(list) > 0 {
+				aerr = cmp.Or(aerr, unsupported("[%s] in an index template", k))
 			}
 		}
 	}
-	if aerr == nil && len(t.patterns) == 0 {
-		aerr = validationFailed("index patterns are missing")
+	if len(t.patterns) == 0 {
+		aerr = cmp.Or(aerr, validationFailed("index patterns are missing"))
 	}
 	if aerr != nil {
 		s.writeError(w, r, aerr)
@@ -128,26 +110,10 @@ func (s *Server) handleGetTemplate(w http.ResponseWriter, r *http.Request, p par
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	list := []any{}
-	for _, name := range slices.Sorted(maps.Keys(s.templates)) {
-		t := s.templates[name]
-		if !slices.ContainsFunc(strings.Split(p["name"], ","), func(pat string) bool { return globMatch(pat, name) }) {
-			continue
+	for name, t := range s.templates {
+		if slices.ContainsFunc(strings.Split(p["name"], ","), func(pat string) bool { return globMatch(pat, name) }) {
+			list = append(list, map[string]any{"name": name, "index_template": t.body})
 		}
-		inner := map[string]any{}
-		if t.settings != nil {
-			inner["settings"] = nestSettings(t.settings)
-		}
-		if t.mapping != nil {
-			inner["mappings"] = t.mapping.render()
-		}
-		it := map[string]any{"index_patterns": t.patterns, "composed_of": []string{}, "template": inner, "priority": t.priority}
-		if t.version != nil {
-			it["version"] = t.version
-		}
-		if t.meta != nil {
-			it["_meta"] = t.meta
-		}
-		list = append(list, map[string]any{"name": name, "index_template": it})
 	}
 	if len(list) == 0 && !strings.Contains(p["name"], "*") {
 		s.writeError(w, r, failf(http.StatusNotFound, "resource_not_found_exception",
@@ -157,23 +123,9 @@ func (s *Server) handleGetTemplate(w http.ResponseWriter, r *http.Request, p par
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"index_templates": list})
 }
 
-// handleDeleteTemplate serves DELETE /_index_template/{name}.
-func (s *Server) handleDeleteTemplate(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.Lock()
-	_, ok := s.templates[p["name"]]
-	delete(s.templates, p["name"])
-	s.mu.Unlock()
-	if !ok {
-		s.writeError(w, r, failf(http.StatusNotFound, "resource_not_found_exception",
-			"index_template [%s] missing", p["name"]))
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
-}
-
-// handlePutPolicy serves PUT /_ilm/policy/{name}. Policies are stored and
-// echoed, never executed: no rollover, no deletion by age.
-func (s *Server) handlePutPolicy(w http.ResponseWriter, r *http.Request, p params) {
+// handlePutPolicy serves PUT /_ilm/policy/{name}. Policies are accepted
+// and never run: no rollover, no deletion by age.
+func (s *Server) handlePutPolicy(w http.ResponseWriter, r *http.Request, _ params) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && body["policy"] == nil {
 		aerr = failf(http.StatusBadRequest, "x_content_parse_exception",
@@ -183,22 +135,5 @@ func (s *Server) handlePutPolicy(w http.ResponseWriter, r *http.Request, p param
 		s.writeError(w, r, aerr)
 		return
 	}
-	raw, _ := json.Marshal(body["policy"])
-	s.mu.Lock()
-	s.policies[p["name"]] = raw
-	s.mu.Unlock()
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
-}
-
-// handleGetPolicy serves GET /_ilm/policy/{name}.
-func (s *Server) handleGetPolicy(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.RLock()
-	raw, ok := s.policies[p["name"]]
-	s.mu.RUnlock()
-	if !ok {
-		s.writeError(w, r, failf(http.StatusNotFound, "resource_not_found_exception",
-			"Lifecycle policy not found: [%s]", p["name"]))
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{p["name"]: map[string]any{"version": 1, "policy": raw}})
 }

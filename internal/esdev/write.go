@@ -56,7 +56,8 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 		if !s.autoCreateAllowedLocked(op.index) {
 			return failedItem(op, http.StatusNotFound, indexNotFound(op.index).detail)
 		}
-		idx = s.autoCreateLocked(op.index)
+		settings, m := s.templateForLocked(op.index)
+		idx = s.newIndexLocked(op.index, settings, m)
 	}
 	if e := s.blockedFor(idx); e != nil {
 		return failedItem(op, e.status, e.detail)
