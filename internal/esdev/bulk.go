@@ -24,25 +24,25 @@ var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version
 // handleBulk serves POST [/{index}]/_bulk.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	start := time.Now()
-	s.stats.bulkRequests.Add(1)
+	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
 	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
 	if status, ok := s.faults.takeBulkFailure(); ok && aerr == nil {
-		s.stats.failedBulks.Add(1)
+		s.bump(&s.stats.FailedBulks, 1)
 		aerr = injectedBulkError(status)
 	}
 	var ops []*writeOp
 	if aerr == nil {
 		if ops, aerr = parseBulk(body, p["index"]); aerr != nil {
-			s.stats.malformedBulks.Add(1)
+			s.bump(&s.stats.MalformedBulks, 1)
 		}
 	}
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	s.stats.bulkItems.Add(int64(len(ops)))
+	s.bump(&s.stats.BulkItems, len(ops))
 	for _, op := range ops {
 		s.prepare(op, true)
 	}

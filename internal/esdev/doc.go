@@ -36,9 +36,9 @@
 //	index.mapping.total_fields.limit (400 illegal_argument)       TestTotalFieldsLimit
 //	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
 //	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
-//	queries: bool, match_all, term, terms, match, range (date     TestLogctlSearch
-//	  math on now), query_string (words, "phrases", field:value,
-//	  wildcards, AND/OR/NOT, parentheses), ?q=
+//	queries: bool, match_all, term, range (date math on now),     TestLogctlSearch
+//	  query_string (words, "phrases", field:value, wildcards,
+//	  AND/OR/NOT, parentheses), ?q=
 //	aggregations: terms (size), date_histogram (fixed_interval),  TestAuditAggregation
 //	  nested
 //	sort (fields, _doc; unmapped_type), size/from, search_after,  TestPagingInDocOrder
@@ -60,6 +60,5 @@
 // Unknown URL parameters are refused too; filter_path is ignored, so
 // answers are a superset.
 //
-// WithRetention bounds what each index keeps (the demo's bounded memory);
 // WithOnRefresh reports what each refresh made searchable.
 package esdev

@@ -47,7 +47,7 @@ type docParser struct {
 // m itself, or an extended copy when the document added fields.
 func applyDocument(m *mapping, id string, src map[string]any) (*mapping, *esError) {
 	p := &docParser{m: m, id: id, added: map[string]*field{}}
-	if err := p.object(src, "", cmp.Or(scalarString(m.root["dynamic"]), "true")); err != nil {
+	if err := p.object(src, "", cmp.Or(param(m.root, "dynamic"), "true")); err != nil {
 		return nil, err
 	}
 	if len(p.added) == 0 {

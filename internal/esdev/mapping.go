@@ -28,8 +28,11 @@ type mapping struct {
 
 func newMapping() *mapping { return &mapping{fields: map[string]*field{}, root: map[string]any{}} }
 
-func (f *field) param(name string) string {
-	if v, ok := f.params[name]; ok {
+func (f *field) param(name string) string { return param(f.params, name) }
+
+// param reads a mapping parameter as a string, "" when absent.
+func param(params map[string]any, name string) string {
+	if v, ok := params[name]; ok {
 		return scalarString(v)
 	}
 	return ""

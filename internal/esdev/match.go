@@ -55,19 +55,12 @@ func queryError(format string, args ...any) error {
 
 func (matchAllQuery) bind(*binder) (matcher, error) { return func(*doc) bool { return true }, nil }
 
-// bind for term and terms matches exact values for the field's type: one
-// token of text, a keyword, a number, a date, a boolean.
+// bind for term matches the exact value for the field's type: one token
+// of text, a keyword, a number, a date, a boolean.
 func (q *termQuery) bind(b *binder) (matcher, error) {
 	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
-		var preds []func(any) bool
-		for _, v := range q.values {
-			c, err := b.comparator(f, v, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			preds = append(preds, func(x any) bool { n, ok := c(x); return ok && n == 0 })
-		}
-		return func(x any) bool { return slices.ContainsFunc(preds, func(p func(any) bool) bool { return p(x) }) }, nil
+		c, err := b.comparator(f, q.value, nil, false)
+		return func(x any) bool { n, ok := c(x); return ok && n == 0 }, err
 	})
 }
 
@@ -77,7 +70,7 @@ func (q *termQuery) bind(b *binder) (matcher, error) {
 func (q *matchQuery) bind(b *binder) (matcher, error) {
 	f := b.idx.mapping.lookup(q.field)
 	if f == nil || f.typ != "text" {
-		return (&termQuery{q.field, []any{q.text}}).bind(b)
+		return (&termQuery{q.field, q.text}).bind(b)
 	}
 	want := analyze(q.text)
 	return b.anyValue(q.field, func(*field) (func(any) bool, error) {

@@ -1,9 +1,6 @@
 package esdev
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // query is a parsed query clause. bind resolves it against one index's
 // mapping, because the same clause means different things on a text, a
@@ -15,8 +12,8 @@ type query interface {
 type (
 	matchAllQuery struct{}
 	termQuery     struct {
-		field  string
-		values []any // term has one, terms several
+		field string
+		value any
 	}
 	matchQuery struct {
 		field, text string
@@ -35,8 +32,9 @@ type (
 )
 
 // leafOptions are the options each leaf query implements; any other is
-// refused. The short form {"field": value} reads as the first.
-var leafOptions = map[string][]string{"term": {"value"}, "terms": {"terms"}, "match": {"query", "operator"},
+// refused. The short form {"field": value} reads as the first. (match is
+// used by query_string on text fields, not parsed from the DSL.)
+var leafOptions = map[string][]string{"term": {"value"},
 	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format"}}
 
 // parseQuery parses one query clause such as {"term": {"host": "a"}}.
@@ -62,7 +60,7 @@ func parseQuery(v any) (query, *apiError) {
 		}
 		for field, val := range fields {
 			opts, isObj := val.(map[string]any)
-			if !isObj || name == "terms" {
+			if !isObj {
 				opts = map[string]any{leafOptions[name][0]: val}
 			}
 			for k := range opts {
@@ -71,16 +69,8 @@ func parseQuery(v any) (query, *apiError) {
 				}
 			}
 			incl := func(k string) bool { b, ok := toBool(opts[k]); return !ok || b }
-			switch vals, _ := opts["terms"].([]any); name {
-			case "term":
-				return &termQuery{field, []any{opts["value"]}}, nil
-			case "terms":
-				if vals == nil {
-					return nil, unsupported("the [terms] query without an array of values")
-				}
-				return &termQuery{field, vals}, nil
-			case "match":
-				return &matchQuery{field: field, text: scalarString(opts["query"]), and: strings.EqualFold(scalarString(opts["operator"]), "and")}, nil
+			if name == "term" {
+				return &termQuery{field, opts["value"]}, nil
 			}
 			q := &rangeQuery{field: field, gt: opts["gt"], gte: opts["gte"], lt: opts["lt"], lte: opts["lte"], frmt: opts["format"]}
 			if v := opts["from"]; v != nil && incl("include_lower") { // olivere's RangeQuery form

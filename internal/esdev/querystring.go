@@ -180,7 +180,7 @@ func (q *qsTermQuery) bind(b *binder) (matcher, error) {
 	case f.typ == "text":
 		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase, and: q.and}).bind(b)
 	}
-	return (&termQuery{q.field, []any{q.value}}).bind(b)
+	return (&termQuery{q.field, q.value}).bind(b)
 }
 
 // fieldsQuery expands field patterns ("*", "host.*") against the index

@@ -25,7 +25,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"min_score", http.MethodPost, "/logs/_search", `{"min_score":1}`, nil},
 		{"highlight", http.MethodPost, "/logs/_search", `{"highlight":{"fields":{"host":{}}}}`, nil},
 		{"post_filter", http.MethodPost, "/logs/_search", `{"post_filter":{"match_all":{}}}`, nil},
-		{"other queries", http.MethodPost, "/logs/_search", `{"query":{"fuzzy":{"host":"b"}}}`, nil},
+		{"other queries", http.MethodPost, "/logs/_search", `{"query":{"match":{"host":"b"}}}`, nil},
 		{"query_string ranges", http.MethodPost, "/logs/_search", `{"query":{"query_string":{"query":"n:[1 TO 2]"}}}`, nil},
 		{"sort mode", http.MethodPost, "/logs/_search", `{"sort":[{"@timestamp":{"mode":"avg"}}]}`, nil},
 		{"_source excludes", http.MethodPost, "/logs/_search", `{"_source":{"excludes":["host"]}}`, nil},

@@ -128,7 +128,7 @@ func searchFailure(idx *index, cause *esError) *apiError {
 // its query over their searchable documents: what the last refresh of
 // each made visible, never later writes. The caller holds s.mu for reading.
 func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []string, []hitRef, *apiError) {
-	s.stats.searches.Add(1)
+	s.bump(&s.stats.Searches, 1)
 	req, aerr := parseSearch(r, count)
 	if aerr != nil {
 		return nil, nil, nil, aerr

@@ -22,7 +22,6 @@ const maxContentLength = 100 << 20
 type Server struct {
 	log       *slog.Logger
 	onRefresh RefreshFunc
-	keep      Retention
 	table     []route
 
 	mu         sync.RWMutex // guards the data below
@@ -30,8 +29,9 @@ type Server struct {
 	templates  map[string]*template
 	autoCreate string // action.auto_create_index
 
-	faults faults
-	stats  counters
+	faults  faults
+	statsMu sync.Mutex
+	stats   Stats
 
 	lifeMu sync.Mutex // guards the listener below
 	srv    *http.Server

@@ -43,7 +43,7 @@ type index struct {
 
 // doc is one stored version of a document. Only supersededBy changes after
 // it is stored, under the write lock. A superseded version stays in the log
-// (overwrites are rare: logpipe only creates) until retention drops it.
+// (overwrites are rare: logpipe only creates).
 type doc struct {
 	id           string
 	source       json.RawMessage  // _source exactly as sent
@@ -101,8 +101,8 @@ func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapp
 	return idx
 }
 
-// addLocked stores d as the newest version of its id, schedules the next
-// periodic refresh and applies retention. The caller holds s.mu.
+// addLocked stores d as the newest version of its id and schedules the
+// next periodic refresh. The caller holds s.mu.
 func (s *Server) addLocked(idx *index, d *doc) {
 	if cur := idx.docs[d.id]; cur != nil {
 		cur.supersededBy = d.seqNo
@@ -110,7 +110,6 @@ func (s *Server) addLocked(idx *index, d *doc) {
 	idx.docs[d.id] = d
 	idx.log = append(idx.log, d)
 	idx.bytes += int64(len(d.source))
-	s.expireLocked(idx, d.at)
 	if idx.timer != nil || idx.refreshEvery <= 0 {
 		return
 	}

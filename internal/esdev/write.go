@@ -97,16 +97,15 @@ func (s *Server) blockedFor(*index) *apiError { return nil }
 
 // count records a decided item in the counters.
 func (s *Server) count(res *itemResult) {
+	st := &s.stats
+	counter := map[bool]*int64{true: &st.Updated, false: &st.Created}[res.Result == "updated"]
 	switch {
 	case res.Status == http.StatusConflict:
-		s.stats.conflicts.Add(1)
+		counter = &st.Conflicts
 	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
-		s.stats.failedItems.Add(1)
+		counter = &st.FailedItems
 	case res.Status >= 400:
-		s.stats.rejected.Add(1)
-	case res.Result == "created":
-		s.stats.created.Add(1)
-	case res.Result == "updated":
-		s.stats.updated.Add(1)
+		counter = &st.Rejected
 	}
+	s.bump(counter, 1)
 }
