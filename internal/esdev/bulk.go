@@ -28,9 +28,11 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
 	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
-	if status, ok := s.faults.takeBulkFailure(); ok && aerr == nil {
-		s.bump(&s.stats.FailedBulks, 1)
-		aerr = injectedBulkError(status)
+	if aerr == nil {
+		if status, ok := s.faults.takeBulkFailure(); ok {
+			s.bump(&s.stats.FailedBulks, 1)
+			aerr = injectedBulkError(status)
+		}
 	}
 	var ops []*writeOp
 	if aerr == nil {

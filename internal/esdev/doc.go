@@ -61,4 +61,10 @@
 // answers are a superset.
 //
 // WithOnRefresh reports what each refresh made searchable.
+//
+// NOTE: periodic refreshes run whether or not the index is searched. In
+// Elasticsearch 7, an index without an explicit refresh_interval that saw
+// no search for 30 s skips them, and a search then waits for one: there a
+// search right after a write can see it, here it cannot. The stand-in errs
+// on the strict side.
 package esdev
