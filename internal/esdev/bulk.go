@@ -223,7 +223,9 @@ func (s *Server) prepare(op *writeOp, withFaults bool) {
 	}
 	reject, failItem := s.faults.predicates()
 	var doc map[string]any // what predicates see: plain encoding/json types
-	_ = json.Unmarshal(op.source, &doc)
+	if reject != nil || failItem != nil {
+		_ = json.Unmarshal(op.source, &doc)
+	}
 	if failItem != nil {
 		if status, ok := failItem(op.index, doc); ok {
 			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))

@@ -43,8 +43,9 @@
 //	  nested
 //	sort (fields, _doc; unmapped_type), size/from, search_after,  TestPagingInDocOrder
 //	  _source as a list of fields
-//	composable index templates (PUT, GET), ILM policies (PUT,     TestTemplateShapesAutoCreatedIndex
-//	  never run), PUT /{index} with settings and mappings
+//	composable index templates (PUT, GET; same priority and       TestTemplateShapesAutoCreatedIndex
+//	  overlapping patterns refused), ILM policies (PUT, never
+//	  run), PUT /{index} with settings and mappings
 //	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData

@@ -99,9 +99,36 @@ func (s *Server) handlePutTemplate(w http.ResponseWriter, r *http.Request, p par
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, o := range s.templates {
+		if name != t.name && o.priority == t.priority && overlap(o.patterns, t.patterns) {
+			s.writeError(w, r, failf(http.StatusBadRequest, "illegal_argument_exception",
+				"index template [%s] has index patterns %v matching patterns from existing templates [%s] with patterns (%s => %v) "+
+					"that have the same priority [%d], multiple index templates may not match during index creation, "+
+					"please use a different priority", t.name, t.patterns, name, name, o.patterns, t.priority))
+			return
+		}
+	}
 	s.templates[t.name] = t
-	s.mu.Unlock()
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+}
+
+// overlap reports whether some index name matches a pattern of a and one
+// of b: one matches the other as a name, or both have wildcards and
+// compatible literal prefixes and suffixes.
+func overlap(a, b []string) bool {
+	compatible := func(x, y string) bool { return strings.HasPrefix(x, y) || strings.HasPrefix(y, x) }
+	rev := func(s string) string { r := []rune(s); slices.Reverse(r); return string(r) }
+	for _, p := range a {
+		for _, q := range b {
+			pi, qi := strings.Index(p, "*"), strings.Index(q, "*")
+			if globMatch(p, q) || globMatch(q, p) || pi >= 0 && qi >= 0 && compatible(p[:pi], q[:qi]) &&
+				compatible(rev(p[strings.LastIndex(p, "*")+1:]), rev(q[strings.LastIndex(q, "*")+1:])) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // handleGetTemplate serves GET and HEAD /_index_template/{name}; the name

@@ -2,6 +2,7 @@ package esdev_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -36,6 +37,15 @@ func TestTemplateShapesAutoCreatedIndex(t *testing.T) {
 	}
 	if r := do(t, http.MethodGet, s.URL()+"/_index_template/none", ""); r.status != 404 {
 		t.Errorf("GET of a missing template: %d, want 404", r.status)
+	}
+	// "Multiple templates with overlapping index patterns at the same
+	// priority are not allowed" (indices-put-template.html).
+	for i, pattern := range []string{"logs-a*", "*-1", "other-*"} {
+		want := map[bool]int{true: 200, false: 400}[i == 2]
+		r := do(t, http.MethodPut, s.URL()+"/_index_template/t"+strconv.Itoa(i), `{"index_patterns":["`+pattern+`"],"priority":2}`)
+		if r.status != want {
+			t.Errorf("a template for %s at the priority of one for logs-*: %d %s, want %d", pattern, r.status, r.text, want)
+		}
 	}
 	if r := do(t, http.MethodPut, s.URL()+"/_ilm/policy/p", `{"policy":{"phases":{}}}`); r.status != 200 {
 		t.Errorf("PUT ILM policy: %d %s", r.status, r.text)
