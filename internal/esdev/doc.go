@@ -48,6 +48,7 @@
 //	  run), PUT /{index} with settings and mappings
 //	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
+//	WithOnRefresh reports what each refresh made searchable       TestOnRefreshReportsNewlySearchable
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
@@ -60,8 +61,6 @@
 // _nodes answers a sniffing client needs (logpipe does not sniff).
 // Unknown URL parameters are refused too; filter_path is ignored, so
 // answers are a superset.
-//
-// WithOnRefresh reports what each refresh made searchable.
 //
 // NOTE: periodic refreshes run whether or not the index is searched. In
 // Elasticsearch 7, an index without an explicit refresh_interval that saw

@@ -155,4 +155,8 @@ func TestPagingInDocOrder(t *testing.T) {
 	if len(got) != 25 || got[0] != "0" || got[24] != "24" {
 		t.Errorf("paged %d messages: %v", len(got), got)
 	}
+	hits := do(t, http.MethodPost, s.URL()+"/logs/_search", `{"size":2,"from":20,"sort":["_doc"]}`).body["hits"].(map[string]any)["hits"].([]any)
+	if len(hits) != 2 || hits[0].(map[string]any)["_source"].(map[string]any)["message"] != "20" {
+		t.Errorf("size 2 from 20: %v", hits)
+	}
 }
