@@ -82,7 +82,8 @@ func runAudit(ctx context.Context, c *cli, args []string) error {
 		"Compares, per agent, file and hour of read time, the lines each agent read and Kafka acked\n"+
 			"(its status key) with the documents indexed (an aggregation on host.name, log.file.path\n"+
 			"and event.created). Exits 1 when acked and indexed differ: missing lines, or extra ones.\n"+
-			"--wait polls until they agree or the duration passes (lines still in flight).")
+			"--wait polls until they agree or the duration passes (lines still in flight, or indexed\n"+
+			"but not yet searchable: Elasticsearch shows new documents after the next refresh, 1s by default).")
 	agent := fs.String("agent", "", "only this agent")
 	index := fs.String("index", "*", "index pattern(s) logtransfer writes to, comma-separated")
 	since := fs.Duration("since", 24*time.Hour, "hours of read time to compare, up to 48h (from the start of the hour)")

@@ -49,15 +49,21 @@ func (f *auditFixture) status(agent string, since time.Time, files ...logagent.F
 	f.s.put(logagent.StatusKey(agent), string(b))
 }
 
-// index adds n documents of agent and path read at hour+1m.
+// index adds n documents of agent and path read at hour+1m, searchable at
+// once.
 func (f *auditFixture) index(agent, path string, hour time.Time, n int) {
+	f.indexWith(agent, path, hour, n, "?refresh=true")
+}
+
+// indexWith is index with the query string of each PUT _doc.
+func (f *auditFixture) indexWith(agent, path string, hour time.Time, n int, query string) {
 	for range n {
 		f.docs++
-		index(f.s.t, f.es, "chaos-2024.01.01", fmt.Sprintf("doc-%d", f.docs), map[string]any{
+		indexDoc(f.s.t, f.es, "chaos-2024.01.01", fmt.Sprintf("doc-%d", f.docs), map[string]any{
 			"message": "x", "host": map[string]any{"name": agent},
 			"log":   map[string]any{"file": map[string]any{"path": path}},
 			"event": map[string]any{"created": hour.Add(time.Minute).Format(time.RFC3339Nano)},
-		})
+		}, query)
 	}
 }
 
@@ -100,12 +106,14 @@ func TestAudit(t *testing.T) {
 	mustContain(t, r.stdout, "MISSING 1", "EXTRA 1", "gaps=2")
 	mustContain(t, r.stderr, "audit: 2 row(s)")
 
-	// --wait: the missing line gets indexed while it polls.
+	// --wait: the missing line gets indexed while it polls, without a
+	// refresh: the audit must keep polling until the index's periodic
+	// refresh makes it searchable.
 	searches := f.es.Stats().Searches
 	done := make(chan result, 1)
 	go func() { done <- runWith(t, f.s.env, "audit", "--agent", "web-1", "--wait", "30s") }()
 	devstack.WaitFor(t, 10*time.Second, "the audit's first poll", func() bool { return f.es.Stats().Searches > searches })
-	f.index("web-1", "/data/a.log", f.h1, 1)
+	f.indexWith("web-1", "/data/a.log", f.h1, 1, "")
 	f.status("web-1", long,
 		logagent.FileLines{FileID: "f1", Path: "/data/a.log", Hours: []logagent.HourLines{hl(f.h0, 3, 3), hl(f.h1, 5, 5)}},
 		logagent.FileLines{FileID: "g1", Path: "/data/b.log", Hours: []logagent.HourLines{hl(f.h1, 3, 3)}})

@@ -22,11 +22,20 @@ func (s *stack) newES() *esdev.Server {
 	return es
 }
 
-// index puts doc at index/_doc/id.
+// index puts doc at index/_doc/id and refreshes the index (?refresh), so
+// that searches see it at once: a fixture already searchable, as documents
+// indexed a while ago are. Without the refresh, a search right after the
+// write would not see it, as on a real cluster.
 func index(t *testing.T, es *esdev.Server, idx, id string, doc map[string]any) {
 	t.Helper()
+	indexDoc(t, es, idx, id, doc, "?refresh=true")
+}
+
+// indexDoc puts doc at index/_doc/id with the given query string.
+func indexDoc(t *testing.T, es *esdev.Server, idx, id string, doc map[string]any, query string) {
+	t.Helper()
 	b, _ := json.Marshal(doc)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, es.URL()+"/"+idx+"/_doc/"+id, bytes.NewReader(b))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPut, es.URL()+"/"+idx+"/_doc/"+id+query, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,13 +1,8 @@
 package demo
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -16,19 +11,20 @@ import (
 // count as maxLatency.
 const maxLatency = 60 * time.Second
 
-// clock measures the demo's write-to-index latency exactly, per document:
-// from the generator's write of a line to the stand-in answering 201
-// Created for the document holding it. It sits in front of the stand-in's
-// HTTP handler, reads each _bulk request's documents and the outcome of
-// each item, and looks up when the line (by its request id) was written.
+// clock measures the demo's write-to-searchable latency exactly, per
+// document: from the generator's write of a line to the refresh of the
+// stand-in that made the document holding it searchable, the moment a
+// search can first find the line. It is the stand-in's RefreshFunc; the
+// line's request id gives its sequence number, the write log its write time.
 //
 // NOTE: logtransfer's own logtransfer_write_to_index_seconds histogram
-// starts at the agent's read (lp.ts), not the write, and is bucketed; the
-// summary shows it next to the clock's exact figure.
+// starts at the agent's read (lp.ts) and ends at the bulk answer, before
+// any refresh; the summary shows it next to the clock's exact figure.
 type clock struct {
 	writes *writeLog
 
 	mu     sync.Mutex
+	seen   int64
 	total  msHist
 	window []msHist // one per second, the newest last
 }
@@ -37,54 +33,37 @@ func newClock(w *writeLog) *clock {
 	return &clock{writes: w, total: newMSHist(), window: []msHist{newMSHist()}}
 }
 
-// wrap returns next with every _bulk request timed.
-func (c *clock) wrap(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/_bulk") || r.Header.Get("Content-Encoding") != "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		r.Body.Close()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		cw := &captureWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r)
-		c.observe(time.Now(), bulkSeqs(body), cw.buf.Bytes())
-	})
-}
-
-// observe records the latency of every item created (201) whose document
-// is a generated line; 409s are re-deliveries of lines already timed.
-func (c *clock) observe(now time.Time, seqs []int64, resp []byte) {
-	var out struct {
-		Items []map[string]struct {
-			Status int `json:"status"`
-		} `json:"items"`
-	}
-	if json.Unmarshal(resp, &out) != nil {
-		return
-	}
+// observe records the latency of every generated line among the sources a
+// refresh at made searchable. A document is made searchable once: a
+// re-delivery is refused (409) and never becomes a second document.
+func (c *clock) observe(_ string, at time.Time, sources []json.RawMessage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i, item := range out.Items {
-		if i >= len(seqs) || seqs[i] < 0 {
+	for _, src := range sources {
+		var doc struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(src, &doc) != nil {
 			continue
 		}
-		for _, res := range item {
-			if res.Status != http.StatusCreated {
-				continue
-			}
-			if at, ok := c.writes.at(seqs[i]); ok {
-				d := now.Sub(at)
-				c.total.add(d)
-				c.window[len(c.window)-1].add(d)
-			}
+		seq, ok := lineSeq(doc.Message)
+		if !ok {
+			continue
+		}
+		if written, ok := c.writes.at(seq); ok {
+			d := at.Sub(written)
+			c.total.add(d)
+			c.window[len(c.window)-1].add(d)
+			c.seen++
 		}
 	}
+}
+
+// searchable counts the lines observed since the last reset.
+func (c *clock) searchable() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen
 }
 
 // tick starts a new second of the window, dropping seconds older than
@@ -107,7 +86,7 @@ func (c *clock) tick() (p50, p99 time.Duration) {
 func (c *clock) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.total, c.window = newMSHist(), []msHist{newMSHist()}
+	c.total, c.window, c.seen = newMSHist(), []msHist{newMSHist()}, 0
 }
 
 // quantile is the q-quantile over the whole run.
@@ -115,44 +94,6 @@ func (c *clock) quantile(q float64) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.total.quantile(q)
-}
-
-// bulkSeqs lists, per item of a bulk body, the sequence number of the line
-// its document holds, or -1.
-func bulkSeqs(body []byte) []int64 {
-	var seqs []int64
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(nil, len(body)+1)
-	for sc.Scan() {
-		var action map[string]json.RawMessage
-		if json.Unmarshal(sc.Bytes(), &action) != nil || len(action) != 1 {
-			return nil // the stand-in refuses the whole request
-		}
-		seq := int64(-1)
-		if _, isDelete := action["delete"]; !isDelete && sc.Scan() {
-			var doc struct {
-				Message string `json:"message"`
-			}
-			if json.Unmarshal(sc.Bytes(), &doc) == nil {
-				if n, ok := lineSeq(doc.Message); ok {
-					seq = n
-				}
-			}
-		}
-		seqs = append(seqs, seq)
-	}
-	return seqs
-}
-
-// captureWriter keeps a copy of the response body.
-type captureWriter struct {
-	http.ResponseWriter
-	buf bytes.Buffer
-}
-
-func (w *captureWriter) Write(p []byte) (int, error) {
-	w.buf.Write(p)
-	return w.ResponseWriter.Write(p)
 }
 
 // writeLog remembers when each batch of lines was written: the generator

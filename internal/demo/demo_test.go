@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -136,9 +137,12 @@ func TestLatencyQuantiles(t *testing.T) {
 			t.Errorf("at(%d) = %s, want %s", seq, got, want)
 		}
 	}
-	body := "{\"create\":{\"_index\":\"i\",\"_id\":\"a\"}}\n{\"message\":\"x req_id=" + reqID(7) + "\"}\n" +
-		"{\"delete\":{\"_index\":\"i\",\"_id\":\"b\"}}\n{\"create\":{\"_index\":\"i\",\"_id\":\"c\"}}\n{\"message\":\"no id\"}\n"
-	if got := bulkSeqs([]byte(body)); !slices.Equal(got, []int64{7, -1, -1}) {
-		t.Errorf("bulkSeqs = %v, want [7 -1 -1]", got)
+	// A refresh making line 7 and a foreign document searchable 30ms after
+	// line 7's write: one latency of 30ms, the foreign document ignored.
+	c := newClock(log)
+	c.observe("i", at.Add(30*time.Millisecond), []json.RawMessage{
+		json.RawMessage(`{"message":"x req_id=` + reqID(7) + `"}`), json.RawMessage(`{"message":"no id"}`), json.RawMessage(`[]`)})
+	if c.searchable() != 1 || c.quantile(1) != 30*time.Millisecond {
+		t.Errorf("observe: %d searchable, max %s; want 1, 30ms", c.searchable(), c.quantile(1))
 	}
 }

@@ -140,18 +140,18 @@ func startStack(dir string) (s *stack, err error) {
 	return s, s.register()
 }
 
-// startES serves the Elasticsearch-API stand-in's handler behind the
-// latency clock on a port of its own.
+// startES serves the Elasticsearch-API stand-in's handler on a port of its
+// own, its refreshes timed by the latency clock.
 func (s *stack) startES() error {
-	s.es = esdev.New(esdev.WithLogger(s.log))
 	s.writes = &writeLog{}
 	s.clock = newClock(s.writes)
+	s.es = esdev.New(esdev.WithLogger(s.log), esdev.WithOnRefresh(s.clock.observe))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listening for the ES API: %w", err)
 	}
 	s.esURL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: s.clock.wrap(s.es.Handler()), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: s.es.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	served := make(chan struct{})
 	go func() {

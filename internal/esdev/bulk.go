@@ -2,121 +2,147 @@ package esdev
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
 
-// bulkActions are the action names a bulk action line may use.
-var bulkActions = map[string]bool{"index": true, "create": true, "update": true, "delete": true}
+// maxIDBytes is the longest _id Elasticsearch accepts.
+const maxIDBytes = 512
 
-// bulkMetaKeys are the parameters an action line may carry; anything else
-// fails the whole request, as in Elasticsearch. routing, version and
-// pipeline are accepted and ignored.
-var bulkMetaKeys = map[string]bool{
-	"_index": true, "_type": true, "_id": true, "routing": true, "op_type": true, "version": true,
-	"version_type": true, "if_seq_no": true, "if_primary_term": true, "retry_on_conflict": true,
-	"pipeline": true, "require_alias": true, "_source": true,
-}
+// bulkMeta are the action-line parameters Elasticsearch knows; the
+// stand-in implements _index, _id, _type "_doc" and op_type, and refuses
+// the others, which would change what a real cluster does with the item.
+var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version", "version_type", "if_seq_no",
+	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
-// bulkResponse is the body of a _bulk answer.
-type bulkResponse struct {
-	Took   int64                    `json:"took"`
-	Errors bool                     `json:"errors"`
-	Items  []map[string]*itemResult `json:"items"`
-}
-
-// handleBulk serves POST /_bulk and POST /{index}/_bulk.
+// handleBulk serves POST [/{index}]/_bulk.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	start := time.Now()
-	s.stats.bulkRequests.Add(1)
+	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
+	refresh, rerr := refreshParam(r)
+	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
 	if aerr == nil {
 		if status, ok := s.faults.takeBulkFailure(); ok {
-			s.stats.failedBulks.Add(1)
+			s.bump(&s.stats.FailedBulks, 1)
 			aerr = injectedBulkError(status)
 		}
 	}
+	var ops []*writeOp
+	if aerr == nil {
+		if ops, aerr = parseBulk(body, p["index"]); aerr != nil {
+			s.bump(&s.stats.MalformedBulks, 1)
+		}
+	}
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	ops, aerr := parseBulk(body, p["index"])
-	if aerr != nil {
-		s.stats.malformedBulks.Add(1)
-		s.writeError(w, r, aerr)
-		return
-	}
-	s.stats.bulkItems.Add(int64(len(ops)))
+	s.bump(&s.stats.BulkItems, len(ops))
 	for _, op := range ops {
 		s.prepare(op, true)
 	}
-	resp := bulkResponse{Items: make([]map[string]*itemResult, len(ops))}
-	for i, res := range s.applyAll(ops) {
-		s.count(res)
-		resp.Errors = resp.Errors || res.Error != nil
-		resp.Items[i] = map[string]*itemResult{ops[i].action: res}
+	results, err := s.applyAll(r.Context(), ops, refresh)
+	if err != nil {
+		return // the client went away while waiting for a refresh
 	}
-	resp.Took = time.Since(start).Milliseconds()
+	resp := map[string]any{"errors": false, "items": []any{}}
+	for i, res := range results {
+		s.count(res)
+		resp["errors"] = resp["errors"] == true || res.Error != nil
+		resp["items"] = append(resp["items"].([]any), map[string]*itemResult{ops[i].action: res})
+	}
+	resp["took"] = time.Since(start).Milliseconds()
 	s.writeJSON(w, r, http.StatusOK, resp)
 }
 
+// refreshParam reads ?refresh: "" (none), "true" or "wait_for".
+func refreshParam(r *http.Request) (string, *apiError) {
+	switch v := r.URL.Query().Get("refresh"); {
+	case !r.URL.Query().Has("refresh") || v == "false":
+		return "", nil
+	case v == "" || v == "true" || v == "wait_for":
+		return cmp.Or(v, "true"), nil
+	}
+	return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", r.URL.Query().Get("refresh"))
+}
+
 // applyAll applies the undecided operations in order under one lock, so a
-// bulk request is never interleaved with another write.
-func (s *Server) applyAll(ops []*writeOp) []*itemResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// bulk request is never interleaved with another write, then honours
+// ?refresh on the indices written to: true refreshes them before the
+// answer, wait_for answers after their next refresh.
+func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) ([]*itemResult, error) {
+	now := time.Now()
 	out := make([]*itemResult, len(ops))
+	written := map[string]*index{}
+	s.mu.Lock()
 	for i, op := range ops {
 		if out[i] = op.outcome; out[i] == nil {
-			out[i] = s.applyLocked(op)
+			out[i] = s.applyLocked(op, now)
+		}
+		if out[i].Error == nil {
+			written[op.index] = s.indices[op.index]
+			out[i].ForcedRefresh = refresh == "true"
 		}
 	}
-	return out
+	var waits []chan struct{}
+	refreshed := map[string][]json.RawMessage{}
+	for name, idx := range written {
+		if refresh == "true" {
+			refreshed[name] = s.refreshLocked(idx)
+		}
+		if refresh == "wait_for" {
+			waits = append(waits, idx.refreshed)
+		}
+	}
+	s.mu.Unlock()
+	for name, srcs := range refreshed {
+		s.notifyRefresh(name, srcs)
+	}
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return out, nil
 }
 
 // parseBulk splits an NDJSON bulk body into write operations. Errors here
 // fail the whole request with 400, as Elasticsearch does for malformed
-// action lines; a malformed document line only fails its item (prepare).
+// action lines and for request validation (an _id over 512 bytes); a
+// malformed document only fails its item (prepare).
 func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
-	if len(body) == 0 {
-		return nil, failf(http.StatusBadRequest, "action_request_validation_exception",
-			"Validation Failed: 1: no requests added;")
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		return nil, failf(http.StatusBadRequest, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]")
 	}
-	if body[len(body)-1] != '\n' {
-		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-			"The bulk request must be terminated by a newline [\\n]")
-	}
-	lines := bytes.Split(body[:len(body)-1], []byte("\n"))
+	lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
 	var ops []*writeOp
 	var invalid []string
 	for i := 0; i < len(lines); i++ {
-		line := bytes.TrimSuffix(lines[i], []byte("\r"))
-		if len(line) == 0 {
+		if len(bytes.TrimSpace(lines[i])) == 0 {
 			continue
 		}
-		op, aerr := parseAction(line, i+1, defaultIndex)
-		if aerr != nil {
+		op, aerr := parseAction(lines[i], i+1, defaultIndex)
+		switch {
+		case aerr != nil:
 			return nil, aerr
-		}
-		if op.index == "" {
+		case op.index == "":
 			invalid = append(invalid, "index is missing")
+		case len(op.id) > maxIDBytes:
+			invalid = append(invalid, idTooLong(op.id))
+		case i+1 == len(lines):
+			invalid = append(invalid, "source is missing")
 		}
-		if op.id == "" && (op.action == "update" || op.action == "delete") {
-			invalid = append(invalid, "id is missing")
-		}
-		if op.action != "delete" {
-			if i+1 >= len(lines) {
-				invalid = append(invalid, "source is missing")
-				break
-			}
-			i++
+		if i++; i < len(lines) {
 			op.source = bytes.TrimSpace(lines[i])
-		}
-		if op.id == "" {
-			op.id = newID()
 		}
 		ops = append(ops, op)
 	}
@@ -124,131 +150,91 @@ func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 		invalid = append(invalid, "no requests added")
 	}
 	if len(invalid) > 0 {
-		var b strings.Builder
-		b.WriteString("Validation Failed: ")
-		for i, why := range invalid {
-			fmt.Fprintf(&b, "%d: %s;", i+1, why)
-		}
-		return nil, failf(http.StatusBadRequest, "action_request_validation_exception", "%s", b.String())
+		return nil, validationFailed(invalid...)
 	}
 	return ops, nil
 }
 
 // parseAction reads one action/metadata line.
 func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *apiError) {
-	malformed := func(format string, args ...any) *apiError {
-		return failf(http.StatusBadRequest, "illegal_argument_exception",
-			"Malformed action/metadata line [%d], "+format, append([]any{n}, args...)...)
+	obj, err := decodeObject(line)
+	if err != nil || len(obj) != 1 {
+		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
 	}
-	v, err := decodeStrict(line)
-	if err != nil {
-		return nil, failf(http.StatusBadRequest, "x_content_parse_exception",
-			"Malformed action/metadata line [%d]: %v", n, err)
-	}
-	obj, ok := v.(map[string]any)
-	switch {
-	case !ok:
-		return nil, malformed("expected START_OBJECT but found [%s]", jsonKind(v))
-	case len(obj) == 0:
-		return nil, malformed("expected FIELD_NAME but found [END_OBJECT]")
-	case len(obj) > 1:
-		return nil, malformed("expected END_OBJECT but found [FIELD_NAME]")
-	}
-	op := &writeOp{index: defaultIndex}
-	var meta map[string]any
+	op := &writeOp{index: defaultIndex, id: newID()}
 	for action, m := range obj {
-		if !bulkActions[action] {
-			return nil, malformed("expected one of [create, delete, index, update] but found [%s]", action)
-		}
-		if meta, ok = m.(map[string]any); !ok {
-			return nil, malformed("expected START_OBJECT or END_OBJECT but found [%s]", jsonKind(m))
+		meta, ok := m.(map[string]any)
+		switch {
+		case action == "update" || action == "delete":
+			return nil, unsupported("the bulk action [%s]", action)
+		case action != "index" && action != "create" || !ok:
+			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
+				"Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, action)
 		}
 		op.action = action
-	}
-	for k, v := range meta {
-		if !bulkMetaKeys[k] {
-			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-				"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
-		}
-		switch v.(type) {
-		case map[string]any, []any:
-			if k != "_source" {
-				return nil, malformed("expected a simple value for field [%s] but found [%s]", k, jsonKind(v))
-			}
-		}
-		switch k {
-		case "_index":
-			op.index = scalarString(v)
-		case "_id":
-			op.id = scalarString(v)
-		case "op_type":
-			switch ot := scalarString(v); {
-			case ot == "create" && op.action == "index":
-				op.action = "create"
-			case ot != op.action:
+		for k, v := range meta {
+			switch s := scalarString(v); {
+			case !slices.Contains(bulkMeta, k):
 				return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"opType must be 'create' or 'index', found: [%s]", ot)
-			}
-		case "if_seq_no", "if_primary_term":
-			n, ok := toFloat(v)
-			if !ok {
-				return nil, malformed("[%s] must be a number", k)
-			}
-			i := int64(n)
-			if k == "if_seq_no" {
-				op.ifSeqNo = &i
-			} else {
-				op.ifTerm = &i
+					"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
+			case k == "_index":
+				op.index = s
+			case k == "_id":
+				op.id = s
+			case k == "_type" && s == "_doc":
+			case k == "op_type" && (s == action || s == "create"):
+				op.action = s
+			default:
+				return nil, unsupported("the bulk parameter [%s]", k)
 			}
 		}
 	}
 	return op, nil
 }
 
-// prepare decides what can be decided without the store lock: index name
-// validity, source parsing and, for bulk items, the scripted faults. The
-// fault predicates run here so they may call back into the Server.
-func (s *Server) prepare(op *writeOp, withFaults bool) {
-	if e := validateIndexName(op.index); e != nil {
-		op.outcome = failedItem(op, http.StatusBadRequest, e)
-		return
-	}
-	if op.action != "delete" {
-		parsed, err := decodeObject(op.source)
-		if err != nil {
-			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "failed to parse").
-				because(newESError("json_parse_exception", "%v", err)))
-			return
-		}
-		op.parsed = parsed
-	}
-	if !withFaults {
-		return
-	}
-	doc := predicateDoc(op)
-	if status, ok := s.faults.itemFailure(op.index, doc); ok {
-		op.outcome = failedItem(op, status, injectedItemError(status, op))
-		return
-	}
-	if reason, ok := s.faults.rejection(op.index, doc); ok {
-		op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
-	}
+func idTooLong(id string) string {
+	return fmt.Sprintf("id [%s] is too long, must be no longer than %d bytes but was: %d", id, maxIDBytes, len(id))
 }
 
-// predicateDoc decodes the document a fault predicate sees with plain
-// encoding/json types (float64 numbers): the document of index and create,
-// the partial "doc" of update, nil for delete.
-func predicateDoc(op *writeOp) map[string]any {
-	if op.action == "delete" {
-		return nil
+// validationFailed is Elasticsearch's action_request_validation_exception.
+func validationFailed(why ...string) *apiError {
+	var b strings.Builder
+	for i, w := range why {
+		fmt.Fprintf(&b, "%d: %s;", i+1, w)
 	}
-	var m map[string]any
-	if json.Unmarshal(op.source, &m) != nil {
-		return nil
+	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", b.String())
+}
+
+// prepare decides what can be decided without the store lock: index name,
+// _id and source validity and, for bulk items, the scripted faults. The
+// fault predicates run here so they may call back into the Server.
+func (s *Server) prepare(op *writeOp, withFaults bool) {
+	var err error
+	if e := validateIndexName(op.index); e != nil {
+		op.outcome = failedItem(op, http.StatusBadRequest, e)
+	} else if op.id == "" {
+		op.outcome = failedItem(op, http.StatusBadRequest, newESError("illegal_argument_exception", "if _id is specified it must not be empty"))
+	} else if op.parsed, err = decodeObject(op.source); err != nil {
+		op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "failed to parse").
+			because(newESError("json_parse_exception", "%v", err)))
 	}
-	if op.action == "update" {
-		inner, _ := m["doc"].(map[string]any)
-		return inner
+	if op.outcome != nil || !withFaults {
+		return
 	}
-	return m
+	reject, failItem := s.faults.predicates()
+	var doc map[string]any // what predicates see: plain encoding/json types
+	if reject != nil || failItem != nil {
+		_ = json.Unmarshal(op.source, &doc)
+	}
+	if failItem != nil {
+		if status, ok := failItem(op.index, doc); ok {
+			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
+			return
+		}
+	}
+	if reject != nil {
+		if reason, ok := reject(op.index, doc); ok {
+			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
+		}
+	}
 }

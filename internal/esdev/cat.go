@@ -1,9 +1,9 @@
 package esdev
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -12,128 +12,55 @@ import (
 var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 	"docs.count", "docs.deleted", "store.size", "pri.store.size"}
 
-// handleCatIndices serves GET /_cat/indices[/{index}]: aligned text (with
-// ?v for headers, ?h to pick columns, ?s to sort) or ?format=json.
+// handleCatIndices serves GET /_cat/indices[/{index}]: aligned text (?v
+// adds the header) or ?format=json. A single node never assigns replicas,
+// so an index with number_of_replicas > 0 is yellow, as on a one-node
+// cluster; docs.count counts searchable documents.
 func (s *Server) handleCatIndices(w http.ResponseWriter, r *http.Request, p params) {
-	q := r.URL.Query()
-	cols := catColumns
-	if h := q.Get("h"); h != "" {
-		cols = strings.Split(h, ",")
-		for _, c := range cols {
-			if !slices.Contains(catColumns, c) && c != "creation.date" && c != "creation.date.string" {
-				s.writeError(w, r, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"[esdev stand-in] _cat/indices column [%s] is not supported", c))
-				return
-			}
-		}
-	}
+	aerr := checkParams(r, "v", "ignore_unavailable", "allow_no_indices")
+	var rows [][]string
 	s.mu.RLock()
-	names, aerr := s.resolveLocked(p["index"], defaultResolve(r))
-	rows := make([]map[string]string, 0, len(names))
+	names, rerr := s.resolveLocked(p["index"], r)
 	for _, n := range names {
 		idx := s.indices[n]
-		size := byteSize(idx.sizeBytes())
-		rows = append(rows, map[string]string{
-			"health": "green", "status": "open", "index": n, "uuid": idx.uuid,
-			"pri": idx.settings["index.number_of_shards"], "rep": idx.settings["index.number_of_replicas"],
-			"docs.count": strconv.Itoa(len(idx.docs)), "docs.deleted": "0",
-			"store.size": size, "pri.store.size": size,
-			"creation.date":        strconv.FormatInt(idx.created.UnixMilli(), 10),
-			"creation.date.string": idx.created.Format("2006-01-02T15:04:05.000Z"),
-		})
+		size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
+		idx.visibleDocs(func(*doc) { docs++ })
+		rows = append(rows, []string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open", n,
+			idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size})
 	}
 	s.mu.RUnlock()
-	if aerr != nil {
+	if aerr = cmp.Or(aerr, rerr); aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	if sortBy := q.Get("s"); sortBy != "" {
-		col, dir, _ := strings.Cut(sortBy, ":")
-		slices.SortStableFunc(rows, func(a, b map[string]string) int {
-			c := compareCatCell(a[col], b[col])
-			if dir == "desc" {
-				c = -c
-			}
-			return c
-		})
-	}
-	if q.Get("format") == "json" {
+	if r.URL.Query().Get("format") == "json" {
 		out := make([]map[string]string, len(rows))
 		for i, row := range rows {
-			out[i] = make(map[string]string, len(cols))
-			for _, c := range cols {
-				out[i][c] = row[c]
+			out[i] = map[string]string{}
+			for j, c := range catColumns {
+				out[i][c] = row[j]
 			}
 		}
 		s.writeJSON(w, r, http.StatusOK, out)
 		return
 	}
-	table := make([][]string, 0, len(rows)+1)
-	if paramBool(r, "v", false) {
-		table = append(table, cols)
+	if r.URL.Query().Has("v") {
+		rows = append([][]string{catColumns}, rows...)
 	}
+	widths := make([]int, len(catColumns))
 	for _, row := range rows {
-		line := make([]string, len(cols))
-		for i, c := range cols {
-			line[i] = row[c]
-		}
-		table = append(table, line)
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		fmt.Fprint(w, alignColumns(table))
-	}
-}
-
-func compareCatCell(a, b string) int {
-	x, errA := strconv.ParseFloat(a, 64)
-	y, errB := strconv.ParseFloat(b, 64)
-	if errA == nil && errB == nil {
-		return cmpFloat(x, y)
-	}
-	return strings.Compare(a, b)
-}
-
-// alignColumns pads cells to a common width per column, like _cat output.
-func alignColumns(table [][]string) string {
-	if len(table) == 0 {
-		return ""
-	}
-	widths := make([]int, len(table[0]))
-	for _, row := range table {
 		for i, c := range row {
 			widths[i] = max(widths[i], len(c))
 		}
 	}
 	var b strings.Builder
-	for _, row := range table {
+	for _, row := range rows {
+		var line strings.Builder
 		for i, c := range row {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			if i == len(row)-1 {
-				b.WriteString(c)
-			} else {
-				fmt.Fprintf(&b, "%-*s", widths[i], c)
-			}
+			fmt.Fprintf(&line, "%-*s ", widths[i], c)
 		}
-		b.WriteByte('\n')
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 	}
-	return b.String()
-}
-
-// byteSize prints a size the way Elasticsearch's ByteSizeValue does.
-func byteSize(n int) string {
-	units := []string{"b", "kb", "mb", "gb", "tb"}
-	f := float64(n)
-	u := 0
-	for f >= 1024 && u < len(units)-1 {
-		f /= 1024
-		u++
-	}
-	if u == 0 {
-		return strconv.Itoa(n) + "b"
-	}
-	return strconv.FormatFloat(f, 'f', 1, 64) + units[u]
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	fmt.Fprint(w, b.String())
 }

@@ -2,98 +2,69 @@
 // tests and local demo stack.
 //
 // A Server answers HTTP on 127.0.0.1 with the request and response shapes
-// of the Elasticsearch 7 REST API, as far as github.com/olivere/elastic/v7
-// (v7.0.32) and a curl session use them, so that logtransfer's bulk
-// indexer meets real per-item outcomes — 201, 409, 400, 429 — without an
-// Elasticsearch installation:
+// of the Elasticsearch 7 REST API, as far as logtransfer (olivere/elastic
+// v7, no sniffing, no healthcheck), logctl search and audit, the demo and
+// its documented curl lines use it:
 //
 //	test / demo ──olivere or curl──▶ esdev.Server (HTTP) ──▶ in-memory indices
 //	                                   ▲
-//	             FailNextBulks, RejectDocs, FailItems, SetDelay (fault scripting)
+//	   FailNextBulks, FailItems, RejectDocs, SetDelay, SetAutoCreate (faults)
 //
 // It is not Elasticsearch and never claims to be: GET / reports version
-// "7.17.0-standin" and a tagline saying so, and it sends no
-// X-Elastic-Product header, so clients that verify the product (such as
-// go-elasticsearch 7.14+) refuse it; olivere does not check. There is no Lucene, no relevance scoring
-// (hits score 1, or 0 in filter context), one shard per index, no
-// replicas, no persistence and no cluster. Passing against the stand-in is
-// evidence, not proof, of working against a real cluster.
+// "7.17.0-standin" and a tagline saying so. There is no Lucene, no
+// relevance scoring (hits score 1, or 0 in filter context), one shard per
+// index, no replica ever assigned, no persistence and no cluster. Passing
+// against the stand-in is evidence, not proof, of working against a real
+// cluster.
 //
-// # Endpoints
+// # What is supported
 //
-//   - GET|HEAD /, GET /_nodes[/...] (for olivere's sniffer; publishes this
-//     node's own address), GET /_cluster/health[/{index}] (always green).
-//   - PUT|GET|HEAD|DELETE /{index}; GET|PUT /{index}/_mapping;
-//     GET /{index}/_settings; POST /{index}/_refresh (a no-op: writes are
-//     visible at once); GET /_cat/indices[/{index}] (text or ?format=json).
-//   - PUT|GET|HEAD|DELETE /_index_template/{name} (composable) and
-//     /_template/{name} (legacy); PUT|GET|DELETE /_ilm/policy/{name} (stored,
-//     never executed).
-//   - POST /_bulk, POST /{index}/_bulk with index, create, update (doc,
-//     upsert, doc_as_upsert, detect_noop) and delete; op_type, if_seq_no
-//     and if_primary_term are honoured.
-//   - GET|HEAD|PUT|POST|DELETE /{index}/_doc/{id}, POST /{index}/_doc,
-//     PUT|POST /{index}/_create/{id}, POST /{index}/_update/{id}.
-//   - GET|POST [/{index}]/_search and [/{index}]/_count.
+// Each row is checked by the test named, which cites the Elasticsearch
+// reference page of the rule it follows.
 //
-// Index expressions may be comma lists with '*' wildcards, "_all" and
-// "-exclusions". Any other path is answered 400 "no handler found", a
-// known path with the wrong method 405. Request bodies may be gzipped
-// (Content-Encoding: gzip) and must be JSON or NDJSON by Content-Type, and
-// bodies over 100 MiB are refused with 413, as by Elasticsearch.
+//	Behaviour                                                      Test
+//	near-real-time search: _search/_count see writes only after   TestSearchSeesOnlyRefreshedWrites
+//	  a refresh; POST [/{index}]/_refresh; GET _doc real-time
+//	periodic refresh every index.refresh_interval (1s; -1 never)  TestPeriodicRefresh
+//	?refresh=true|wait_for on _bulk and PUT _doc                  TestRefreshParameter
+//	_bulk create/index: 201, 409 on create of an existing _id     TestCreateThenConflict
+//	mappings: dynamic, templates, types checked per item (400)    TestMappingConflictFailsOnlyThatItem
+//	malformed bulk bodies fail the whole request (400)            TestMalformedBulks
+//	_id: empty → item 400; over 512 bytes → request 400           TestDocumentIDs
+//	index names by Elasticsearch's rules                          TestIndexNames
+//	429 per request (FailNextBulks) and per item (FailItems)      TestRejectedExecution
+//	index.mapping.total_fields.limit (400 illegal_argument)       TestTotalFieldsLimit
+//	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
+//	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
+//	queries: bool, match_all, term, range (date math on now),     TestLogctlSearch
+//	  query_string (words, "phrases", field:value, wildcards,
+//	  AND/OR/NOT, parentheses), ?q=
+//	aggregations: terms (size), date_histogram (fixed_interval),  TestAuditAggregation
+//	  nested
+//	sort (fields, _doc; unmapped_type), size/from, search_after,  TestPagingInDocOrder
+//	  _source as a list of fields
+//	composable index templates (PUT, GET; same priority and       TestTemplateShapesAutoCreatedIndex
+//	  overlapping patterns refused), ILM policies (PUT, never
+//	  run), PUT /{index} with settings and mappings
+//	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
+//	  replicas > 0, docs.count of searchable documents
+//	WithOnRefresh reports what each refresh made searchable       TestOnRefreshReportsNewlySearchable
+//	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
+//	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
-// # Writes
+// Refused, among others: update and delete (bulk actions and APIs),
+// routing, pipelines, versioning (version_type, if_seq_no), require_alias,
+// aliases, scroll, min_score, highlight, post_filter, other queries and
+// aggregations, terms include/exclude, calendar intervals, custom date
+// formats, field types other than text, keyword, numbers, boolean, date
+// and object, legacy and component templates, compressed bodies, and the
+// _nodes answers a sniffing client needs (logpipe does not sniff).
+// Unknown URL parameters are refused too; filter_path is ignored, so
+// answers are a superset.
 //
-// Bulk items follow Elasticsearch's per-item semantics: create of an
-// existing id is 409 version_conflict_engine_exception; index overwrites
-// (200 updated) or creates (201); items without _id get a generated one;
-// an invalid index name is 400 invalid_index_name_exception; a document
-// line that is not a JSON object (or repeats a key) is 400
-// mapper_parsing_exception for that item only. A malformed action line
-// fails the whole request with 400, as does a body without a final newline.
-//
-// Indices are created on first write from the highest-priority matching
-// composable template, or else the matching legacy templates merged by
-// order. Each index keeps a mapping, from templates, create-index bodies
-// and dynamic mapping (strings become text with a keyword sub-field, or
-// date when they look like one; integers long; decimals float;
-// dynamic_templates with match_mapping_type, match, path_match and their
-// negations apply). A value that does not fit its mapped type — an object
-// for a keyword, "abc" for a long, an unparseable date, a concrete value
-// for an object — fails that item with 400 mapper_parsing_exception naming
-// the field, and nothing of the item is stored, not even new mappings.
-// "dynamic": "strict" and "false", ignore_malformed and ignore_above are
-// honoured.
-//
-// # Search
-//
-// Queries: match_all, match_none, term, terms, match, match_phrase,
-// multi_match, range (gt/gte/lt/lte and olivere's from/to form; numbers,
-// dates with date math such as "now-15m" and "now/d" rounded as
-// Elasticsearch rounds, strings), exists, prefix, wildcard, ids, bool,
-// constant_score and query_string (field:value, bare words over all fields,
-// "phrases", wildcards, field:>=n, field:[a TO b], _exists_, AND/OR/NOT,
-// parentheses). Text fields match lower-cased tokens of an approximation
-// of the standard analyzer; keyword fields match exactly. Sorting (on
-// fields, _doc, _score; missing values last), size/from (up to 10000),
-// search_after, track_total_hits, _source filtering, post_filter, and the
-// aggregations terms, date_histogram (fixed or calendar intervals, gaps
-// filled at min_doc_count 0), min, max, sum, avg, value_count and
-// cardinality, nested in bucket aggregations, are supported. Sorting or
-// aggregating on a text field fails as in Elasticsearch. Other queries,
-// aggregations and options are refused with a 400 that says the stand-in
-// does not support them, never silently ignored — except options that
-// only shape output (highlight, timeout, stored_fields, ...), which are
-// ignored, and filter_path, which is ignored so responses are a superset.
-//
-// Not supported: scroll, point in time, aliases (stored, never resolved),
-// data streams, component templates, ingest pipelines (the pipeline
-// parameter is ignored), scripts, nested queries, routing, versioning
-// other than if_seq_no/if_primary_term.
-//
-// # Tests
-//
-// FailNextBulks, RejectDocs, FailItems and SetDelay script faults; Count,
-// Doc, Indices and Stats inspect what arrived. Close and Restart take the
-// listener down and back up on the same port while the data stays.
+// NOTE: periodic refreshes run whether or not the index is searched. In
+// Elasticsearch 7, an index without an explicit refresh_interval that saw
+// no search for 30 s skips them, and a search then waits for one: there a
+// search right after a write can see it, here it cannot. The stand-in errs
+// on the strict side.
 package esdev

@@ -1,228 +1,165 @@
 package esdev
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"math"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 )
 
-// dynamicTemplate is one entry of a mapping's dynamic_templates: which new
-// fields it catches and the mapping it gives them.
+// dynamicTemplate is one entry of dynamic_templates: which new fields it
+// catches (match_mapping_type, match, path_match) and the mapping it gives.
 type dynamicTemplate struct {
-	name                             string
-	matchMappingType, match, unmatch string
-	pathMatch, pathUnmatch           string
-	mapping                          map[string]any
+	mappingType, match, pathMatch string
+	mapping                       map[string]any
 }
 
 func parseDynamicTemplates(raw any) ([]dynamicTemplate, *esError) {
-	list, ok := raw.([]any)
-	if !ok {
-		return nil, newESError("mapper_parsing_exception", "dynamic_templates must be an array of objects")
-	}
+	list, _ := raw.([]any)
 	var out []dynamicTemplate
 	for _, item := range list {
-		obj, ok := item.(map[string]any)
-		if !ok || len(obj) != 1 {
-			return nil, newESError("mapper_parsing_exception", "a dynamic template must be an object with a single name")
-		}
-		for name, v := range obj {
+		obj, _ := item.(map[string]any)
+		for _, v := range obj {
 			def, _ := v.(map[string]any)
 			m, ok := def["mapping"].(map[string]any)
-			if !ok {
-				return nil, newESError("mapper_parsing_exception", "template [%s] must have a mapping", name)
+			if !ok || len(obj) != 1 {
+				return nil, newESError("mapper_parsing_exception", "a dynamic template must be a single named object with a mapping")
 			}
 			str := func(k string) string { s, _ := def[k].(string); return s }
-			out = append(out, dynamicTemplate{
-				name: name, matchMappingType: str("match_mapping_type"), match: str("match"),
-				unmatch: str("unmatch"), pathMatch: str("path_match"), pathUnmatch: str("path_unmatch"),
-				mapping: m,
-			})
+			out = append(out, dynamicTemplate{str("match_mapping_type"), str("match"), str("path_match"), m})
 		}
 	}
 	return out, nil
 }
 
-// dynamicField returns the mapping for a new field, from the first
-// matching dynamic template or Elasticsearch's default dynamic mapping.
-// kind is the detected JSON type: string, date, long, double, boolean or
-// object.
-func (m *mapping) dynamicField(name, path, kind string) *field {
-	for _, t := range m.dynamicTemplates {
-		if t.matchMappingType != "" && t.matchMappingType != "*" && t.matchMappingType != kind ||
-			t.match != "" && !globMatch(t.match, name) || t.unmatch != "" && globMatch(t.unmatch, name) ||
-			t.pathMatch != "" && !globMatch(t.pathMatch, path) || t.pathUnmatch != "" && globMatch(t.pathUnmatch, path) {
-			continue
-		}
-		def := make(map[string]any, len(t.mapping))
-		for k, v := range t.mapping {
-			if s, ok := v.(string); ok {
-				v = strings.NewReplacer("{dynamic_type}", defaultDynamicType(kind), "{name}", name).Replace(s)
-			}
-			def[k] = v
-		}
-		if f, err := parseField(name, def, false); err == nil {
-			return f
-		}
-	}
-	switch kind {
-	case "object":
-		return newObject()
-	case "string":
-		return &field{typ: "text", params: map[string]any{}, fields: map[string]*field{
-			"keyword": {typ: "keyword", params: map[string]any{"ignore_above": json.Number("256")}},
-		}}
-	}
-	return &field{typ: defaultDynamicType(kind), params: map[string]any{}}
-}
-
-func defaultDynamicType(kind string) string {
-	switch kind {
-	case "double":
-		return "float"
-	case "string":
-		return "text"
-	}
-	return kind
-}
-
-// docParser checks one document against a mapping. In the first pass
-// (grow false) it only reports whether dynamic fields must be added; the
-// second pass runs on a clone and adds them, so a rejected document never
-// changes the mapping.
+// docParser checks one document against a mapping, collecting the fields
+// dynamic mapping adds; they join the mapping only if the whole document
+// fits, so a refused document changes nothing.
 type docParser struct {
-	m    *mapping
-	id   string
-	grow bool
-	grew bool
+	m     *mapping
+	id    string
+	added map[string]*field
 }
 
 // applyDocument validates src against m and returns the mapping to keep:
-// m itself, or an extended clone when the document added fields.
+// m itself, or an extended copy when the document added fields.
 func applyDocument(m *mapping, id string, src map[string]any) (*mapping, *esError) {
-	p := &docParser{m: m, id: id}
-	if err := p.object(src, m.root, "", m.root.dynamic("true")); err != nil {
+	p := &docParser{m: m, id: id, added: map[string]*field{}}
+	if err := p.object(src, "", cmp.Or(param(m.root, "dynamic"), "true")); err != nil {
 		return nil, err
 	}
-	if !p.grew {
+	if len(p.added) == 0 {
 		return m, nil
 	}
-	c := m.clone()
-	p = &docParser{m: c, id: id, grow: true}
-	if err := p.object(src, c.root, "", c.root.dynamic("true")); err != nil {
-		return nil, err
-	}
+	c := &mapping{fields: maps.Clone(m.fields), root: m.root, dynTemplates: m.dynTemplates}
+	maps.Copy(c.fields, p.added)
 	return c, nil
 }
 
-func (p *docParser) object(obj map[string]any, parent *field, path, dyn string) *esError {
+func (p *docParser) object(obj map[string]any, path, dyn string) *esError {
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		parts := strings.Split(k, ".")
 		if slices.Contains(parts, "") {
-			return p.parseErr(newESError("illegal_argument_exception",
+			return newESError("mapper_parsing_exception", "failed to parse").because(newESError("illegal_argument_exception",
 				"object field starting or ending with a [.] makes object resolution ambiguous: [%s]", k))
 		}
-		cur, curPath, curDyn := parent, path, dyn
-		skip := false
-		for _, part := range parts[:len(parts)-1] {
-			child, err := p.child(cur, part, curPath, curDyn, "object")
-			if err != nil {
-				return err
-			}
-			curPath = joinPath(curPath, part)
-			if child == nil || !child.enabled() {
-				skip = true
-				break
-			}
-			if !child.isObject() {
-				return newESError("mapper_parsing_exception",
-					"Could not dynamically add mapping for field [%s]. Existing mapping for [%s] must be of type object but found [%s].",
-					joinPath(path, k), curPath, child.typ)
-			}
-			cur, curDyn = child, child.dynamic(curDyn)
+		v, full := any(obj[k]), joinPath(path, k)
+		for i := len(parts) - 1; i > 0; i-- { // "a.b": 1 is {"a": {"b": 1}}
+			v = map[string]any{parts[i]: v}
 		}
-		if skip {
-			continue
+		if len(parts) > 1 {
+			full = joinPath(path, parts[0])
 		}
-		last := parts[len(parts)-1]
-		if err := p.value(obj[k], cur, curPath, last, curDyn); err != nil {
+		if err := p.value(v, full, dyn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *docParser) value(v any, parent *field, parentPath, name, dyn string) *esError {
-	path := joinPath(parentPath, name)
+func (p *docParser) value(v any, path, dyn string) *esError {
 	switch t := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		for _, e := range t {
-			if err := p.value(e, parent, parentPath, name, dyn); err != nil {
+			if err := p.value(e, path, dyn); err != nil {
 				return err
 			}
 		}
 		return nil
 	case map[string]any:
-		f, err := p.child(parent, name, parentPath, dyn, "object")
-		if err != nil || f == nil || !f.enabled() {
+		f, err := p.child(path, "object", dyn)
+		switch {
+		case err != nil || f == nil || f.param("enabled") == "false":
 			return err
-		}
-		if f.isObject() {
-			return p.object(t, f, path, f.dynamic(dyn))
-		}
-		if f.flag("ignore_malformed") {
+		case f.typ == "object":
+			return p.object(t, path, cmp.Or(f.param("dynamic"), dyn))
+		case f.param("ignore_malformed") == "true":
 			return nil
 		}
 		return p.fieldErr(path, f, v, newESError("illegal_state_exception", "Can't get text on a START_OBJECT"))
 	}
-	f, err := p.child(parent, name, parentPath, dyn, p.detect(v))
+	f, err := p.child(path, p.detect(v), dyn)
 	if err != nil || f == nil {
 		return err
 	}
-	if f.isObject() {
+	if f.typ == "object" {
 		return newESError("mapper_parsing_exception",
-			"object mapping for [%s] tried to parse field [%s] as object, but found a concrete value", path, name)
+			"object mapping for [%s] tried to parse field [%s] as object, but found a concrete value", path, path[strings.LastIndex(path, ".")+1:])
 	}
-	if cause := checkValue(f, v); cause != nil && !f.flag("ignore_malformed") {
+	if cause := checkValue(f, v); cause != nil && f.param("ignore_malformed") != "true" {
 		return p.fieldErr(path, f, v, cause)
 	}
 	return nil
 }
 
-// child returns parent's field name, adding it under dynamic mapping. A
-// nil field with a nil error means "not indexed" (dynamic: false).
-func (p *docParser) child(parent *field, name, parentPath, dyn, kind string) (*field, *esError) {
-	if f, ok := parent.props[name]; ok {
+// child returns the field at path, adding it under dynamic mapping (from
+// the first matching dynamic template, else Elasticsearch's defaults:
+// strings are text with a keyword multi-field, or date when they look like
+// one). A nil field with a nil error means "not indexed" (dynamic false).
+func (p *docParser) child(path, kind, dyn string) (*field, *esError) {
+	if f := cmp.Or(p.added[path], p.m.fields[path]); f != nil {
 		return f, nil
 	}
 	switch dyn {
 	case "strict":
-		within := parentPath
-		if within == "" {
-			within = "_doc"
+		parent, name := "_doc", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, name = path[:i], path[i+1:]
 		}
 		return nil, newESError("strict_dynamic_mapping_exception",
-			"mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", name, within)
-	case "false", "runtime":
+			"mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", name, parent)
+	case "false":
 		return nil, nil
 	}
-	if !p.grow {
-		p.grew = true
-		return nil, nil
+	name := path[strings.LastIndex(path, ".")+1:]
+	def := map[string]any{"type": map[string]string{"double": "float", "string": "text"}[kind]}
+	if def["type"] == "" {
+		def["type"] = kind
 	}
-	f := p.m.dynamicField(name, joinPath(parentPath, name), kind)
-	parent.props[name] = f
-	return f, nil
+	if kind == "string" {
+		def["fields"] = map[string]any{"keyword": map[string]any{"type": "keyword", "ignore_above": json.Number("256")}}
+	}
+	for _, t := range p.m.dynTemplates {
+		if (t.mappingType == "" || t.mappingType == "*" || t.mappingType == kind) &&
+			(t.match == "" || globMatch(t.match, name)) && (t.pathMatch == "" || globMatch(t.pathMatch, path)) {
+			def = t.mapping
+			break
+		}
+	}
+	tmp := newMapping()
+	if err := tmp.addProperties("", map[string]any{path: def}); err != nil {
+		return nil, err
+	}
+	maps.Copy(p.added, tmp.fields)
+	return tmp.fields[path], nil
 }
 
 // detect names the dynamic type of a scalar as match_mapping_type does,
-// including date detection for strict_date_optional_time strings.
+// with date detection for strict_date_optional_time strings.
 func (p *docParser) detect(v any) string {
 	switch t := v.(type) {
 	case bool:
@@ -233,16 +170,8 @@ func (p *docParser) detect(v any) string {
 		}
 		return "long"
 	case string:
-		if d, ok := toBool(p.m.root.params["date_detection"]); (!ok || d) && looksLikeDate(t) {
+		if p.m.root["date_detection"] != false && looksLikeDate(t) {
 			return "date"
-		}
-		if n, _ := toBool(p.m.root.params["numeric_detection"]); n {
-			if _, err := strconv.ParseInt(t, 10, 64); err == nil {
-				return "long"
-			}
-			if _, err := strconv.ParseFloat(t, 64); err == nil {
-				return "double"
-			}
 		}
 	}
 	return "string"
@@ -251,104 +180,41 @@ func (p *docParser) detect(v any) string {
 func (p *docParser) fieldErr(path string, f *field, v any, cause *esError) *esError {
 	return newESError("mapper_parsing_exception",
 		"failed to parse field [%s] of type [%s] in document with id '%s'. Preview of field's value: '%s'",
-		path, f.typ, p.id, preview(v)).because(cause)
-}
-
-func (p *docParser) parseErr(cause *esError) *esError {
-	return newESError("mapper_parsing_exception", "failed to parse").because(cause)
-}
-
-// checkValue reports why a scalar cannot be indexed into f, or nil. It
-// follows Elasticsearch's default coercion: numeric strings fit numbers,
-// "true"/"false" fit booleans, and anything scalar fits text and keyword.
-func checkValue(f *field, v any) *esError {
-	switch f.typ {
-	case "long", "integer", "short", "byte", "unsigned_long", "double", "float", "half_float", "scaled_float":
-		return checkNumber(f.typ, v)
-	case "boolean":
-		if _, ok := toBool(v); ok || v == "" {
-			return nil
-		}
-		return newESError("illegal_argument_exception",
-			"Failed to parse value [%s] as only [true] or [false] are allowed.", scalarString(v))
-	case "date", "date_nanos":
-		switch t := v.(type) {
-		case json.Number:
-			return nil
-		case string:
-			if _, err := parseDate(t, f.format(), nil); err == nil {
-				return nil
-			}
-		}
-		format := f.format()
-		if format == "" {
-			format = defaultDateFormat
-		}
-		return newESError("illegal_argument_exception",
-			"failed to parse date field [%s] with format [%s]", scalarString(v), format)
-	case "ip":
-		if s, ok := v.(string); ok && net.ParseIP(s) != nil {
-			return nil
-		}
-		return newESError("illegal_argument_exception", "'%s' is not an IP string literal.", scalarString(v))
-	}
-	return nil
+		path, f.typ, p.id, scalarString(v)).because(cause)
 }
 
 // integerRange bounds the integral types Elasticsearch range-checks.
-var integerRange = map[string][2]float64{
-	"long":    {math.MinInt64, math.MaxInt64},
-	"integer": {math.MinInt32, math.MaxInt32},
-	"short":   {math.MinInt16, math.MaxInt16},
-	"byte":    {math.MinInt8, math.MaxInt8},
-}
+var integerRange = map[string][2]float64{"long": {math.MinInt64, math.MaxInt64},
+	"integer": {math.MinInt32, math.MaxInt32}, "short": {math.MinInt16, math.MaxInt16}, "byte": {math.MinInt8, math.MaxInt8}}
 
-func checkNumber(typ string, v any) *esError {
-	var f float64
-	switch t := v.(type) {
-	case bool:
-		return newESError("illegal_argument_exception",
-			"Current token (VALUE_%s) not numeric, can not use numeric value accessors", strings.ToUpper(strconv.FormatBool(t)))
-	case json.Number:
-		f, _ = t.Float64()
-	case string:
-		n, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
-		if err != nil {
-			return newESError("number_format_exception", "For input string: \"%s\"", t)
+// checkValue reports why a scalar cannot be indexed into f, or nil. It
+// follows Elasticsearch's default coercion: numeric strings fit numbers,
+// "true"/"false" fit booleans, and any scalar fits text and keyword.
+func checkValue(f *field, v any) *esError {
+	switch {
+	case isNumeric(f.typ):
+		n, ok := toFloat(v)
+		if _, isBool := v.(bool); !ok || isBool {
+			return newESError("number_format_exception", "For input string: \"%s\"", scalarString(v))
 		}
-		f = n
-	}
-	if r, ok := integerRange[typ]; ok && (f < r[0] || f > r[1]) {
-		return newESError("illegal_argument_exception", "Value [%s] is out of range for %s", scalarString(v), article(typ))
+		if r, ok := integerRange[f.typ]; ok && (n < r[0] || n > r[1]) {
+			return newESError("illegal_argument_exception", "Value [%s] is out of range for type [%s]", scalarString(v), f.typ)
+		}
+	case f.typ == "boolean":
+		if _, ok := toBool(v); !ok && v != "" {
+			return newESError("illegal_argument_exception",
+				"Failed to parse value [%s] as only [true] or [false] are allowed.", scalarString(v))
+		}
+	case f.typ == "date":
+		if _, isNum := v.(json.Number); isNum {
+			return nil
+		}
+		if _, _, err := parseDate(scalarString(v), f.format()); err != nil {
+			return newESError("illegal_argument_exception", "failed to parse date field [%s] with format [%s]",
+				scalarString(v), cmp.Or(f.format(), "strict_date_optional_time||epoch_millis"))
+		}
 	}
 	return nil
-}
-
-func article(typ string) string {
-	if typ == "integer" {
-		return "an integer"
-	}
-	return "a " + typ
-}
-
-// preview renders a value as Elasticsearch's error messages do, objects
-// in Java's map notation.
-func preview(v any) string {
-	switch t := v.(type) {
-	case map[string]any:
-		parts := make([]string, 0, len(t))
-		for _, k := range slices.Sorted(maps.Keys(t)) {
-			parts = append(parts, k+"="+preview(t[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case []any:
-		parts := make([]string, len(t))
-		for i, e := range t {
-			parts[i] = preview(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return scalarString(v)
 }
 
 // flatten maps every leaf path of a document to its values, arrays

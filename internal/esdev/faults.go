@@ -6,9 +6,8 @@ import (
 	"time"
 )
 
-// faults holds the scripted failures. It has its own lock so predicates
-// can be swapped while requests are in flight, and it is never held while
-// a predicate runs, so predicates may call back into the Server.
+// faults holds the scripted failures. It has its own lock, never held
+// while a predicate runs, so predicates may call back into the Server.
 type faults struct {
 	mu         sync.Mutex
 	bulksLeft  int
@@ -24,33 +23,28 @@ type faults struct {
 // Elasticsearch-shaped error body. Nothing of those requests is indexed.
 // A status outside 400–599 is taken as 503. n <= 0 cancels pending failures.
 func (s *Server) FailNextBulks(n int, status int) {
-	if status < 400 || status > 599 {
-		status = http.StatusServiceUnavailable
-	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
-	s.faults.bulksLeft = max(n, 0)
-	s.faults.bulkStatus = status
+	s.faults.bulksLeft, s.faults.bulkStatus = max(n, 0), validStatus(status)
 }
 
 // RejectDocs installs a predicate asked about every document of every bulk
-// item (index, create, and the partial doc of update). Items it rejects get
-// a per-item 400 mapper_parsing_exception carrying the returned reason,
-// the way a real cluster refuses a document its mapping cannot take; the
-// rest of the request proceeds. The document is decoded with plain
-// encoding/json types. nil removes the predicate.
+// item. Items it rejects get a per-item 400 mapper_parsing_exception
+// carrying the returned reason, the way a real cluster refuses a document
+// its mapping cannot take; the rest of the request proceeds. The document
+// is decoded with plain encoding/json types. nil removes the predicate.
 func (s *Server) RejectDocs(pred func(index string, doc map[string]any) (reason string, reject bool)) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.reject = pred
 }
 
-// FailItems installs a predicate asked once for every bulk item (doc is
-// nil for delete). When it returns true the item fails with the returned
-// status — 429 gives es_rejected_execution_exception, 503 (or any other
-// status) unavailable_shards_exception — and nothing is stored for it, so
-// a client that retries the item asks the predicate again. Keep state in
-// the predicate to fail an item only once. nil removes the predicate.
+// FailItems installs a predicate asked once for every bulk item, with its
+// index: per-index faults. When it returns true the item fails with the
+// returned status — 429 gives es_rejected_execution_exception, 503 (or
+// any other status) unavailable_shards_exception — and nothing is stored
+// for it, so a client that retries the item asks the predicate again. Keep
+// state in the predicate to fail an item only once. nil removes it.
 func (s *Server) FailItems(pred func(index string, doc map[string]any) (status int, reject bool)) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
@@ -65,6 +59,13 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.faults.delay = d
 }
 
+func validStatus(status int) int {
+	if status < 400 || status > 599 {
+		return http.StatusServiceUnavailable
+	}
+	return status
+}
+
 func (f *faults) takeBulkFailure() (int, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -75,28 +76,11 @@ func (f *faults) takeBulkFailure() (int, bool) {
 	return f.bulkStatus, true
 }
 
-func (f *faults) rejection(index string, doc map[string]any) (string, bool) {
+// predicates returns the installed predicates, to call without the lock.
+func (f *faults) predicates() (func(string, map[string]any) (string, bool), func(string, map[string]any) (int, bool)) {
 	f.mu.Lock()
-	pred := f.reject
-	f.mu.Unlock()
-	if pred == nil {
-		return "", false
-	}
-	return pred(index, doc)
-}
-
-func (f *faults) itemFailure(index string, doc map[string]any) (int, bool) {
-	f.mu.Lock()
-	pred := f.failItem
-	f.mu.Unlock()
-	if pred == nil {
-		return 0, false
-	}
-	status, ok := pred(index, doc)
-	if ok && (status < 400 || status > 599) {
-		status = http.StatusServiceUnavailable
-	}
-	return status, ok
+	defer f.mu.Unlock()
+	return f.reject, f.failItem
 }
 
 func (f *faults) currentDelay() time.Duration {

@@ -4,131 +4,113 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/olivere/elastic/v7"
 )
 
-func TestFailNextBulks(t *testing.T) {
-	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
-		t.Run(http.StatusText(status)+"/caller retries", func(t *testing.T) {
-			s := startServer(t)
-			c := newClient(t, s.URL())
-			s.FailNextBulks(2, status)
-			for attempt := 1; attempt <= 2; attempt++ {
-				_, err := c.Bulk().Add(elastic.NewBulkCreateRequest().Index("logs").Id("1").Doc(map[string]any{"a": 1})).Do(t.Context())
-				var e *elastic.Error
-				if !errors.As(err, &e) || e.Status != status || e.Details == nil || e.Details.Type == "" {
-					t.Fatalf("attempt %d: err = %v, want status %d with an error type", attempt, err, status)
-				}
-			}
-			res := bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
-			if res.Errors {
-				t.Fatalf("third attempt failed: %+v", res.Failed())
-			}
-			if st := s.Stats(); st.FailedBulks != 2 || st.BulkRequests != 3 || st.Created != 1 {
-				t.Errorf("Stats = %+v, want FailedBulks 2, BulkRequests 3, Created 1", st)
-			}
-		})
-		t.Run(http.StatusText(status)+"/olivere retrier", func(t *testing.T) {
-			s := startServer(t)
-			c := newClient(t, s.URL(),
-				elastic.SetRetrier(elastic.NewBackoffRetrier(elastic.NewConstantBackoff(time.Millisecond))),
-				elastic.SetRetryStatusCodes(status))
-			s.FailNextBulks(2, status)
-			res := bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
-			if res.Errors || s.Count("logs") != 1 {
-				t.Fatalf("retried bulk: errors %v, count %d", res.Errors, s.Count("logs"))
-			}
-			if st := s.Stats(); st.BulkRequests != 3 {
-				t.Errorf("BulkRequests = %d, want 3 (two failures, one success)", st.BulkRequests)
-			}
-		})
+// TestRejectedExecution: an overloaded cluster answers 429
+// es_rejected_execution_exception for a whole request (indexing pressure,
+// index-modules-indexing-pressure.html) or for single items when a shard's
+// write queue is full (modules-threadpool.html); the rest of a bulk goes
+// on. FailItems scripts it per index.
+func TestRejectedExecution(t *testing.T) {
+	s := startServer(t)
+	s.FailNextBulks(1, http.StatusTooManyRequests)
+	r := bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`)
+	if r.status != 429 || r.errorType() != "es_rejected_execution_exception" || s.Count("*") != 0 {
+		t.Fatalf("request-level 429: %d %s, %d stored", r.status, r.text, s.Count("*"))
+	}
+	var asked atomic.Int64
+	s.FailItems(func(index string, _ map[string]any) (int, bool) {
+		return http.StatusTooManyRequests, index == "hot" && asked.Add(1) == 1 // once
+	})
+	r = bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`, `{"create":{"_index":"cold","_id":"1"}}`, `{}`)
+	if st, typ := r.item(0); st != 429 || typ != "es_rejected_execution_exception" {
+		t.Errorf("hot item: %d %s, want 429", st, typ)
+	}
+	if st, _ := r.item(1); st != 201 {
+		t.Errorf("cold item: %d, want 201", st)
+	}
+	if st, _ := bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`).item(0); st != 201 {
+		t.Errorf("retried hot item: %d, want 201", st)
+	}
+	if st := s.Stats(); st.FailedBulks != 1 || st.FailedItems != 1 || st.Created != 2 {
+		t.Errorf("stats %+v", st)
 	}
 }
 
+// TestTotalFieldsLimit: "index.mapping.total_fields.limit: the maximum
+// number of fields in an index ... the default value is 1000"
+// (mapping-settings-limit.html); a document that would add fields past it
+// fails with illegal_argument_exception and adds nothing.
+func TestTotalFieldsLimit(t *testing.T) {
+	s := startServer(t)
+	createIndex(t, s.URL(), "narrow", `{"index.mapping.total_fields.limit":3}`)
+	r := bulk(t, s.URL(),
+		`{"create":{"_index":"narrow","_id":"1"}}`, `{"a":1,"b":2}`,
+		`{"create":{"_index":"narrow","_id":"2"}}`, `{"c":{"d":1}}`,
+		`{"create":{"_index":"narrow","_id":"3"}}`, `{"c":1}`)
+	if st, _ := r.item(0); st != 201 {
+		t.Errorf("two fields: %d, want 201", st)
+	}
+	if st, typ := r.item(1); st != 400 || typ != "illegal_argument_exception" || !strings.Contains(r.text, "Limit of total fields [3]") {
+		t.Errorf("an object and a leaf past the limit: %d %s: %s", st, typ, r.text)
+	}
+	if st, _ := r.item(2); st != 201 {
+		t.Errorf("a third field after the refused one: %d, want 201 (the refused one added nothing)", st)
+	}
+}
+
+// TestAutoCreateOff: with action.auto_create_index false (or a pattern
+// list not allowing the name), a write to a missing index fails with 404
+// index_not_found_exception (docs-index_.html#index-creation).
+func TestAutoCreateOff(t *testing.T) {
+	s := startServer(t)
+	s.SetAutoCreate("+mglogs-*,-*")
+	r := bulk(t, s.URL(), `{"create":{"_index":"other","_id":"1"}}`, `{}`, `{"create":{"_index":"mglogs-1","_id":"1"}}`, `{}`)
+	if st, typ := r.item(0); st != 404 || typ != "index_not_found_exception" {
+		t.Errorf("not allowed: %d %s, want 404 index_not_found_exception", st, typ)
+	}
+	if st, _ := r.item(1); st != 201 {
+		t.Errorf("allowed by +mglogs-*: %d, want 201", st)
+	}
+	s.SetAutoCreate("false")
+	createIndex(t, s.URL(), "made", `{}`)
+	r = bulk(t, s.URL(), `{"create":{"_index":"mglogs-2","_id":"1"}}`, `{}`, `{"create":{"_index":"made","_id":"1"}}`, `{}`)
+	if st, _ := r.item(0); st != 404 {
+		t.Errorf("auto-create false: %d, want 404", st)
+	}
+	if st, _ := r.item(1); st != 201 {
+		t.Errorf("an existing index: %d, want 201", st)
+	}
+}
+
+// TestRejectDocs: a predicate refuses documents with a per-item 400
+// mapper_parsing_exception, as a mapping that cannot take them would.
 func TestRejectDocs(t *testing.T) {
 	s := startServer(t)
-	c := newClient(t, s.URL())
-	s.RejectDocs(func(index string, doc map[string]any) (string, bool) {
-		return "rejected by test on " + index, doc["level"] == "poison"
-	})
-	res := bulkCreate(t, c, "logs", map[string]any{
-		"1": map[string]any{"level": "info"},
-		"2": map[string]any{"level": "poison"},
-		"3": map[string]any{"level": "warn"},
-	})
-	for _, it := range res.Created() {
-		wantStatus := 201
-		if it.Id == "2" {
-			wantStatus = 400
-			if it.Error == nil || it.Error.Type != "mapper_parsing_exception" || it.Error.Reason != "rejected by test on logs" {
-				t.Errorf("rejected item error = %+v", it.Error)
-			}
-		}
-		if it.Status != wantStatus {
-			t.Errorf("item %s: status %d, want %d", it.Id, it.Status, wantStatus)
-		}
+	s.RejectDocs(func(_ string, doc map[string]any) (string, bool) { return "poison", doc["bad"] == true })
+	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"bad":true}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`)
+	if st, typ := r.item(0); st != 400 || typ != "mapper_parsing_exception" {
+		t.Errorf("rejected: %d %s", st, typ)
 	}
-	s.RejectDocs(nil)
-	if res := bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"level": "poison"}}); res.Errors {
-		t.Errorf("after RejectDocs(nil) the document is still rejected: %+v", res.Failed())
-	}
-	if st := s.Stats(); st.Rejected != 1 || st.Created != 3 {
-		t.Errorf("Stats = %+v, want Rejected 1, Created 3", st)
+	if st, _ := r.item(1); st != 201 {
+		t.Errorf("accepted: %d", st)
 	}
 }
 
-func TestFailItemsOnce(t *testing.T) {
-	s := startServer(t)
-	c := newClient(t, s.URL())
-	var mu sync.Mutex
-	failed := map[string]bool{}
-	s.FailItems(func(_ string, doc map[string]any) (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		key, _ := doc["k"].(string)
-		if key == "ok" || failed[key] {
-			return 0, false
-		}
-		failed[key] = true
-		return http.StatusTooManyRequests, true
-	})
-	docs := map[string]any{"1": map[string]any{"k": "ok"}, "2": map[string]any{"k": "flaky"}}
-	res := bulkCreate(t, c, "logs", docs)
-	for _, it := range res.Created() {
-		if it.Id == "2" && (it.Status != 429 || it.Error.Type != "es_rejected_execution_exception") {
-			t.Errorf("flaky item first try = %d %+v, want 429 es_rejected_execution_exception", it.Status, it.Error)
-		}
-		if it.Id == "1" && it.Status != 201 {
-			t.Errorf("ok item = %d, want 201", it.Status)
-		}
-	}
-	if s.Count("logs") != 1 {
-		t.Fatalf("Count = %d after one failed item, want 1", s.Count("logs"))
-	}
-	retry := bulkCreate(t, c, "logs", map[string]any{"2": docs["2"]})
-	if retry.Errors {
-		t.Errorf("retry failed: %+v", retry.Failed())
-	}
-	if st := s.Stats(); st.FailedItems != 1 || s.Count("logs") != 2 {
-		t.Errorf("FailedItems = %d, Count = %d; want 1 and 2", st.FailedItems, s.Count("logs"))
-	}
-}
-
+// TestSetDelay: a slow cluster makes the client's timeout fire.
 func TestSetDelay(t *testing.T) {
 	s := startServer(t)
-	c := newClient(t, s.URL())
 	s.SetDelay(time.Minute)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := c.Count("x").Do(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("delayed request: err = %v, want deadline exceeded", err)
-	}
-	s.SetDelay(0)
-	if _, err := c.ClusterHealth().Do(t.Context()); err != nil {
-		t.Fatalf("after SetDelay(0): %v", err)
+	_, err := newClient(t, s.URL()).Bulk().Add(elastic.NewBulkCreateRequest().Index("a").Id("1").Doc(map[string]any{})).Do(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("bulk against a delayed server: %v, want a deadline error", err)
 	}
 }

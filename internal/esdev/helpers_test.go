@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"maps"
 	"net/http"
-	"slices"
+	"strings"
 	"testing"
 
 	"github.com/olivere/elastic/v7"
 
 	"github.com/logpipe/logpipe/internal/esdev"
 )
+
+// ref is the Elasticsearch 7.17 reference, which each test cites for the
+// rule it checks.
+const ref = "https://www.elastic.co/guide/en/elasticsearch/reference/7.17/"
 
 // startServer runs a stand-in on a random 127.0.0.1 port for one test.
 func startServer(t *testing.T, opts ...esdev.Option) *esdev.Server {
@@ -29,37 +32,17 @@ func startServer(t *testing.T, opts ...esdev.Option) *esdev.Server {
 	return s
 }
 
-// newClient returns the olivere client logpipe uses, configured as the
-// logpipe tests configure it: no sniffing, no background healthcheck.
-func newClient(t *testing.T, url string, extra ...elastic.ClientOptionFunc) *elastic.Client {
+// newClient returns the olivere client as logpipe configures it: no
+// sniffing, no background healthcheck.
+func newClient(t *testing.T, url string) *elastic.Client {
 	t.Helper()
-	opts := append([]elastic.ClientOptionFunc{
-		elastic.SetURL(url), elastic.SetSniff(false), elastic.SetHealthcheck(false),
-	}, extra...)
-	c, err := elastic.NewClient(opts...)
+	c, err := elastic.NewClient(elastic.SetURL(url), elastic.SetSniff(false), elastic.SetHealthcheck(false))
 	if err != nil {
 		t.Fatalf("NewClient: %v", err)
 	}
 	t.Cleanup(c.Stop)
 	return c
 }
-
-// bulkCreate sends one bulk of create requests and fails the test on a
-// request-level error.
-func bulkCreate(t *testing.T, c *elastic.Client, index string, docs map[string]any) *elastic.BulkResponse {
-	t.Helper()
-	b := c.Bulk()
-	for _, id := range sortedKeys(docs) {
-		b.Add(elastic.NewBulkCreateRequest().Index(index).Id(id).Doc(docs[id]))
-	}
-	res, err := b.Do(t.Context())
-	if err != nil {
-		t.Fatalf("bulk: %v", err)
-	}
-	return res
-}
-
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // rawResponse is a decoded plain-HTTP answer.
 type rawResponse struct {
@@ -68,16 +51,17 @@ type rawResponse struct {
 	text   string
 }
 
-// do sends a raw request, for what olivere cannot express (malformed
-// bodies, unknown endpoints).
-func do(t *testing.T, method, url, contentType string, body []byte, header ...string) rawResponse {
+// do sends a raw request; a body starting with '{' or '[' is sent as JSON,
+// anything else as NDJSON.
+func do(t *testing.T, method, url, body string, header ...string) rawResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if strings.HasPrefix(body, "{") && !strings.Contains(body, "}\n") {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -92,7 +76,7 @@ func do(t *testing.T, method, url, contentType string, body []byte, header ...st
 		t.Fatal(err)
 	}
 	out := rawResponse{status: res.StatusCode, text: string(b)}
-	_ = json.Unmarshal(b, &out.body)
+	_ = json.NewDecoder(bytes.NewReader(b)).Decode(&out.body)
 	return out
 }
 
@@ -103,24 +87,41 @@ func (r rawResponse) errorType() string {
 	return s
 }
 
-// onlyItem returns the result of a one-item bulk, whatever its action.
-func onlyItem(t *testing.T, res *elastic.BulkResponse) *elastic.BulkResponseItem {
-	t.Helper()
-	if len(res.Items) != 1 || len(res.Items[0]) != 1 {
-		t.Fatalf("bulk response has %d items, want 1", len(res.Items))
+// item returns the status and error type of bulk item i.
+func (r rawResponse) item(i int) (int, string) {
+	items, _ := r.body["items"].([]any)
+	if i >= len(items) {
+		return 0, "no such item"
 	}
-	for _, it := range res.Items[0] {
-		return it
+	for _, v := range items[i].(map[string]any) {
+		res := v.(map[string]any)
+		e, _ := res["error"].(map[string]any)
+		typ, _ := e["type"].(string)
+		return int(res["status"].(float64)), typ
 	}
-	return nil
+	return 0, ""
 }
 
-// toJSON renders v compactly, for comparisons and substring checks.
-func toJSON(t *testing.T, v any) string {
+// count answers GET /{index}/_count: what searches see.
+func count(t *testing.T, url, index string) int {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
+	r := do(t, http.MethodGet, url+"/"+index+"/_count", "")
+	if r.status != http.StatusOK {
+		t.Fatalf("_count: %d %s", r.status, r.text)
 	}
-	return string(b)
+	return int(r.body["count"].(float64))
+}
+
+// createIndex creates index with settings given as JSON.
+func createIndex(t *testing.T, url, index, settings string) {
+	t.Helper()
+	if r := do(t, http.MethodPut, url+"/"+index, `{"settings":`+settings+`}`); r.status != http.StatusOK {
+		t.Fatalf("creating %s: %d %s", index, r.status, r.text)
+	}
+}
+
+// bulk sends NDJSON lines (each without its newline) to /_bulk.
+func bulk(t *testing.T, url string, lines ...string) rawResponse {
+	t.Helper()
+	return do(t, http.MethodPost, url+"/_bulk", strings.Join(lines, "\n")+"\n")
 }

@@ -6,122 +6,121 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"strconv"
 )
 
-// decodeStrict decodes one JSON value the way Elasticsearch's parser reads
-// it: numbers stay json.Number (so 1 and 1.0 map to long and float), and a
-// duplicate key in an object is an error rather than last-one-wins.
-func decodeStrict(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	v, err := readValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("unexpected data after the JSON value at offset %d", dec.InputOffset())
-	}
-	return v, nil
+// esError is the "error" object of Elasticsearch's error responses and
+// failed bulk items: a type, a reason, extras such as "index", a cause,
+// and (for search failures wrapping a shard's error) the root cause.
+type esError struct {
+	typ, reason    string
+	extra          map[string]any
+	causedBy, root *esError
 }
 
-// decodeObject is decodeStrict for values that must be JSON objects.
-func decodeObject(b []byte) (map[string]any, error) {
-	v, err := decodeStrict(b)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("expected a JSON object but found %s", jsonKind(v))
-	}
-	return m, nil
+func newESError(typ, format string, args ...any) *esError {
+	return &esError{typ: typ, reason: fmt.Sprintf(format, args...), extra: map[string]any{}}
 }
 
-func readValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.ErrUnexpectedEOF
-		}
-		return nil, err
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	switch d {
-	case '{':
-		m := make(map[string]any)
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			k, _ := kt.(string)
-			if _, dup := m[k]; dup {
-				//lint:ignore ST1005 this is the message Elasticsearch (Jackson) reports
-				return nil, fmt.Errorf("Duplicate field '%s'", k)
-			}
-			if m[k], err = readValue(dec); err != nil {
-				return nil, err
-			}
-		}
-		_, err := dec.Token() // the closing brace
-		return m, err
-	case '[':
-		a := []any{}
-		for dec.More() {
-			v, err := readValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
-		}
-		_, err := dec.Token()
-		return a, err
-	}
-	return nil, fmt.Errorf("unexpected %q", d)
+func (e *esError) with(key string, value any) *esError { e.extra[key] = value; return e }
+
+func (e *esError) because(cause *esError) *esError { e.causedBy = cause; return e }
+
+func (e *esError) onIndex(name, uuid string) *esError {
+	return e.with("index", name).with("index_uuid", uuid)
 }
 
-// jsonKind names a decoded value the way Jackson names tokens in
-// Elasticsearch error messages.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "START_OBJECT"
-	case []any:
-		return "START_ARRAY"
-	case string:
-		return "VALUE_STRING"
-	case json.Number:
-		return "VALUE_NUMBER"
-	case bool:
-		return "VALUE_BOOLEAN"
+// object renders the error as it appears inside a response.
+func (e *esError) object() map[string]any {
+	o := map[string]any{"type": e.typ, "reason": e.reason}
+	maps.Copy(o, e.extra)
+	if e.causedBy != nil {
+		o["caused_by"] = e.causedBy.object()
 	}
-	return "VALUE_NULL"
+	return o
 }
 
-// readBody reads the request body, already un-gzipped and size-limited by
-// the middleware, and checks its Content-Type as Elasticsearch 7 does.
+// apiError is a failed request: the HTTP status and the error object; a
+// nil detail answers with the status alone (413).
+type apiError struct {
+	status int
+	detail *esError
+}
+
+func failf(status int, typ, format string, args ...any) *apiError {
+	return &apiError{status, newESError(typ, format, args...)}
+}
+
+func fail(status int, e *esError) *apiError { return &apiError{status, e} }
+
+func badRequest(format string, args ...any) *apiError {
+	return failf(http.StatusBadRequest, "parsing_exception", format, args...)
+}
+
+// notSupported ends the reason of every refusal; tests look for it.
+const notSupported = "not supported by the stand-in"
+
+// unsupported refuses an Elasticsearch feature the stand-in does not
+// implement: 400 rather than ignoring it, so that no test passes by
+// accident against behaviour a real cluster would not have.
+func unsupported(format string, args ...any) *apiError {
+	return failf(http.StatusBadRequest, "illegal_argument_exception", format+" is "+notSupported, args...)
+}
+
+// indexNotFound is the error for a concrete index name that does not exist.
+func indexNotFound(name string) *apiError {
+	return fail(http.StatusNotFound, newESError("index_not_found_exception", "no such index [%s]", name).
+		with("resource.type", "index_or_alias").with("resource.id", name).onIndex(name, "_na_"))
+}
+
+// writeError writes an apiError in Elasticsearch 7's shape: the error
+// object with its root_cause list, and the status.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *apiError) {
+	if a.detail == nil {
+		w.WriteHeader(a.status)
+		return
+	}
+	root := a.detail.object()
+	if a.detail.root != nil {
+		root = a.detail.root.object()
+	}
+	delete(root, "caused_by")
+	o := a.detail.object()
+	o["root_cause"] = []any{root}
+	s.writeJSON(w, r, a.status, map[string]any{"error": o, "status": a.status})
+}
+
+// writeJSON writes body with status; ?pretty indents it.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if r.URL.Query().Has("pretty") {
+		enc.SetIndent("", "  ")
+	}
+	_ = enc.Encode(body) // the client went away
+}
+
+// readBody reads the request body, size-limited by serveHTTP, and checks
+// its Content-Type as Elasticsearch 7 does.
 func readBody(r *http.Request) ([]byte, *apiError) {
 	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, &apiError{status: http.StatusRequestEntityTooLarge}
-		}
-		return nil, badRequest("request body is not readable: %v", err)
+	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+		return nil, &apiError{status: http.StatusRequestEntityTooLarge}
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 || err != nil {
 		return nil, nil
 	}
-	ct := r.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
-	if mt != "application/json" && mt != "application/x-ndjson" {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" && mt != "application/x-ndjson" {
 		return nil, failf(http.StatusNotAcceptable, "media_type_header_exception",
-			"Content-Type header [%s] is not supported", ct)
+			"Content-Type header [%s] is not supported", r.Header.Get("Content-Type"))
 	}
 	return b, nil
 }
@@ -139,42 +138,83 @@ func readObjectBody(r *http.Request) (map[string]any, *apiError) {
 	return m, nil
 }
 
-// writeJSON writes body with status; ?pretty indents it.
-func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead || body == nil {
-		return
+// decodeObject decodes a JSON object the way Elasticsearch's parser reads
+// it: numbers stay json.Number (1 and 1.0 map to long and float), and a
+// duplicate key is an error rather than last-one-wins.
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	v, err := readValue(dec)
+	if _, end := dec.Token(); err == nil && !errors.Is(end, io.EOF) {
+		err = fmt.Errorf("unexpected data after the JSON value at offset %d", dec.InputOffset())
 	}
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if r.URL.Query().Has("pretty") {
-		enc.SetIndent("", "  ")
+	m, ok := v.(map[string]any)
+	if err == nil && !ok {
+		err = fmt.Errorf("expected START_OBJECT but found %s", jsonKind(v))
 	}
-	if err := enc.Encode(body); err != nil {
-		s.log.Debug("writing response", "path", r.URL.Path, "err", err)
-	}
+	return m, err
 }
 
-// writeError writes an apiError in Elasticsearch's error shape.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *apiError) {
-	if a.detail == nil {
-		w.WriteHeader(a.status)
-		return
+func readValue(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		return nil, io.ErrUnexpectedEOF
 	}
-	s.writeJSON(w, r, a.status, a.body())
+	d, isDelim := tok.(json.Delim)
+	if err != nil || !isDelim {
+		return tok, err
+	}
+	m, a := map[string]any{}, []any{}
+	for dec.More() {
+		if d == '[' {
+			v, err := readValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			continue
+		}
+		kt, _ := dec.Token()
+		k, _ := kt.(string)
+		if _, dup := m[k]; dup {
+			return nil, fmt.Errorf("Duplicate field '%s'", k) //nolint:staticcheck // Elasticsearch's (Jackson's) message
+		}
+		if m[k], err = readValue(dec); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return nil, err
+	}
+	if d == '[' {
+		return a, nil
+	}
+	return m, nil
 }
 
-// toInt converts a decoded JSON number or numeric string to an int.
+// jsonKind names a decoded value as Jackson does in Elasticsearch's errors.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "START_OBJECT"
+	case []any:
+		return "START_ARRAY"
+	case string:
+		return "VALUE_STRING"
+	case json.Number:
+		return "VALUE_NUMBER"
+	case bool:
+		return "VALUE_BOOLEAN"
+	}
+	return "VALUE_NULL"
+}
+
 func toInt(v any) (int, bool) {
 	f, ok := toFloat(v)
-	if !ok || f != float64(int(f)) {
-		return 0, false
-	}
-	return int(f), true
+	return int(f), ok && f == float64(int(f))
 }
 
-// toFloat converts a decoded JSON number or numeric string to a float64.
+// toFloat converts a JSON number, a Go number or a numeric string.
 func toFloat(v any) (float64, bool) {
 	switch t := v.(type) {
 	case json.Number:
@@ -199,34 +239,19 @@ func toBool(v any) (bool, bool) {
 	case bool:
 		return t, true
 	case string:
-		b, err := strconv.ParseBool(t)
-		return b, err == nil && (t == "true" || t == "false")
+		return t == "true", t == "true" || t == "false"
 	}
 	return false, false
 }
 
-// scalarString renders a scalar JSON value as the string Elasticsearch
-// indexes for keyword fields (numbers and booleans as written).
+// scalarString renders a scalar as the string Elasticsearch indexes for
+// keyword fields (numbers and booleans as written).
 func scalarString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case json.Number:
-		return t.String()
-	case bool:
-		return strconv.FormatBool(t)
-	case nil:
+	if v == nil {
 		return "null"
 	}
-	return fmt.Sprint(v)
-}
-
-// paramBool reads a boolean query parameter; a bare "?x" counts as true.
-func paramBool(r *http.Request, name string, def bool) bool {
-	q := r.URL.Query()
-	if !q.Has(name) {
-		return def
+	if s, ok := v.(string); ok {
+		return s
 	}
-	v := q.Get(name)
-	return v == "" || v == "true"
+	return fmt.Sprint(v)
 }

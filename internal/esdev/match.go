@@ -1,9 +1,9 @@
 package esdev
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +13,8 @@ import (
 // matcher decides whether a document of the bound index matches.
 type matcher func(d *doc) bool
 
+func none(*doc) bool { return false }
+
 // binder carries what binding a query needs: the index (for its mapping)
 // and the instant "now" of date math, fixed once per request.
 type binder struct {
@@ -20,57 +22,28 @@ type binder struct {
 	now time.Time
 }
 
-// fieldRef is a resolved field: its mapping, and where its values are.
-type fieldRef struct {
-	f    *field
-	src  string // path in doc.fields
-	meta string // "_id" or "_index" for those metadata fields
-}
-
-func (b *binder) resolve(path string) (fieldRef, bool) {
-	if path == "_id" || path == "_index" {
-		return fieldRef{f: &field{typ: "keyword"}, meta: path}, true
+// anyValue builds a matcher true when pred holds for some value of the
+// field; it never matches an unmapped field, as in Elasticsearch. Keyword
+// values longer than ignore_above were not indexed and never match.
+func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)) (matcher, error) {
+	f := b.idx.mapping.lookup(path)
+	if path == "_id" {
+		f = &field{typ: "keyword", src: "_id"}
 	}
-	f, src := b.idx.mapping.lookup(path)
-	return fieldRef{f: f, src: src}, f != nil
-}
-
-func (b *binder) values(ref fieldRef, d *doc) []any {
-	switch ref.meta {
-	case "_id":
-		return []any{d.id}
-	case "_index":
-		return []any{b.idx.name}
+	if f == nil {
+		return none, nil
 	}
-	return d.fields[ref.src]
-}
-
-// anyValue builds a matcher true when pred holds for some value of field,
-// and a matcher that never matches for an unmapped field, as Elasticsearch
-// does for fields no document has introduced yet.
-func (b *binder) anyValue(field string, mk func(fieldRef) (func(any) bool, error)) (matcher, error) {
-	ref, ok := b.resolve(field)
-	if !ok {
-		return func(*doc) bool { return false }, nil
-	}
-	pred, err := mk(ref)
+	pred, err := mk(f)
 	if err != nil {
 		return nil, err
 	}
-	ia := 0
-	if ref.f.typ == "keyword" {
-		ia = ref.f.ignoreAbove()
-	}
+	ia, _ := toInt(f.params["ignore_above"])
 	return func(d *doc) bool {
-		for _, v := range b.values(ref, d) {
-			if ia > 0 && len(scalarString(v)) > ia {
-				continue // not indexed, as with ignore_above
-			}
-			if pred(v) {
-				return true
-			}
+		vals := d.fields[f.src]
+		if f.src == "_id" {
+			vals = []any{d.id}
 		}
-		return false
+		return slices.ContainsFunc(vals, func(v any) bool { return (ia == 0 || len(scalarString(v)) <= ia) && pred(v) })
 	}, nil
 }
 
@@ -80,55 +53,147 @@ func queryError(format string, args ...any) error {
 	return fmt.Errorf("failed to create query: "+format, args...)
 }
 
-// equals returns a predicate matching values equal to v for ref's type:
-// exact strings for keywords, one token for text, numbers, dates, booleans.
-func (b *binder) equals(ref fieldRef, v any, caseInsensitive bool) (func(any) bool, error) {
-	f := ref.f
-	switch {
-	case textTypes[f.typ]:
-		want := scalarString(v)
-		if caseInsensitive {
-			want = strings.ToLower(want)
+func (matchAllQuery) bind(*binder) (matcher, error) { return func(*doc) bool { return true }, nil }
+
+// bind for term matches the exact value for the field's type: one token
+// of text, a keyword, a number, a date, a boolean.
+func (q *termQuery) bind(b *binder) (matcher, error) {
+	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
+		c, err := b.comparator(f, q.value, nil, false)
+		return func(x any) bool { n, ok := c(x); return ok && n == 0 }, err
+	})
+}
+
+// bind for match analyses the text for text fields (any token, all tokens
+// with operator "and", or consecutive tokens within one value for a
+// phrase); on other fields it is a term query, as in Elasticsearch.
+func (q *matchQuery) bind(b *binder) (matcher, error) {
+	f := b.idx.mapping.lookup(q.field)
+	if f == nil || f.typ != "text" {
+		return (&termQuery{q.field, q.text}).bind(b)
+	}
+	want := analyze(q.text)
+	return b.anyValue(q.field, func(*field) (func(any) bool, error) {
+		return func(x any) bool {
+			toks := analyze(scalarString(x))
+			for i := 0; q.phrase && i+len(want) <= len(toks); i++ {
+				if slices.Equal(toks[i:i+len(want)], want) {
+					return true
+				}
+			}
+			in := func(t string) bool { return slices.Contains(toks, t) }
+			return !q.phrase && len(want) > 0 && (q.and && !slices.ContainsFunc(want, func(t string) bool { return !in(t) }) ||
+				!q.and && slices.ContainsFunc(want, in))
+		}, nil
+	})
+}
+
+// bind for range compares numbers, dates (as epoch millis; gt and lte
+// round date math and partial dates up, as Elasticsearch does) and strings.
+func (q *rangeQuery) bind(b *binder) (matcher, error) {
+	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
+		var preds []func(any) bool
+		for _, bd := range []struct {
+			v       any
+			roundUp bool
+			ok      func(c int) bool
+		}{{q.gt, true, func(c int) bool { return c > 0 }}, {q.gte, false, func(c int) bool { return c >= 0 }},
+			{q.lt, false, func(c int) bool { return c < 0 }}, {q.lte, true, func(c int) bool { return c <= 0 }}} {
+			if bd.v == nil {
+				continue
+			}
+			c, err := b.comparator(f, bd.v, q.frmt, bd.roundUp)
+			if err != nil {
+				return nil, err
+			}
+			preds = append(preds, func(x any) bool { n, ok := c(x); return ok && bd.ok(n) })
 		}
-		return func(x any) bool { return slices.Contains(analyze(scalarString(x)), want) }, nil
-	case isNumeric(f.typ):
+		return func(x any) bool { return !slices.ContainsFunc(preds, func(p func(any) bool) bool { return !p(x) }) }, nil
+	})
+}
+
+// comparator returns a function comparing a doc value of f to v (-1, 0,
+// 1), false when the doc value is not comparable; text compares tokens.
+func (b *binder) comparator(f *field, v any, format any, roundUp bool) (func(any) (int, bool), error) {
+	switch {
+	case isNumeric(f.typ) || f.typ == "boolean":
 		want, ok := toFloat(v)
+		if bv, isBool := toBool(v); isBool && f.typ == "boolean" {
+			want, ok = map[bool]float64{true: 1}[bv], true
+		}
 		if !ok {
 			return nil, queryError("For input string: \"%s\"", scalarString(v))
 		}
-		return func(x any) bool { got, ok := toFloat(x); return ok && got == want }, nil
-	case f.typ == "date" || f.typ == "date_nanos":
-		t, err := b.dateBound(f, v, "", "", false)
+		return func(x any) (int, bool) {
+			n, ok := toFloat(x)
+			if bx, isBool := toBool(x); isBool {
+				n, ok = map[bool]float64{true: 1}[bx], true
+			}
+			return cmp.Compare(n, want), ok
+		}, nil
+	case f.typ == "date":
+		want, err := b.dateBound(f, v, format, roundUp)
 		if err != nil {
 			return nil, err
 		}
-		return func(x any) bool { ms, ok := docMillis(f, x); return ok && ms == t }, nil
-	case f.typ == "boolean":
-		want, ok := toBool(v)
-		if !ok {
-			return nil, queryError("Can't parse boolean value [%s], expected [true] or [false]", scalarString(v))
-		}
-		return func(x any) bool { got, ok := toBool(x); return ok && got == want }, nil
-	case f.typ == "ip":
-		want := net.ParseIP(scalarString(v))
-		if want == nil {
-			return nil, queryError("'%s' is not an IP string literal.", scalarString(v))
-		}
-		return func(x any) bool { return want.Equal(net.ParseIP(scalarString(x))) }, nil
+		return func(x any) (int, bool) { ms, ok := docMillis(f, x); return cmp.Compare(ms, want), ok }, nil
+	case f.typ == "text":
+		want := scalarString(v)
+		return func(x any) (int, bool) {
+			return map[bool]int{true: 0, false: 1}[slices.Contains(analyze(scalarString(x)), want)], true
+		}, nil
 	}
 	want := scalarString(v)
-	if caseInsensitive {
-		return func(x any) bool { return strings.EqualFold(scalarString(x), want) }, nil
+	return func(x any) (int, bool) { return strings.Compare(scalarString(x), want), true }, nil
+}
+
+// bind for wildcard matches the tokens of text fields (the pattern
+// lower-cased, as query_string normalises it) and whole values otherwise.
+func (q *wildcardQuery) bind(b *binder) (matcher, error) {
+	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
+		if f.typ == "text" {
+			pat := strings.ToLower(q.pattern)
+			return func(x any) bool {
+				return slices.ContainsFunc(analyze(scalarString(x)), func(t string) bool { return wildcardMatch(pat, t) })
+			}, nil
+		}
+		return func(x any) bool { return wildcardMatch(q.pattern, scalarString(x)) }, nil
+	})
+}
+
+// bind for bool follows Elasticsearch: every must and filter clause, no
+// must_not clause, and at least minimum_should_match should clauses —
+// which defaults to 1 only when there is no must or filter clause.
+func (q *boolQuery) bind(b *binder) (matcher, error) {
+	var ms [3][]matcher
+	for i, qs := range [][]query{append(slices.Clone(q.must), q.filter...), q.should, q.mustNot} {
+		for _, c := range qs {
+			m, err := c.bind(b)
+			if err != nil {
+				return nil, err
+			}
+			ms[i] = append(ms[i], m)
+		}
 	}
-	return func(x any) bool { return scalarString(x) == want }, nil
+	must, should, mustNot := ms[0], ms[1], ms[2]
+	minShould := q.minShould
+	if minShould < 0 {
+		minShould = map[bool]int{true: 1}[len(should) > 0 && len(must) == 0]
+	}
+	return func(d *doc) bool {
+		n := 0
+		for _, m := range should {
+			if n < minShould && m(d) {
+				n++
+			}
+		}
+		return n >= minShould && !slices.ContainsFunc(must, func(m matcher) bool { return !m(d) }) &&
+			!slices.ContainsFunc(mustNot, func(m matcher) bool { return m(d) })
+	}, nil
 }
 
 func isNumeric(typ string) bool {
-	switch typ {
-	case "long", "integer", "short", "byte", "unsigned_long", "double", "float", "half_float", "scaled_float":
-		return true
-	}
-	return false
+	return slices.Contains([]string{"long", "integer", "short", "byte", "double", "float"}, typ)
 }
 
 // docMillis reads a stored date value as epoch milliseconds.
@@ -137,25 +202,22 @@ func docMillis(f *field, x any) (int64, bool) {
 		v, err := n.Float64()
 		return int64(v), err == nil
 	}
-	t, err := parseDate(scalarString(x), f.format(), nil)
+	t, _, err := parseDate(scalarString(x), f.format())
 	return t.UnixMilli(), err == nil
 }
 
 // dateBound evaluates a query value for a date field to epoch millis,
 // with date math and the rounding direction of the bound it is used as.
-func (b *binder) dateBound(f *field, v any, format, tz string, roundUp bool) (int64, error) {
+func (b *binder) dateBound(f *field, v any, format any, roundUp bool) (int64, error) {
 	if n, ok := v.(json.Number); ok {
 		ms, err := n.Float64()
 		return int64(ms), err
 	}
-	loc, err := loadZone(tz)
-	if err != nil {
-		return 0, queryError("unknown time zone [%s]", tz)
+	fm := f.format()
+	if format != nil {
+		fm = scalarString(format)
 	}
-	if format == "" {
-		format = f.format()
-	}
-	t, err := dateMath(scalarString(v), format, loc, b.now, roundUp)
+	t, err := dateMath(scalarString(v), fm, b.now, roundUp)
 	if err != nil {
 		return 0, queryError("%v", err)
 	}
@@ -166,25 +228,20 @@ func (b *binder) dateBound(f *field, v any, format, tz string, roundUp bool) (in
 // runs of letters, digits and '_', joined across a '.' or '\” between
 // two such characters ("example.com", "don't" stay one token).
 func analyze(s string) []string {
-	var out []string
-	var cur []rune
 	rs := []rune(strings.ToLower(s))
-	word := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
-	for i, r := range rs {
-		switch {
-		case word(r):
-			cur = append(cur, r)
-		case (r == '.' || r == '\'') && len(cur) > 0 && i+1 < len(rs) && word(rs[i+1]):
-			cur = append(cur, r)
-		default:
-			if len(cur) > 0 {
-				out = append(out, string(cur))
-				cur = cur[:0]
-			}
-		}
+	word := func(i int) bool {
+		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]) || rs[i] == '_')
 	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
+	var out []string
+	start := -1
+	for i := range len(rs) + 1 {
+		in := word(i) || i < len(rs) && (rs[i] == '.' || rs[i] == '\'') && word(i-1) && word(i+1)
+		switch {
+		case in && start < 0:
+			start = i
+		case !in && start >= 0:
+			out, start = append(out, string(rs[start:i])), -1
+		}
 	}
 	return out
 }
@@ -192,19 +249,15 @@ func analyze(s string) []string {
 // wildcardMatch matches '*' and '?' wildcards against s.
 func wildcardMatch(pattern, s string) bool {
 	p, t := []rune(pattern), []rune(s)
-	star, mark := -1, 0
-	i, j := 0, 0
+	star, mark, i, j := -1, 0, 0, 0
 	for j < len(t) {
 		switch {
 		case i < len(p) && (p[i] == '?' || p[i] == t[j]):
-			i++
-			j++
+			i, j = i+1, j+1
 		case i < len(p) && p[i] == '*':
-			star, mark = i, j
-			i++
+			star, mark, i = i, j, i+1
 		case star >= 0:
-			i, mark = star+1, mark+1
-			j = mark
+			i, mark, j = star+1, mark+1, mark+1
 		default:
 			return false
 		}

@@ -1,7 +1,7 @@
 package esdev
 
 import (
-	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,29 +12,28 @@ import (
 	"time"
 )
 
-// defaultMaxContentLength is Elasticsearch's http.max_content_length.
-const defaultMaxContentLength = 100 << 20
+// maxContentLength is Elasticsearch's default http.max_content_length.
+const maxContentLength = 100 << 20
 
 // Server is an in-memory Elasticsearch-API stand-in: an HTTP server that
-// answers the subset of the Elasticsearch 7 REST API described in the
-// package documentation. It is not Elasticsearch. All methods are safe for
+// answers the subset of the Elasticsearch 7 REST API in the package
+// documentation. It is not Elasticsearch. All methods are safe for
 // concurrent use.
 type Server struct {
-	log     *slog.Logger
-	maxBody int64
-	handler http.Handler
-	table   []route
+	log       *slog.Logger
+	onRefresh RefreshFunc
+	table     []route
 
-	mu              sync.RWMutex // guards the data below
-	indices         map[string]*index
-	templates       map[string]*template // composable, by name
-	legacyTemplates map[string]*template
-	policies        map[string]*policy
+	mu         sync.RWMutex // guards the data below
+	indices    map[string]*index
+	templates  map[string]*template
+	autoCreate string // action.auto_create_index
 
-	faults faults
-	stats  counters
+	faults  faults
+	statsMu sync.Mutex
+	stats   Stats
 
-	lifeMu sync.Mutex // guards the listener state below
+	lifeMu sync.Mutex // guards the listener below
 	srv    *http.Server
 	served chan struct{} // closed when srv.Serve returns
 	addr   string        // host:port of the first Start, reused by Restart
@@ -43,35 +42,29 @@ type Server struct {
 // Option configures a Server.
 type Option func(*Server)
 
+// RefreshFunc is told, after each refresh of an index, the time of the
+// refresh and the _source of every document it made searchable.
+type RefreshFunc func(index string, at time.Time, sources []json.RawMessage)
+
 // WithLogger sets the logger for lifecycle events (Info) and one line per
 // request (Debug). The default discards everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Server) { s.log = l.With("component", "esdev") }
 }
 
-// WithMaxContentLength sets the largest request body accepted, after gzip
-// decoding; larger requests get 413 as with Elasticsearch's
-// http.max_content_length (default 100 MiB).
-func WithMaxContentLength(n int64) Option {
-	return func(s *Server) { s.maxBody = n }
-}
+// WithOnRefresh installs fn, called outside the server's locks after every
+// refresh that made documents searchable: how the demo measures "write to
+// searchable".
+func WithOnRefresh(fn RefreshFunc) Option { return func(s *Server) { s.onRefresh = fn } }
 
 // New returns a stopped Server with no indices. Use Start to listen, or
 // Handler to embed it in another server.
 func New(opts ...Option) *Server {
-	s := &Server{
-		log:             slog.New(slog.DiscardHandler),
-		maxBody:         defaultMaxContentLength,
-		indices:         make(map[string]*index),
-		templates:       make(map[string]*template),
-		legacyTemplates: make(map[string]*template),
-		policies:        make(map[string]*policy),
-	}
+	s := &Server{log: slog.New(slog.DiscardHandler), indices: map[string]*index{}, templates: map[string]*template{}, autoCreate: "true"}
 	for _, o := range opts {
 		o(s)
 	}
 	s.table = s.routeTable()
-	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s
 }
 
@@ -83,33 +76,21 @@ func (s *Server) Start(addr string) error {
 	if s.srv != nil {
 		return errors.New("esdev: already started")
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("esdev: listening: %w", err)
-	}
-	s.addr = ln.Addr().String()
-	s.serveLocked(ln)
-	return nil
+	s.addr = addr
+	return s.listenLocked()
 }
 
 // Restart simulates the server going down and coming back: it closes the
 // listener and open connections if running, then listens again on the same
-// address. Indexed data, templates and policies are kept.
+// address. Indexed data and templates are kept.
 func (s *Server) Restart() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
 	if s.addr == "" {
 		return errors.New("esdev: restart before start")
 	}
-	if err := s.closeLocked(); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", s.addr)
-	if err != nil {
-		return fmt.Errorf("esdev: listening again: %w", err)
-	}
-	s.serveLocked(ln)
-	return nil
+	s.closeLocked()
+	return s.listenLocked()
 }
 
 // Close stops listening and closes open connections, so clients see
@@ -118,14 +99,15 @@ func (s *Server) Restart() error {
 func (s *Server) Close() error {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
-	return s.closeLocked()
+	s.closeLocked()
+	return nil
 }
 
 // URL returns the base URL, "http://127.0.0.1:PORT", or "" before Start.
 func (s *Server) URL() string {
 	s.lifeMu.Lock()
 	defer s.lifeMu.Unlock()
-	if s.addr == "" {
+	if s.srv == nil && s.addr == "" {
 		return ""
 	}
 	return "http://" + s.addr
@@ -133,48 +115,34 @@ func (s *Server) URL() string {
 
 // Handler returns the HTTP handler, for embedding the stand-in in another
 // server or an httptest.Server.
-func (s *Server) Handler() http.Handler { return s.handler }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-func (s *Server) serveLocked(ln net.Listener) {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+func (s *Server) listenLocked() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("esdev: listening: %w", err)
 	}
-	served := make(chan struct{})
-	go func() {
+	s.addr = ln.Addr().String()
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.served = make(chan struct{})
+	go func(srv *http.Server, served chan struct{}) {
 		defer close(served)
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serving stopped", "addr", ln.Addr().String(), "err", err)
 		}
-	}()
-	s.srv, s.served = srv, served
+	}(s.srv, s.served)
 	s.log.Info("listening", "url", "http://"+s.addr)
-}
-
-func (s *Server) closeLocked() error {
-	if s.srv == nil {
-		return nil
-	}
-	err := s.srv.Close()
-	<-s.served
-	s.srv, s.served = nil, nil
-	s.log.Info("closed", "url", "http://"+s.addr)
-	if err != nil {
-		return fmt.Errorf("esdev: closing: %w", err)
-	}
 	return nil
 }
 
-// publishAddress is the host:port this node advertises in _nodes/http, so
-// a sniffing client keeps talking to it.
-func (s *Server) publishAddress(r *http.Request) string {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	if s.addr != "" {
-		return s.addr
+func (s *Server) closeLocked() {
+	if s.srv != nil {
+		_ = s.srv.Close() // only the listener's close error, which Serve reports
+		<-s.served
+		s.srv = nil
+		s.log.Info("closed", "url", "http://"+s.addr)
 	}
-	return r.Host
 }
 
 // statusWriter remembers the status for the request log.
@@ -184,48 +152,33 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// serveHTTP applies the scripted delay, gzip request decoding and the body
-// size limit, then routes.
+// serveHTTP applies the scripted delay and the body size limit, then
+// routes. Compressed request bodies are refused: logpipe never sends them.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if d := s.faults.currentDelay(); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	select {
+	case <-time.After(s.faults.currentDelay()):
+	case <-r.Context().Done():
+		return
 	}
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		// A bug in the stand-in must not look like a network failure to the
 		// client under test: answer 500 with the panic and log the stack.
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
+		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			s.log.Error("handler panic", "uri", r.URL.RequestURI(), "panic", v, "stack", string(debug.Stack()))
 			s.writeError(sw, r, failf(http.StatusInternalServerError, "exception", "esdev stand-in internal error: %v", v))
 		}
-		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", sw.status,
-			"took", time.Since(start))
+		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", sw.status, "took", time.Since(start))
 	}()
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			s.writeError(sw, r, badRequest("request body is not valid gzip: %v", err))
-			return
-		}
-		defer zr.Close()
-		r.Body = zr
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
+		s.writeError(sw, r, unsupported("Content-Encoding [%s]", ce))
+		return
 	}
-	r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
+	r.Body = http.MaxBytesReader(sw, r.Body, maxContentLength)
 	s.route(sw, r)
 }

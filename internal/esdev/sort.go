@@ -8,27 +8,16 @@ import (
 	"strings"
 )
 
-// sortSpec is one entry of a search's "sort".
+// sortSpec is one entry of a search's "sort": a field (date, number,
+// boolean or keyword; missing values last) or _doc (write order).
 type sortSpec struct {
-	field        string
-	desc         bool
-	missingFirst bool
-	unmappedType string
-	mode         string // "min", "max" or "" (min ascending, max descending)
-	kind         string // set by sortHits: "number", "date", "string", "doc" or "score"
-	integral     bool   // number values print as integers
-}
-
-func newSortSpec(field, order string) *sortSpec {
-	sp := &sortSpec{field: field, desc: field == "_score"}
-	if order != "" {
-		sp.desc = strings.EqualFold(order, "desc")
-	}
-	return sp
+	field, unmappedType string
+	desc                bool
+	kind                string // set by sortHits: "number", "string" or "doc"
 }
 
 // parseSorts reads "field", {"field": "desc"}, {"field": {"order": ...,
-// "missing": "_first", "unmapped_type": ..., "mode": ...}} or a list.
+// "unmapped_type": ...}} or a list of those.
 func parseSorts(v any) ([]*sortSpec, *apiError) {
 	list, ok := v.([]any)
 	if !ok {
@@ -36,27 +25,29 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 	}
 	var out []*sortSpec
 	for _, e := range list {
-		switch t := e.(type) {
-		case string:
-			out = append(out, newSortSpec(t, ""))
-		case map[string]any:
-			for field, o := range t {
-				switch ot := o.(type) {
-				case string:
-					out = append(out, newSortSpec(field, ot))
-				case map[string]any:
-					order, _ := ot["order"].(string)
-					sp := newSortSpec(field, order)
-					sp.missingFirst = ot["missing"] == "_first"
-					sp.unmappedType, _ = ot["unmapped_type"].(string)
-					sp.mode, _ = ot["mode"].(string)
-					out = append(out, sp)
+		if f, ok := e.(string); ok {
+			e = map[string]any{f: "asc"}
+		}
+		obj, _ := e.(map[string]any)
+		for field, o := range obj {
+			opts, ok := o.(map[string]any)
+			if !ok {
+				opts = map[string]any{"order": o}
+			}
+			sp := &sortSpec{field: field}
+			for k, v := range opts {
+				switch k {
+				case "order":
+					sp.desc = strings.EqualFold(scalarString(v), "desc")
+				case "unmapped_type":
+					sp.unmappedType = scalarString(v)
 				default:
-					return nil, badRequest("[sort] malformed for field [%s]", field)
+					if k != "missing" || v != "_last" {
+						return nil, unsupported("[%s: %v] in a sort", k, v)
+					}
 				}
 			}
-		default:
-			return nil, badRequest("[sort] must be a string, an object or an array")
+			out = append(out, sp)
 		}
 	}
 	return out, nil
@@ -64,58 +55,34 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 
 // sortHits checks every sort field against the mappings, as Elasticsearch
 // does (text fields and unmapped fields are errors), then sorts hits in
-// place. Ties keep index-then-write order.
-func (s *Server) sortHits(names []string, req *searchRequest, hits []hitRef) *apiError {
-	for _, sp := range req.sorts {
-		if aerr := s.classifySort(names, sp); aerr != nil {
-			return aerr
+// place; ties keep index-then-write order.
+func (s *Server) sortHits(names []string, sorts []*sortSpec, hits []hitRef) *apiError {
+	for _, sp := range sorts {
+		typ := sp.unmappedType
+		for _, n := range names {
+			f := s.indices[n].mapping.lookup(sp.field)
+			switch {
+			case sp.field == "_doc":
+				typ = "doc"
+			case f == nil:
+			case f.typ == "text" && f.param("fielddata") != "true":
+				return searchFailure(s.indices[n], fielddataError(sp.field))
+			default:
+				typ = f.typ
+			}
+		}
+		switch {
+		case typ == "":
+			if len(names) > 0 {
+				return searchFailure(s.indices[names[0]], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
+			}
+		case typ == "doc", typ == "keyword":
+			sp.kind = map[bool]string{true: "doc", false: "string"}[typ == "doc"]
+		default:
+			sp.kind = "number"
 		}
 	}
-	if len(req.sorts) == 0 {
-		return nil
-	}
-	keys := make(map[*doc][]sortKey, len(hits))
-	for _, h := range hits {
-		keys[h.d] = sortKeys(req.sorts, h)
-	}
-	slices.SortStableFunc(hits, func(a, b hitRef) int { return compareKeys(req.sorts, keys[a.d], keys[b.d]) })
-	return nil
-}
-
-func (s *Server) classifySort(names []string, sp *sortSpec) *apiError {
-	switch sp.field {
-	case "_doc", "_score":
-		sp.kind = sp.field[1:]
-		return nil
-	}
-	typ := sp.unmappedType
-	for _, n := range names {
-		idx := s.indices[n]
-		f, _ := idx.mapping.lookup(sp.field)
-		if f == nil {
-			continue
-		}
-		if textTypes[f.typ] && !f.flag("fielddata") {
-			return searchFailure(idx, fielddataError(sp.field))
-		}
-		typ = f.typ
-	}
-	if typ == "" {
-		if len(names) == 0 {
-			return nil
-		}
-		idx := s.indices[names[0]]
-		return searchFailure(idx, newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
-	}
-	switch {
-	case isNumeric(typ) || typ == "boolean":
-		sp.kind = "number"
-		sp.integral = typ != "double" && typ != "float" && typ != "half_float" && typ != "scaled_float"
-	case typ == "date" || typ == "date_nanos":
-		sp.kind, sp.integral = "date", true
-	default:
-		sp.kind = "string"
-	}
+	slices.SortStableFunc(hits, func(a, b hitRef) int { return compareKeys(sorts, sortKeys(sorts, a), sortKeys(sorts, b)) })
 	return nil
 }
 
@@ -127,162 +94,76 @@ func fielddataError(field string) *esError {
 			"on [%s] in order to load field data by uninverting the inverted index. Note that this can use significant memory.", field)
 }
 
-// sortKey is one sort value of a hit.
-type sortKey struct {
-	num     float64
-	str     string
-	missing bool
-}
-
-func sortKeys(sorts []*sortSpec, h hitRef) []sortKey {
-	out := make([]sortKey, len(sorts))
+// sortKeys returns a hit's sort values: numbers (dates as epoch millis,
+// booleans as 0/1, _doc as the write sequence), strings, or nil when the
+// field is missing; several values sort by the least ascending, the
+// greatest descending, as Elasticsearch does.
+func sortKeys(sorts []*sortSpec, h hitRef) []any {
+	out := make([]any, len(sorts))
 	for i, sp := range sorts {
-		out[i] = sortKeyFor(sp, h)
+		if sp.kind == "doc" {
+			out[i] = h.d.seqNo
+			continue
+		}
+		f := h.idx.mapping.lookup(sp.field)
+		if f == nil {
+			continue
+		}
+		for _, v := range h.d.fields[f.src] {
+			var k any = scalarString(v)
+			if sp.kind == "number" {
+				n, ok := toFloat(v)
+				if ms, isDate := docMillis(f, v); f.typ == "date" {
+					n, ok = float64(ms), isDate
+				} else if b, isBool := v.(bool); isBool {
+					n, ok = map[bool]float64{true: 1}[b], true
+				}
+				if !ok {
+					continue
+				}
+				k = int64(n)
+				if n != math.Trunc(n) {
+					k = n
+				}
+			}
+			if out[i] == nil || (compareKey(k, out[i]) > 0) == sp.desc {
+				out[i] = k
+			}
+		}
 	}
 	return out
 }
 
-func sortKeyFor(sp *sortSpec, h hitRef) sortKey {
-	switch sp.kind {
-	case "doc":
-		return sortKey{str: h.idx.name, num: float64(h.d.seqNo)}
-	case "score":
-		return sortKey{}
+func compareKey(a, b any) int {
+	x, xok := toFloat(a)
+	y, yok := toFloat(b)
+	if xok && yok {
+		return cmp.Compare(x, y)
 	}
-	b := &binder{idx: h.idx}
-	ref, ok := b.resolve(sp.field)
-	if !ok {
-		return sortKey{missing: true}
-	}
-	pickMax := sp.mode == "max" || sp.mode == "" && sp.desc
-	var best sortKey
-	found := false
-	for _, v := range b.values(ref, h.d) {
-		var k sortKey
-		switch sp.kind {
-		case "number":
-			n, ok := toFloat(v)
-			if bv, isBool := toBool(v); isBool {
-				n, ok = map[bool]float64{true: 1, false: 0}[bv], true
-			}
-			if !ok {
-				continue
-			}
-			k.num = n
-		case "date":
-			ms, ok := docMillis(ref.f, v)
-			if !ok {
-				continue
-			}
-			k.num = float64(ms)
-		default:
-			k.str = scalarString(v)
-		}
-		if !found || (compareKey(sp.kind, k, best) > 0) == pickMax {
-			best, found = k, true
-		}
-	}
-	if !found {
-		return sortKey{missing: true}
-	}
-	return best
+	return strings.Compare(scalarString(a), scalarString(b))
 }
 
-func compareKey(kind string, a, b sortKey) int {
-	switch kind {
-	case "string":
-		return strings.Compare(a.str, b.str)
-	case "doc":
-		return cmp.Or(strings.Compare(a.str, b.str), cmp.Compare(a.num, b.num))
-	}
-	return cmp.Compare(a.num, b.num)
-}
-
-func compareKeys(sorts []*sortSpec, a, b []sortKey) int {
+// compareKeys orders two hits' sort values; missing values sort last.
+func compareKeys(sorts []*sortSpec, a, b []any) int {
 	for i, sp := range sorts {
-		ka, kb := a[i], b[i]
-		if ka.missing != kb.missing {
-			if ka.missing == sp.missingFirst {
-				return -1
-			}
-			return 1
+		if (a[i] == nil) != (b[i] == nil) {
+			return map[bool]int{true: 1, false: -1}[a[i] == nil]
 		}
-		if ka.missing {
+		if a[i] == nil {
 			continue
 		}
-		c := compareKey(sp.kind, ka, kb)
-		if sp.desc {
-			c = -c
-		}
-		if c != 0 {
-			return c
+		if c := compareKey(a[i], b[i]); c != 0 {
+			return map[bool]int{true: -c, false: c}[sp.desc]
 		}
 	}
 	return 0
 }
 
-// sortValues renders a hit's "sort" array as Elasticsearch does: integers
-// for long and date fields (epoch millis), Long.MAX_VALUE / MIN_VALUE for
-// missing numbers, null for missing strings.
-func sortValues(sorts []*sortSpec, h hitRef) []any {
-	out := make([]any, len(sorts))
-	for i, sp := range sorts {
-		k := sortKeyFor(sp, h)
-		switch {
-		case sp.kind == "doc":
-			out[i] = h.d.seqNo
-		case sp.kind == "score":
-			out[i] = 1.0
-		case sp.kind == "string" && k.missing:
-			out[i] = nil
-		case sp.kind == "string":
-			out[i] = k.str
-		case k.missing && sp.desc:
-			out[i] = int64(math.MinInt64)
-		case k.missing:
-			out[i] = int64(math.MaxInt64)
-		case sp.integral:
-			out[i] = int64(k.num)
-		default:
-			out[i] = k.num
-		}
-	}
-	return out
-}
-
 // applySearchAfter keeps the hits sorting strictly after the given values.
-func applySearchAfter(req *searchRequest, hits []hitRef) ([]hitRef, *apiError) {
-	if len(req.searchAfter) != len(req.sorts) {
+func applySearchAfter(sorts []*sortSpec, after []any, hits []hitRef) ([]hitRef, *apiError) {
+	if len(after) != len(sorts) {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-			"search_after has %d value(s) but sort has %d.", len(req.searchAfter), len(req.sorts))
+			"search_after has %d value(s) but sort has %d.", len(after), len(sorts))
 	}
-	after := make([]sortKey, len(req.sorts))
-	for i, sp := range req.sorts {
-		v := req.searchAfter[i]
-		switch {
-		case v == nil:
-			after[i].missing = true
-		case sp.kind == "string":
-			after[i].str = scalarString(v)
-		default:
-			n, _ := toFloat(v)
-			if sp.integral && (n >= math.MaxInt64 || n <= math.MinInt64) {
-				after[i].missing = true
-			}
-			after[i].num = n
-		}
-	}
-	var out []hitRef
-	for _, h := range hits {
-		k := sortKeys(req.sorts, h)
-		for i, sp := range req.sorts {
-			if sp.kind == "doc" {
-				k[i].str = "" // search_after on _doc compares the sequence number only
-			}
-		}
-		if compareKeys(req.sorts, k, after) > 0 {
-			out = append(out, h)
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(hits, func(h hitRef) bool { return compareKeys(sorts, sortKeys(sorts, h), after) <= 0 }), nil
 }

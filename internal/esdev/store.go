@@ -4,98 +4,153 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"maps"
-	"slices"
 	"strconv"
 	"time"
 )
 
-// primaryTerm is constant: the stand-in never fails over a primary.
-const primaryTerm = 1
+// Defaults of the index settings the stand-in reads.
+const (
+	defaultRefresh     = time.Second // index.refresh_interval
+	defaultFieldsLimit = 1000        // index.mapping.total_fields.limit
+	primaryTerm        = 1           // constant: the stand-in never fails over a primary
+)
 
-// index is one in-memory index. It has a single shard ("0"), so sequence
-// numbers are per index.
+// index is one in-memory index with a single shard, so sequence numbers
+// are per index.
+//
+// NOTE: documents are near-real-time, as in Elasticsearch. A write goes to
+// docs at once (what GET _doc and create's 409 see) and to the end of log;
+// searches see only the log entries up to visibleSeq, which a refresh
+// moves to the last write. Refreshes run every refreshEvery from the
+// index's creation while writes are pending, on POST _refresh, and on
+// ?refresh=true.
 type index struct {
-	name     string
-	uuid     string
-	created  time.Time
-	settings map[string]string
-	mapping  *mapping
-	aliases  map[string]any
-	docs     map[string]*doc
-	seqNo    int64 // last assigned sequence number, -1 before the first write
+	name, uuid   string
+	created      time.Time
+	settings     map[string]string // flat "index.x" keys, as Elasticsearch stores them
+	mapping      *mapping
+	refreshEvery time.Duration // <= 0: only explicit refreshes
+	fieldsLimit  int
+
+	docs       map[string]*doc
+	log        []*doc // every stored version in write order, oldest first
+	visibleSeq int64  // the last sequence number a refresh made searchable
+	seqNo      int64  // last assigned sequence number, -1 before the first write
+	bytes      int64  // sum of the _source sizes in log
+	timer      *time.Timer
+	refreshed  chan struct{} // closed (and replaced) by each refresh
 }
 
-// doc is a stored document. It is never mutated after it is stored; a
-// write replaces it, so readers holding it need no further locking.
+// doc is one stored version of a document. Only supersededBy changes after
+// it is stored, under the write lock. A superseded version stays in the log
+// (overwrites are rare: logpipe only creates).
 type doc struct {
-	id      string
-	source  json.RawMessage  // _source exactly as sent (re-encoded after an update)
-	parsed  map[string]any   // source decoded with json.Number values
-	fields  map[string][]any // flatten(parsed), what queries read
-	version int64
-	seqNo   int64
+	id           string
+	source       json.RawMessage  // _source exactly as sent
+	fields       map[string][]any // leaf path → values, what queries read
+	version      int64
+	seqNo        int64
+	at           time.Time
+	supersededBy int64 // sequence number of the write that replaced it, 0 if none
+}
+
+// searchable reports whether a search sees d: it was refreshed, and the
+// version replacing it (if any) was not.
+func (idx *index) searchable(d *doc) bool {
+	return d.seqNo <= idx.visibleSeq && (d.supersededBy == 0 || d.supersededBy > idx.visibleSeq)
+}
+
+// visibleDocs calls fn with each searchable document in write order.
+func (idx *index) visibleDocs(fn func(*doc)) {
+	for _, d := range idx.log {
+		if d.seqNo > idx.visibleSeq {
+			return
+		}
+		if idx.searchable(d) {
+			fn(d)
+		}
+	}
 }
 
 // newID returns a random 20-character URL-safe id, the shape of the ids
 // Elasticsearch generates for documents.
 func newID() string { return randomString(15) }
 
-// randomString returns n random bytes, URL-safe base64 encoded.
 func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails on supported platforms
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newIndexLocked creates and registers an index from the already merged
-// settings and mapping. The caller holds s.mu for writing.
-func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapping, aliases map[string]any) *index {
-	now := time.Now().UTC()
-	flat := map[string]string{
-		"index.number_of_shards":   "1",
-		"index.number_of_replicas": "1",
+// newIndexLocked registers an index from already merged and validated
+// settings. The caller holds s.mu for writing.
+func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapping) *index {
+	flat := map[string]string{"index.number_of_shards": "1", "index.number_of_replicas": "1"}
+	for k, v := range settings {
+		flat[k] = v
 	}
-	maps.Copy(flat, settings)
-	idx := &index{
-		name: name, uuid: randomString(16), created: now, settings: flat,
-		mapping: m, aliases: aliases, docs: make(map[string]*doc), seqNo: -1,
-	}
-	flat["index.uuid"] = idx.uuid
-	flat["index.provided_name"] = name
-	flat["index.creation_date"] = strconv.FormatInt(now.UnixMilli(), 10)
-	flat["index.version.created"] = "7170099"
-	if idx.mapping == nil {
-		idx.mapping = newMapping()
-	}
-	if idx.aliases == nil {
-		idx.aliases = map[string]any{}
+	idx := &index{name: name, uuid: randomString(16), created: time.Now(), settings: flat, mapping: m,
+		docs: make(map[string]*doc), seqNo: -1, visibleSeq: -1, refreshed: make(chan struct{})}
+	idx.refreshEvery, _ = refreshInterval(flat)
+	idx.fieldsLimit, _ = strconv.Atoi(flat["index.mapping.total_fields.limit"])
+	if idx.fieldsLimit <= 0 {
+		idx.fieldsLimit = defaultFieldsLimit
 	}
 	s.indices[name] = idx
 	s.log.Debug("index created", "index", name)
 	return idx
 }
 
-// autoCreateLocked creates an index the way a write to a missing index
-// does: from the matching templates alone.
-func (s *Server) autoCreateLocked(name string) *index {
-	settings, m, aliases := s.templateForLocked(name)
-	return s.newIndexLocked(name, settings, m, aliases)
-}
-
-// docsInOrder returns the index's documents in write order, the order
-// Elasticsearch's "_doc" sort approximates.
-func (idx *index) docsInOrder() []*doc {
-	out := slices.Collect(maps.Values(idx.docs))
-	slices.SortFunc(out, func(a, b *doc) int { return int(a.seqNo - b.seqNo) })
-	return out
-}
-
-// sizeBytes approximates store.size for _cat/indices.
-func (idx *index) sizeBytes() int {
-	n := 0
-	for _, d := range idx.docs {
-		n += len(d.source)
+// addLocked stores d as the newest version of its id and schedules the
+// next periodic refresh. The caller holds s.mu.
+func (s *Server) addLocked(idx *index, d *doc) {
+	if cur := idx.docs[d.id]; cur != nil {
+		cur.supersededBy = d.seqNo
 	}
-	return n
+	idx.docs[d.id] = d
+	idx.log = append(idx.log, d)
+	idx.bytes += int64(len(d.source))
+	if idx.timer != nil || idx.refreshEvery <= 0 {
+		return
+	}
+	// Periodic refreshes tick at creation + k·interval, like a scheduler
+	// started with the index; the timer only runs while writes are pending.
+	next := idx.created.Add((d.at.Sub(idx.created)/idx.refreshEvery + 1) * idx.refreshEvery)
+	var t *time.Timer
+	t = time.AfterFunc(next.Sub(d.at), func() {
+		s.mu.Lock()
+		var srcs []json.RawMessage
+		if s.indices[idx.name] == idx && idx.timer == t { // not deleted, not refreshed meanwhile
+			srcs = s.refreshLocked(idx)
+		}
+		s.mu.Unlock()
+		s.notifyRefresh(idx.name, srcs)
+	})
+	idx.timer = t
+}
+
+// refreshLocked makes every write so far searchable and releases the
+// ?refresh=wait_for requests waiting on idx. It returns the sources newly
+// made searchable when a RefreshFunc wants them. The caller holds s.mu.
+func (s *Server) refreshLocked(idx *index) []json.RawMessage {
+	if idx.timer != nil {
+		idx.timer.Stop()
+		idx.timer = nil
+	}
+	var srcs []json.RawMessage
+	if s.onRefresh != nil {
+		for i := len(idx.log) - 1; i >= 0 && idx.log[i].seqNo > idx.visibleSeq; i-- {
+			srcs = append(srcs, idx.log[i].source) // newest first
+		}
+	}
+	idx.visibleSeq = idx.seqNo
+	close(idx.refreshed)
+	idx.refreshed = make(chan struct{})
+	return srcs
+}
+
+func (s *Server) notifyRefresh(index string, srcs []json.RawMessage) {
+	if s.onRefresh != nil && len(srcs) > 0 {
+		s.onRefresh(index, time.Now(), srcs)
+	}
 }
