@@ -78,7 +78,7 @@ func (s *Server) routeTable() []route {
 	for i, r := range rs {
 		out[i] = route{methods: r.methods, pattern: splitPath(r.path), handle: r.h}
 	}
-	return out
+	return append(out, s.blockRoutes()...)
 }
 
 func splitPath(p string) []string {

@@ -66,6 +66,8 @@ func (s *Server) applyLocked(op *writeOp) *itemResult {
 			return failedItem(op, http.StatusNotFound, indexNotFound(op.index).detail)
 		}
 		idx = s.autoCreateLocked(op.index)
+	} else if res := refuseWrite(op, idx); res != nil {
+		return res
 	}
 	cur := idx.docs[op.id]
 	if op.ifSeqNo != nil || op.ifTerm != nil {
