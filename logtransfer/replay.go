@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/logpipe/logpipe/internal/flow"
+	"github.com/logpipe/logpipe/conf"
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -100,7 +100,10 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	ixDone := make(chan struct{})
 	go func() { defer close(ixDone); ix.run(workCtx) }()
 	defer func() { stopWork(); <-ixDone }()
-	s := &sink{ctx: workCtx, ix: ix, dlq: dlq, budget: flow.NewBudget(cfg.Transfer.MaxInflightBytes), metrics: metrics}
+	s := &sink{ctx: workCtx, ix: ix, dlq: dlq, budget: newBudget(cfg.Transfer.MaxInflightBytes), metrics: metrics,
+		stallBackoff: conf.Backoff(cfg.Elasticsearch.RetryBackoff, cfg.Elasticsearch.RetryBackoffMax)}
+	l := s.lane(name, conf.NewCondition(log.With("route", name)))
+	defer l.close()
 
 	var acks sync.WaitGroup
 	var nRead, nCreated, nDups, nDead atomic.Int64
@@ -118,7 +121,7 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	submit := func(m *sarama.ConsumerMessage) error {
 		acks.Add(1)
 		nRead.Add(1)
-		if err := s.submit(ctx, name, b, m, ack); err != nil {
+		if err := l.submit(ctx, b, m, ack); err != nil {
 			acks.Done()
 			return err
 		}
