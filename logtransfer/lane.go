@@ -27,6 +27,7 @@ type lane struct {
 	sink  *sink
 	share *share
 	cond  *conf.Condition
+	pause pauser
 
 	mu       sync.Mutex
 	retrying int     // items the indexer is retrying (waiting)

@@ -99,6 +99,7 @@ func (r *runner) run(ctx context.Context) {
 	}) {
 		return
 	}
+	r.lane.pause.setGroup(group)
 	errsDone := make(chan struct{})
 	go func() {
 		defer close(errsDone)
@@ -122,6 +123,7 @@ func (r *runner) run(ctx context.Context) {
 		sleepCtx(ctx, r.backoff(attempt, 0))
 		attempt++
 	}
+	r.lane.pause.setGroup(nil)
 	if err := group.Close(); err != nil {
 		r.log.Warn("closing consumer group", "err", err)
 	}

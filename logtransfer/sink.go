@@ -44,7 +44,7 @@ func (s *sink) lane(route string, cond *conf.Condition) *lane {
 func (l *lane) submit(ctx context.Context, b *docBuilder, m *sarama.ConsumerMessage, ack func(outcome)) error {
 	d := b.build(m)
 	size := int64(len(d.Body) + len(m.Value) + len(m.Key) + recordOverhead)
-	if err := l.share.acquire(ctx, size); err != nil {
+	if err := l.acquire(ctx, size); err != nil {
 		return err
 	}
 	s := l.sink

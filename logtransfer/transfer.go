@@ -72,7 +72,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		return nil, fmt.Errorf("transfer.state_dir: %w", err)
 	}
 	var err error
-	if t.consumer, err = consumerConfig(cfg.Kafka, t.tweak); err != nil {
+	if t.consumer, err = consumerConfig(cfg.Kafka, cfg.Transfer.MaxInflightBytes, t.tweak); err != nil {
 		return nil, err
 	}
 	if t.es, err = cfg.Elasticsearch.Client(log.With("component", "elasticsearch")); err != nil {
@@ -97,21 +97,6 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		}
 	}
 	return t, nil
-}
-
-// consumerConfig is [kafka] as a consumer-group configuration.
-func consumerConfig(k conf.Kafka, tweak func(*sarama.Config)) (*sarama.Config, error) {
-	c, err := k.Sarama()
-	if err != nil {
-		return nil, err
-	}
-	// Offsets are committed by the handler only (Sarama already disables
-	// auto-commit); a new group starts at the oldest record.
-	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
-	if tweak != nil {
-		tweak(c)
-	}
-	return c, c.Validate()
 }
 
 // HTTPAddr is the address /metrics, /healthz and /readyz are served on.
