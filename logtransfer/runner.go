@@ -72,7 +72,9 @@ func (r *runner) Run(ctx context.Context) {
 		defer close(stopped)
 		select {
 		case drain := <-r.stop:
-			if drain {
+			// A failing route's held records cannot finish: it stops at
+			// once rather than wait out the drain deadline.
+			if drain && r.cond.Health().State != conf.StateFailing {
 				var dctx context.Context
 				dctx, drainCancel = context.WithTimeout(context.Background(), r.drainFor)
 				r.h.beginDrain(dctx)
