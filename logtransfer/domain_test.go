@@ -36,19 +36,8 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 // answers 200.
 func (e *env) esCall(method, path, body string) {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.es.URL()+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		e.t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	if code, resp := devstack.HTTPSend(e.t, method, e.es.URL()+path, body); code != http.StatusOK {
+		e.t.Fatalf("%s %s: %d %s", method, path, code, resp)
 	}
 }
 
