@@ -55,7 +55,7 @@ func BenchmarkIndexer(b *testing.B) {
 	ix := newIndexer(es, cfg, m, slog.New(slog.DiscardHandler))
 	go ix.run(ctx)
 	s := &sink{ctx: ctx, ix: ix, budget: newBudget(DefaultMaxInflightBytes), metrics: m}
-	l := s.lane("bench", conf.NewCondition(slog.New(slog.DiscardHandler)))
+	l := s.lane("bench", conf.NewCondition(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
 	db, _ := newDocBuilder(Route{Topic: "bench"}.WithDefaults(), time.UTC)
 	hdr := func(k, v string) *sarama.RecordHeader { return &sarama.RecordHeader{Key: []byte(k), Value: []byte(v)} }
 	var wg sync.WaitGroup

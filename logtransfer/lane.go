@@ -1,6 +1,7 @@
 package logtransfer
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type lane struct {
 	sink  *sink
 	share *share
 	cond  *conf.Condition
+	log   *slog.Logger
 	pause pauser
 
 	mu       sync.Mutex
@@ -37,6 +39,9 @@ type lane struct {
 	timer    *time.Timer
 	probe    *item // in flight
 	closed   bool
+	// dead letters since the last line about them, and when that was
+	dlqCount  int64
+	dlqLogged time.Time
 }
 
 // retryBegin and retryEnd bracket an item's retries in the indexer.
@@ -189,3 +194,22 @@ func (l *lane) healthy() {
 		l.cond.OK()
 	}
 }
+
+// diverted logs the route's dead letters: the first at once, then one line
+// per interval with how many there were (the metric counts each).
+func (l *lane) diverted(index, reason string) {
+	l.mu.Lock()
+	l.dlqCount++
+	now := time.Now()
+	if !l.dlqLogged.IsZero() && now.Sub(l.dlqLogged) < conf.DefaultReportEvery {
+		l.mu.Unlock()
+		return
+	}
+	n := l.dlqCount
+	l.dlqCount, l.dlqLogged = 0, now
+	l.mu.Unlock()
+	l.log.Warn("records refused by elasticsearch, dead-lettered", "records", n, "index", index, "last_reason", reason)
+}
+
+// dlqTrouble reports a failed dead-letter produce: the route waits on Kafka.
+func (l *lane) dlqTrouble(err error) { l.cond.Trouble(conf.StateWaiting, "dead letters: "+err.Error()) }

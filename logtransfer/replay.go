@@ -102,7 +102,8 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	defer func() { stopWork(); <-ixDone }()
 	s := &sink{ctx: workCtx, ix: ix, dlq: dlq, budget: newBudget(cfg.Transfer.MaxInflightBytes), metrics: metrics,
 		stallBackoff: conf.Backoff(cfg.Elasticsearch.RetryBackoff, cfg.Elasticsearch.RetryBackoffMax)}
-	l := s.lane(name, conf.NewCondition(log.With("route", name)))
+	rlog := log.With("route", name)
+	l := s.lane(name, conf.NewCondition(rlog), rlog)
 	defer l.close()
 
 	var acks sync.WaitGroup

@@ -2,6 +2,7 @@ package logtransfer
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -27,8 +28,8 @@ const recordOverhead = 256
 
 // lane opens route's way through the sink, with its share of the budget;
 // close it when the route stops.
-func (s *sink) lane(route string, cond *conf.Condition) *lane {
-	return &lane{name: route, sink: s, share: s.budget.join(), cond: cond}
+func (s *sink) lane(route string, cond *conf.Condition, log *slog.Logger) *lane {
+	return &lane{name: route, sink: s, share: s.budget.join(), cond: cond, log: log}
 }
 
 // submit sends m's document through l.
@@ -64,11 +65,12 @@ func (l *lane) submit(ctx context.Context, b *docBuilder, m *sarama.ConsumerMess
 			// does not stall bulk workers; the goroutines are bounded by
 			// the budget.
 			go func() {
-				if err := s.dlq.send(s.ctx, m, d.Index, o.reason); err != nil {
+				if err := s.dlq.send(s.ctx, m, d.Index, o.reason, l.dlqTrouble); err != nil {
 					l.share.release(size) // shutting down: not acked, redelivered later
 					return
 				}
 				s.metrics.DeadLettered.WithLabelValues(l.name).Inc()
+				l.diverted(d.Index, o.reason)
 				finish(o)
 			}()
 		default:

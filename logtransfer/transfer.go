@@ -201,7 +201,7 @@ func (t *Transfer) newRunner(name string, r Route) *runner {
 		prepare: func(ctx context.Context) error { return t.tmpl.ensure(ctx, name, r) },
 	}
 	rn.cond = conf.NewCondition(log, conf.WithStateHook(rn.stateHook))
-	rn.lane = t.sink.lane(name, rn.cond)
+	rn.lane = t.sink.lane(name, rn.cond, log)
 	rn.h = newHandler(name, b, rn.lane, t.cfg.Transfer.CommitInterval, t.metrics, log)
 	return rn
 }
