@@ -52,7 +52,7 @@ func BenchmarkIndexer(b *testing.B) {
 	m := NewMetrics(prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ix := newIndexer(es, cfg, m, slog.New(slog.DiscardHandler))
+	ix := newIndexer(es, cfg, m)
 	go ix.run(ctx)
 	s := &sink{ctx: ctx, ix: ix, budget: newBudget(DefaultMaxInflightBytes), metrics: m}
 	l := s.lane("bench", conf.NewCondition(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))

@@ -2,7 +2,6 @@ package logtransfer
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
@@ -77,14 +76,13 @@ type indexer struct {
 	es      *elastic.Client
 	cfg     conf.Elasticsearch
 	metrics *Metrics
-	log     *slog.Logger
 	backoff func(int, int) time.Duration
 	in      chan *item
 	batches chan []*item
 }
 
-func newIndexer(es *elastic.Client, cfg conf.Elasticsearch, m *Metrics, log *slog.Logger) *indexer {
-	return &indexer{es: es, cfg: cfg, metrics: m, log: log, backoff: conf.Backoff(cfg.RetryBackoff, cfg.RetryBackoffMax),
+func newIndexer(es *elastic.Client, cfg conf.Elasticsearch, m *Metrics) *indexer {
+	return &indexer{es: es, cfg: cfg, metrics: m, backoff: conf.Backoff(cfg.RetryBackoff, cfg.RetryBackoffMax),
 		in: make(chan *item), batches: make(chan []*item)}
 }
 

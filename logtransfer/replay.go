@@ -96,7 +96,7 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	metrics := NewMetrics(prometheus.NewRegistry())
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
-	ix := newIndexer(es, cfg.Elasticsearch, metrics, log.With("component", "indexer"))
+	ix := newIndexer(es, cfg.Elasticsearch, metrics)
 	ixDone := make(chan struct{})
 	go func() { defer close(ixDone); ix.run(workCtx) }()
 	defer func() { stopWork(); <-ixDone }()

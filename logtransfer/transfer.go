@@ -81,7 +81,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if t.dlq, err = newDeadLetters(cfg.Kafka, log.With("component", "deadletter")); err != nil {
 		return nil, err
 	}
-	t.ix = newIndexer(t.es, cfg.Elasticsearch, t.metrics, log.With("component", "indexer"))
+	t.ix = newIndexer(t.es, cfg.Elasticsearch, t.metrics)
 	t.tmpl = newTemplates(t.es, filepath.Join(cfg.Transfer.StateDir, "templates.json"), log.With("component", "templates"))
 	ec, err := cfg.Etcd.ClientConfig()
 	if err != nil {
