@@ -14,7 +14,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/logpipe/logpipe/conf"
-	"github.com/logpipe/logpipe/internal/flow"
 	"github.com/olivere/elastic/v7"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -53,9 +52,10 @@ func BenchmarkIndexer(b *testing.B) {
 	m := NewMetrics(prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ix := newIndexer(es, cfg, m, slog.New(slog.DiscardHandler))
+	ix := newIndexer(es, cfg, m)
 	go ix.run(ctx)
-	s := &sink{ctx: ctx, ix: ix, budget: flow.NewBudget(DefaultMaxInflightBytes), metrics: m}
+	s := &sink{ctx: ctx, ix: ix, budget: newBudget(DefaultMaxInflightBytes), metrics: m}
+	l := s.lane("bench", conf.NewCondition(slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
 	db, _ := newDocBuilder(Route{Topic: "bench"}.WithDefaults(), time.UTC)
 	hdr := func(k, v string) *sarama.RecordHeader { return &sarama.RecordHeader{Key: []byte(k), Value: []byte(v)} }
 	var wg sync.WaitGroup
@@ -67,7 +67,7 @@ func BenchmarkIndexer(b *testing.B) {
 			Headers: []*sarama.RecordHeader{hdr(hdrID, fmt.Sprintf("f1-%d", i*90)), hdr(hdrHost, "web-01"),
 				hdr(hdrPath, "/var/log/app.log"), hdr(hdrOffset, fmt.Sprint(i*90)), hdr(hdrTS, fmt.Sprint(start.UnixMilli()))}}
 		wg.Add(1)
-		if err := s.submit(ctx, "bench", db, msg, func(outcome) { wg.Done() }); err != nil {
+		if err := l.submit(ctx, db, msg, func(outcome) { wg.Done() }); err != nil {
 			b.Fatal(err)
 		}
 	}

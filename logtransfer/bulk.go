@@ -3,8 +3,6 @@ package logtransfer
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -12,15 +10,12 @@ import (
 )
 
 // send makes one bulk request of items and returns those to retry. Every
-// other item is done: created, duplicate (409) or rejected (400).
-//
-// Kinds of failure: a request that fails as a whole (connection refused,
-// timeout, 429, 5xx, anything unexpected) is retried whole; per item, 429
-// and 5xx are retried, 409 is a duplicate, 400 is the document's own fault
-// and goes to the dead-letter topic. Any other per-item status (403 for a
-// read-only index, 404 for a closed one) is an operator's matter: retried,
-// logged as data at risk, never dead-lettered.
-func (ix *indexer) send(ctx context.Context, items []*item, attempt int) (retry []*item) {
+// other item's send is over: created, duplicate, rejected or stalled, as
+// classify sorts its answer. A request that fails as a whole (connection
+// refused, timeout, 429, 5xx, anything unexpected) is retried whole.
+// Trouble is reported to each item's route (its Condition rate-limits the
+// log lines), never logged per item here.
+func (ix *indexer) send(ctx context.Context, items []*item) (again []*item) {
 	svc := ix.es.Bulk()
 	bytes := 0
 	reqs := make([]createRequest, len(items))
@@ -36,12 +31,13 @@ func (ix *indexer) send(ctx context.Context, items []*item, attempt int) (retry 
 	ix.metrics.BulkBytes.Observe(float64(bytes))
 	if err != nil {
 		ix.metrics.BulkRequests.WithLabelValues("error").Inc()
+		if ctx.Err() != nil {
+			return items
+		}
 		reason := requestFailure(err)
 		for _, it := range items {
-			ix.metrics.Retried.WithLabelValues(it.route, reason).Inc()
-		}
-		if ctx.Err() == nil {
-			ix.log.Warn("bulk request failed, retrying", "items", len(items), "attempt", attempt+1, "reason", reason, "err", err)
+			ix.metrics.Retried.WithLabelValues(it.lane.name, reason).Inc()
+			it.retryLater("elasticsearch bulk request: " + err.Error())
 		}
 		return items
 	}
@@ -54,35 +50,34 @@ func (ix *indexer) send(ctx context.Context, items []*item, attempt int) (retry 
 				r = v
 			}
 		}
-		switch {
-		case r == nil:
-			ix.metrics.Retried.WithLabelValues(it.route, "missing_item").Inc()
-			retry = append(retry, it)
-		case r.Status == http.StatusOK || r.Status == http.StatusCreated:
-			ix.metrics.Created.WithLabelValues(it.route).Inc()
+		if r == nil {
+			ix.metrics.Retried.WithLabelValues(it.lane.name, "missing_item").Inc()
+			it.retryLater("elasticsearch: bulk answer without this item")
+			again = append(again, it)
+			continue
+		}
+		route := it.lane.name
+		switch classify(r.Status, r.Error) {
+		case indexed:
+			ix.metrics.Created.WithLabelValues(route).Inc()
 			if !it.doc.ReadAt.IsZero() {
 				ix.metrics.IndexLatency.Observe(now.Sub(it.doc.ReadAt).Seconds())
 			}
-			it.done(outcome{result: created})
-		case r.Status == http.StatusConflict:
-			ix.metrics.Duplicates.WithLabelValues(it.route).Inc()
-			it.done(outcome{result: duplicate})
-		case r.Status == http.StatusBadRequest:
-			it.done(outcome{result: rejected, reason: itemReason(r)})
+			it.finish(outcome{result: created})
+		case exists:
+			ix.metrics.Duplicates.WithLabelValues(route).Inc()
+			it.finish(outcome{result: duplicate})
+		case divert:
+			it.finish(outcome{result: rejected, reason: itemReason(r.Status, r.Error)})
+		case stall:
+			it.finish(outcome{result: stalled, reason: itemReason(r.Status, r.Error)})
 		default:
-			reason := strconv.Itoa(r.Status)
-			ix.metrics.Retried.WithLabelValues(it.route, reason).Inc()
-			if r.Status != http.StatusTooManyRequests && r.Status < 500 {
-				ix.log.Error("elasticsearch refuses item, retrying until an operator fixes it",
-					"route", it.route, "index", it.doc.Index, "status", r.Status, "reason", itemReason(r))
-			}
-			retry = append(retry, it)
+			ix.metrics.Retried.WithLabelValues(route, strconv.Itoa(r.Status)).Inc()
+			it.retryLater(itemReason(r.Status, r.Error))
+			again = append(again, it)
 		}
 	}
-	if len(retry) > 0 && attempt%10 == 0 {
-		ix.log.Warn("bulk items failed, retrying them", "items", len(retry), "of", len(items), "attempt", attempt+1)
-	}
-	return retry
+	return again
 }
 
 // requestFailure names why a whole bulk request failed, for metrics.
@@ -96,11 +91,4 @@ func requestFailure(err error) string {
 	default:
 		return "connection"
 	}
-}
-
-func itemReason(r *elastic.BulkResponseItem) string {
-	if r.Error == nil {
-		return fmt.Sprintf("status %d", r.Status)
-	}
-	return r.Error.Type + ": " + r.Error.Reason
 }

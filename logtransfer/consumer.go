@@ -31,7 +31,7 @@ import (
 type handler struct {
 	name     string
 	build    *docBuilder
-	sink     *sink
+	lane     *lane
 	interval time.Duration
 	metrics  *Metrics
 	log      *slog.Logger
@@ -56,8 +56,8 @@ type claimState struct {
 	lag       atomic.Int64
 }
 
-func newHandler(name string, b *docBuilder, s *sink, interval time.Duration, m *Metrics, log *slog.Logger) *handler {
-	return &handler{name: name, build: b, sink: s, interval: interval, metrics: m, log: log,
+func newHandler(name string, b *docBuilder, l *lane, interval time.Duration, m *Metrics, log *slog.Logger) *handler {
+	return &handler{name: name, build: b, lane: l, interval: interval, metrics: m, log: log,
 		claims: map[int32]*claimState{}, committed: map[int32]int64{}}
 }
 
@@ -69,6 +69,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	h.stopLoop, h.loopDone = cancel, done
 	h.mu.Unlock()
 	h.log.Info("partitions assigned", "claims", sess.Claims(), "generation", sess.GenerationID())
+	h.lane.healthy()
 	go func() {
 		defer close(done)
 		t := time.NewTicker(h.interval)
@@ -161,7 +162,7 @@ loop:
 			c.lag.Store(l)
 			lag.Set(float64(l))
 			end := c.tr.Add(m.Offset + 1)
-			if err := h.sink.submit(ctx, h.name, h.build, m, func(outcome) { c.tr.Ack(end) }); err != nil {
+			if err := h.lane.submit(ctx, h.build, m, func(outcome) { c.tr.Ack(end) }); err != nil {
 				c.tr.Drop(end)
 				break loop
 			}

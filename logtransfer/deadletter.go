@@ -61,8 +61,10 @@ func (d *deadLetters) producer() (sarama.SyncProducer, error) {
 	return p, nil
 }
 
-// send produces the dead letter of m.
-func (d *deadLetters) send(ctx context.Context, m *sarama.ConsumerMessage, index, reason string) error {
+// send produces the dead letter of m; retrying hears each failed attempt
+// (the caller's route reports it, rate-limited, instead of a line per
+// record and attempt).
+func (d *deadLetters) send(ctx context.Context, m *sarama.ConsumerMessage, index, reason string, retrying func(error)) error {
 	msg := &sarama.ProducerMessage{Topic: m.Topic + DLQSuffix, Value: sarama.ByteEncoder(m.Value), Timestamp: m.Timestamp}
 	if m.Key != nil {
 		msg.Key = sarama.ByteEncoder(m.Key)
@@ -82,11 +84,10 @@ func (d *deadLetters) send(ctx context.Context, m *sarama.ConsumerMessage, index
 		p, err := d.producer()
 		if err == nil {
 			if _, _, err = p.SendMessage(msg); err == nil {
-				d.log.Warn("record refused by elasticsearch, dead-lettered", "source", src, "index", index, "reason", reason)
 				return nil
 			}
 		}
-		d.log.Error("dead-letter produce failed, retrying", "topic", msg.Topic, "source", src, "attempt", attempt+1, "err", err)
+		retrying(fmt.Errorf("producing to %s: %w", msg.Topic, err))
 		t := time.NewTimer(d.backoff(attempt, 0))
 		select {
 		case <-t.C:

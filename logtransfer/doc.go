@@ -2,12 +2,15 @@
 // topics its etcd routes name and bulk-indexes every record into
 // Elasticsearch, with no loss and no duplicate documents.
 //
-//	etcd /logtransfer/routes/<name> ──watch──▶ reconciler (one consumer group per route)
+//	etcd /logtransfer/routes/<name> ──watch──▶ conf.Supervisor (one runner = unit per route:
+//	                                              consumer group, lane, Condition)
 //	                                                 │
-//	Kafka <topic> ──claim──▶ consumer ──budget──▶ document ──▶ indexer ──_bulk──▶ Elasticsearch
-//	     ▲                     │  tracker per partition      (batches, workers, retries)
-//	     │                     ◀─────── ack per record ────────────┘   │ 400 mapping
-//	     └─ commit (contiguous acked offsets only)     <topic>.dlq ◀───┘
+//	Kafka <topic> ──claim──▶ consumer ──lane──▶ document ──▶ indexer ──_bulk──▶ Elasticsearch
+//	     ▲                     │  share of the budget,      (batches, workers,   │
+//	     │                     │  tracker per partition      429/5xx retries)    │
+//	     │                     ◀─────────── ack per record ──────────────────────┤ index refuses writes:
+//	     │                                  lane holds it, probes, resends ◀─────┤ stall (route failing)
+//	     └─ commit (contiguous acked offsets only)         <topic>.dlq ◀─────────┘ document refused: divert
 //
 // A record's offset is committed only after Elasticsearch accepted it and
 // every earlier record of its partition. Documents are written with

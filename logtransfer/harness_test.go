@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"testing"
@@ -86,7 +87,13 @@ type running struct {
 // start runs a transfer until its stop (or test cleanup).
 func (e *env) start(cfg Config) *running {
 	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(devstack.TestLog{TB: e.t}, &slog.HandlerOptions{Level: slog.LevelInfo})).With("instance", cfg.Transfer.ID)
+	return e.startLogging(cfg, devstack.TestLog{TB: e.t})
+}
+
+// startLogging is start with the daemon's log lines written to w.
+func (e *env) startLogging(cfg Config, w io.Writer) *running {
+	e.t.Helper()
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})).With("instance", cfg.Transfer.ID)
 	tr, err := New(cfg, log, ops.NewRegistry(), withSarama(fastGroups))
 	if err != nil {
 		e.t.Fatal(err)

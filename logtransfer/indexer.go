@@ -2,60 +2,87 @@ package logtransfer
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
 	"github.com/olivere/elastic/v7"
 )
 
-// result is the final fate of one item.
+// result is what became of one item.
 type result int
 
 const (
 	created   result = iota // Elasticsearch created the document
 	duplicate               // 409: it already existed (a re-delivery)
-	rejected                // 400: the document itself is refused (mapping, parsing)
+	rejected                // the document itself is refused (divert verdict)
+	stalled                 // its index refuses writes (stall verdict): back to its lane
 )
 
-// outcome is what the indexer reports once per item.
+// outcome is what the indexer reports for an item.
 type outcome struct {
 	result result
-	reason string // for rejected: "<error type>: <reason>"
+	reason string // for rejected and stalled: "<error type>: <reason>"
 }
 
-// item is one document on its way to Elasticsearch. done is called exactly
-// once, from an indexer goroutine, when the item reached a final outcome; an
-// item whose indexer stopped first (shutdown deadline) is never done, so its
-// record is never committed and is consumed again later.
+// item is one document on its way to Elasticsearch. done is called from an
+// indexer goroutine when a send of the item ended: exactly once with a final
+// result (created, duplicate, rejected), after as many stalled results as
+// its lane sent it again. An item whose indexer stopped first (shutdown
+// deadline) is never done, so its record is never committed and is consumed
+// again later.
 type item struct {
-	doc   document
-	route string
-	done  func(outcome)
+	doc  document
+	lane *lane
+	size int64 // bytes it holds in its lane's share
+	done func(outcome)
+	// retrying is owned by the worker holding the item; back by its lane.
+	retrying bool
+	back     bool
+}
+
+// retryLater marks it as retried by the indexer, for reason.
+func (it *item) retryLater(reason string) {
+	if !it.retrying {
+		it.retrying = true
+		it.lane.retryBegin(reason)
+		return
+	}
+	it.lane.cond.Trouble(conf.StateWaiting, reason)
+}
+
+// finish ends one send of it with o.
+func (it *item) finish(o outcome) {
+	if it.retrying {
+		it.retrying = false
+		it.lane.retryEnd()
+	}
+	it.done(o)
 }
 
 // indexer batches items into bulk requests and sends them with a bounded
-// number of workers, retrying only the items that need it.
+// number of workers, retrying only the items that need it: what the
+// cluster answers transiently (classify's retry verdict). Items whose index
+// refuses writes go back to their route's lane at once (stall verdict), so
+// one route's blocked index never holds a worker.
 //
 // Contract: add blocks until the batcher takes the item or ctx is done. A
 // batch is flushed at bulk_actions items, bulk_bytes of documents, or
 // flush_interval after its first item. Each of the `workers` goroutines owns
 // one batch at a time and keeps it until every item is done, retrying items
 // answered 429/5xx or lost to a timeout or connection error with a capped
-// exponential backoff; while all workers retry, add blocks and consumption
-// pauses. run returns when ctx is done; items not done by then never are.
+// exponential backoff; while all workers retry (the cluster is in trouble,
+// for every route alike), add blocks and consumption pauses. run returns when ctx is done; items not done by then never are.
 type indexer struct {
 	es      *elastic.Client
 	cfg     conf.Elasticsearch
 	metrics *Metrics
-	log     *slog.Logger
 	backoff func(int, int) time.Duration
 	in      chan *item
 	batches chan []*item
 }
 
-func newIndexer(es *elastic.Client, cfg conf.Elasticsearch, m *Metrics, log *slog.Logger) *indexer {
-	return &indexer{es: es, cfg: cfg, metrics: m, log: log, backoff: conf.Backoff(cfg.RetryBackoff, cfg.RetryBackoffMax),
+func newIndexer(es *elastic.Client, cfg conf.Elasticsearch, m *Metrics) *indexer {
+	return &indexer{es: es, cfg: cfg, metrics: m, backoff: conf.Backoff(cfg.RetryBackoff, cfg.RetryBackoffMax),
 		in: make(chan *item), batches: make(chan []*item)}
 }
 
@@ -141,6 +168,6 @@ func (ix *indexer) process(ctx context.Context, b []*item) {
 				return
 			}
 		}
-		pending = ix.send(ctx, pending, attempt)
+		pending = ix.send(ctx, pending)
 	}
 }

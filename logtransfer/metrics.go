@@ -1,6 +1,7 @@
 package logtransfer
 
 import (
+	"github.com/logpipe/logpipe/conf"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -11,6 +12,8 @@ type Metrics struct {
 	Created       *prometheus.CounterVec
 	Duplicates    *prometheus.CounterVec
 	Retried       *prometheus.CounterVec
+	Stalled       *prometheus.CounterVec
+	RouteState    *prometheus.GaugeVec
 	DeadLettered  *prometheus.CounterVec
 	BulkRequests  *prometheus.CounterVec
 	BulkLatency   prometheus.Histogram
@@ -37,6 +40,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Created = counter("documents_created_total", "Documents Elasticsearch created.", route)
 	m.Duplicates = counter("documents_duplicate_total", "Items answered 409: the document already existed (a re-delivery).", route)
 	m.Retried = counter("documents_retried_total", "Items sent again after a 429, 5xx, timeout or connection error, by reason.", []string{"route", "reason"})
+	m.Stalled = counter("documents_stalled_total", "Sends refused by the index itself (blocked, closed, missing): held by their route and sent again once a probe gets through.", route)
+	m.RouteState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logtransfer_route_state",
+		Help: "1 for the state each route is in (running, waiting, failing), 0 for the others."}, []string{"route", "state"})
 	m.DeadLettered = counter("documents_dead_lettered_total", "Records Elasticsearch refused (400) and that went to <topic>.dlq.", route)
 	m.BulkRequests = counter("bulk_requests_total", "Bulk requests, by result (ok, error).", []string{"result"})
 	m.Commits = counter("offset_commits_total", "Offset commits, by result.", []string{"result"})
@@ -58,7 +64,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Routes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logtransfer_routes", Help: "Routes running."})
 	m.RejectedKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logtransfer_rejected_keys", Help: "etcd keys whose current value was rejected."})
 	m.Reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "logtransfer_reloads_total", Help: "Route sets applied from etcd."})
-	reg.MustRegister(m.Consumed, m.Created, m.Duplicates, m.Retried, m.DeadLettered, m.BulkRequests, m.Commits,
+	reg.MustRegister(m.Consumed, m.Created, m.Duplicates, m.Retried, m.Stalled, m.RouteState, m.DeadLettered, m.BulkRequests, m.Commits,
 		m.BulkLatency, m.BulkDocs, m.BulkBytes, m.IndexLatency, m.InflightBytes, m.Lag, m.Routes, m.RejectedKeys, m.Reloads)
 	return m
 }
@@ -66,8 +72,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // forgetRoute deletes a stopped route's labelled series.
 func (m *Metrics) forgetRoute(route string) {
 	l := prometheus.Labels{"route": route}
-	for _, v := range []*prometheus.CounterVec{m.Consumed, m.Created, m.Duplicates, m.Retried, m.DeadLettered} {
+	for _, v := range []*prometheus.CounterVec{m.Consumed, m.Created, m.Duplicates, m.Retried, m.Stalled, m.DeadLettered} {
 		v.DeletePartialMatch(l)
 	}
 	m.Lag.DeletePartialMatch(l)
+}
+
+// routeState moves route's state gauge from old to cur (old empty: the
+// route starts).
+func (m *Metrics) routeState(route string, old, cur conf.State) {
+	if old == "" {
+		for _, s := range conf.States {
+			m.RouteState.WithLabelValues(route, string(s)).Set(0)
+		}
+	} else {
+		m.RouteState.WithLabelValues(route, string(old)).Set(0)
+	}
+	m.RouteState.WithLabelValues(route, string(cur)).Set(1)
 }

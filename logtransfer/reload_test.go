@@ -13,7 +13,7 @@ import (
 func TestRoutesHotReload(t *testing.T) {
 	e := newEnv(t)
 	e.put(RouteKey("web"), `{"topic":"web"}`)
-	e.start(e.config("t1"))
+	tr := e.start(e.config("t1"))
 	e.produce("web", "w", 0, 50, time.Time{})
 	devstack.WaitFor(t, 30*time.Second, "web documents", func() bool { return e.count("web-*") == 50 })
 
@@ -51,6 +51,10 @@ func TestRoutesHotReload(t *testing.T) {
 	devstack.WaitFor(t, 10*time.Second, "api removed", func() bool {
 		st, ok := e.status("t1")
 		return ok && len(st.Routes) == 1 && st.Routes[0].Name == "web"
+	})
+	devstack.WaitFor(t, 10*time.Second, "the removed route's state series deleted", func() bool {
+		_, m := devstack.HTTPGet(t, "http://"+tr.HTTPAddr()+"/metrics")
+		return !strings.Contains(m, `logtransfer_route_state{route="api"`) && strings.Contains(m, `logtransfer_route_state{route="web",state="running"} 1`)
 	})
 	e.produce("api", "p", 30, 10, time.Time{})
 	e.produce("web", "w", 120, 10, time.Time{})

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/logpipe/logpipe/internal/flow"
+	"github.com/logpipe/logpipe/conf"
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -96,11 +96,15 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	metrics := NewMetrics(prometheus.NewRegistry())
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
-	ix := newIndexer(es, cfg.Elasticsearch, metrics, log.With("component", "indexer"))
+	ix := newIndexer(es, cfg.Elasticsearch, metrics)
 	ixDone := make(chan struct{})
 	go func() { defer close(ixDone); ix.run(workCtx) }()
 	defer func() { stopWork(); <-ixDone }()
-	s := &sink{ctx: workCtx, ix: ix, dlq: dlq, budget: flow.NewBudget(cfg.Transfer.MaxInflightBytes), metrics: metrics}
+	s := &sink{ctx: workCtx, ix: ix, dlq: dlq, budget: newBudget(cfg.Transfer.MaxInflightBytes), metrics: metrics,
+		stallBackoff: conf.Backoff(cfg.Elasticsearch.RetryBackoff, cfg.Elasticsearch.RetryBackoffMax)}
+	rlog := log.With("route", name)
+	l := s.lane(name, conf.NewCondition(rlog), rlog)
+	defer l.close()
 
 	var acks sync.WaitGroup
 	var nRead, nCreated, nDups, nDead atomic.Int64
@@ -118,7 +122,7 @@ func Replay(ctx context.Context, cfg Config, opts ReplayOptions, log *slog.Logge
 	submit := func(m *sarama.ConsumerMessage) error {
 		acks.Add(1)
 		nRead.Add(1)
-		if err := s.submit(ctx, name, b, m, ack); err != nil {
+		if err := l.submit(ctx, b, m, ack); err != nil {
 			acks.Done()
 			return err
 		}

@@ -5,62 +5,88 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/conf"
 )
 
-// runner runs one route: its index template, then its own consumer group
-// <kafka.group>-<route>, so routes start, stop and change independently.
+// runner runs one route, a conf.Unit under the transfer's Supervisor: its
+// index template, then its own consumer group <kafka.group>-<route>, so
+// routes start, stop and change independently. It owns its lane (share of
+// the byte budget, held items) and its Condition.
 //
-// Contract: run returns after stop was called (or its ctx ended) and the
-// group is closed. stop drains: consumption stops, in-flight records get
-// until ctx to be indexed, their offsets are committed, then it returns.
+// Contract: Run returns after Stop was called (or its ctx ended) and the
+// group is closed; the lane is then closed and the route's state series
+// deleted. Stop never blocks: with drain, consumption stops, in-flight
+// records get drainFor (from the Stop) to be indexed and their offsets are
+// committed; without, the sessions end at once and what is in flight is
+// consumed again by the next owner.
 type runner struct {
-	name    string
-	route   Route
-	group   string
-	brokers []string
-	cfg     *sarama.Config
-	h       *handler
-	prepare func(ctx context.Context) error // installs the template; retried until nil
-	backoff func(int, int) time.Duration
-	log     *slog.Logger
+	name     string
+	route    Route
+	group    string
+	brokers  []string
+	cfg      *sarama.Config
+	h        *handler
+	lane     *lane
+	cond     *conf.Condition
+	metrics  *Metrics
+	prepare  func(ctx context.Context) error // installs the template; retried until nil
+	backoff  func(int, int) time.Duration
+	drainFor time.Duration
+	log      *slog.Logger
 
-	mu      sync.Mutex
-	stopped bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	live     atomic.Bool // the state gauge is ours to move
+	stopOnce sync.Once
+	stop     chan bool // buffered: Stop never blocks
 }
 
-// start runs the route in the background under ctx; after stop it does
-// nothing (a changed route's replacement may be stopped before it starts).
-func (r *runner) start(ctx context.Context) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.stopped {
-		return
+// Stop asks Run to end (see runner).
+func (r *runner) Stop(drain bool) { r.stopOnce.Do(func() { r.stop <- drain }) }
+
+// Health is the route's condition.
+func (r *runner) Health() conf.Health { return r.cond.Health() }
+
+// stateHook moves the route's state gauge while Run runs.
+func (r *runner) stateHook(old, cur conf.State) {
+	if r.live.Load() {
+		r.metrics.routeState(r.name, old, cur)
 	}
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.done = make(chan struct{})
-	go func() {
-		defer close(r.done)
-		r.run(ctx)
+}
+
+// Run consumes the route until Stop or ctx's end.
+func (r *runner) Run(ctx context.Context) {
+	r.live.Store(true)
+	r.metrics.routeState(r.name, "", r.cond.Health().State)
+	defer func() {
+		r.live.Store(false)
+		r.metrics.RouteState.DeletePartialMatch(map[string]string{"route": r.name})
 	}()
-}
-
-// stop drains the route (see runner) and waits for it.
-func (r *runner) stop(drain context.Context) {
-	r.mu.Lock()
-	r.stopped = true
-	cancel, done := r.cancel, r.done
-	r.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	r.h.beginDrain(drain)
+	defer r.lane.close()
+	ctx, cancel := context.WithCancel(ctx)
+	drainCancel := context.CancelFunc(func() {})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case drain := <-r.stop:
+			// A failing route's held records cannot finish: it stops at
+			// once rather than wait out the drain deadline.
+			if drain && r.cond.Health().State != conf.StateFailing {
+				var dctx context.Context
+				dctx, drainCancel = context.WithTimeout(context.Background(), r.drainFor)
+				r.h.beginDrain(dctx)
+			}
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	r.run(ctx)
 	cancel()
-	<-done
+	<-stopped
+	drainCancel()
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -75,12 +101,13 @@ func (r *runner) run(ctx context.Context) {
 	}) {
 		return
 	}
+	r.lane.pause.setGroup(group)
 	errsDone := make(chan struct{})
 	go func() {
 		defer close(errsDone)
 		for err := range group.Errors() {
 			r.h.setErr(err)
-			r.log.Warn("consumer group error", "err", err)
+			r.cond.Trouble(conf.StateWaiting, "kafka consumer group: "+err.Error())
 		}
 	}()
 	r.log.Info("route consuming", "topic", r.route.Topic, "group", r.group)
@@ -94,10 +121,11 @@ func (r *runner) run(ctx context.Context) {
 		if errors.Is(err, sarama.ErrClosedConsumerGroup) {
 			break
 		}
-		r.log.Warn("consume failed, retrying", "err", err, "attempt", attempt+1)
+		r.cond.Trouble(conf.StateWaiting, "kafka consume: "+err.Error())
 		sleepCtx(ctx, r.backoff(attempt, 0))
 		attempt++
 	}
+	r.lane.pause.setGroup(nil)
 	if err := group.Close(); err != nil {
 		r.log.Warn("closing consumer group", "err", err)
 	}
@@ -116,7 +144,7 @@ func (r *runner) retry(ctx context.Context, what string, f func(context.Context)
 			return false
 		}
 		r.h.setErr(err)
-		r.log.Warn("route not started yet, retrying", "step", what, "attempt", attempt+1, "err", err)
+		r.cond.Trouble(conf.StateWaiting, what+": "+err.Error())
 		if !sleepCtx(ctx, r.backoff(attempt, 0)) {
 			return false
 		}

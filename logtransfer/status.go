@@ -18,8 +18,10 @@ type Status struct {
 	UpdatedUnix int64            `json:"updated_unix"`
 }
 
-// RouteStatus is one route in Status.
+// RouteStatus is one route in Status: its state (running, waiting,
+// failing), reason and since come from the route's Condition.
 type RouteStatus struct {
+	conf.Health
 	Name       string            `json:"name"`
 	Route      Route             `json:"route"`
 	Group      string            `json:"group"`

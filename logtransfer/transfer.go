@@ -12,7 +12,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/logpipe/logpipe/conf"
-	"github.com/logpipe/logpipe/internal/flow"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/olivere/elastic/v7"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,12 +30,12 @@ type Transfer struct {
 
 	etcd     *clientv3.Client
 	es       *elastic.Client
-	budget   *flow.Budget
+	budget   *budget
 	ix       *indexer
 	dlq      *deadLetters
 	tmpl     *templates
 	resolver *routeResolver
-	mgr      *manager
+	routes   *conf.Supervisor[Route, *runner]
 	status   *conf.StatusPublisher
 	ops      *ops.Server
 	sink     *sink
@@ -64,7 +63,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		return nil, err
 	}
 	t := &Transfer{cfg: cfg, version: "dev", log: log, metrics: NewMetrics(reg), resolver: newRouteResolver(),
-		budget: flow.NewBudget(cfg.Transfer.MaxInflightBytes), esErr: errors.New("not checked yet")}
+		budget: newBudget(cfg.Transfer.MaxInflightBytes), esErr: errors.New("not checked yet")}
 	for _, o := range opts {
 		o(t)
 	}
@@ -73,7 +72,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		return nil, fmt.Errorf("transfer.state_dir: %w", err)
 	}
 	var err error
-	if t.consumer, err = consumerConfig(cfg.Kafka, t.tweak); err != nil {
+	if t.consumer, err = consumerConfig(cfg.Kafka, cfg.Transfer.MaxInflightBytes, t.tweak); err != nil {
 		return nil, err
 	}
 	if t.es, err = cfg.Elasticsearch.Client(log.With("component", "elasticsearch")); err != nil {
@@ -82,7 +81,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if t.dlq, err = newDeadLetters(cfg.Kafka, log.With("component", "deadletter")); err != nil {
 		return nil, err
 	}
-	t.ix = newIndexer(t.es, cfg.Elasticsearch, t.metrics, log.With("component", "indexer"))
+	t.ix = newIndexer(t.es, cfg.Elasticsearch, t.metrics)
 	t.tmpl = newTemplates(t.es, filepath.Join(cfg.Transfer.StateDir, "templates.json"), log.With("component", "templates"))
 	ec, err := cfg.Etcd.ClientConfig()
 	if err != nil {
@@ -100,21 +99,6 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	return t, nil
 }
 
-// consumerConfig is [kafka] as a consumer-group configuration.
-func consumerConfig(k conf.Kafka, tweak func(*sarama.Config)) (*sarama.Config, error) {
-	c, err := k.Sarama()
-	if err != nil {
-		return nil, err
-	}
-	// Offsets are committed by the handler only (Sarama already disables
-	// auto-commit); a new group starts at the oldest record.
-	c.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
-	if tweak != nil {
-		tweak(c)
-	}
-	return c, c.Validate()
-}
-
 // HTTPAddr is the address /metrics, /healthz and /readyz are served on.
 func (t *Transfer) HTTPAddr() string {
 	if t.ops == nil {
@@ -123,16 +107,24 @@ func (t *Transfer) HTTPAddr() string {
 	return t.ops.Addr()
 }
 
-// Ready returns nil once Elasticsearch answered and a route set from etcd
-// was applied.
+// Ready returns nil once Elasticsearch answered, a route set from etcd was
+// applied and every route runs; otherwise it names what is not ready,
+// degraded routes with their state, since when and why.
 func (t *Transfer) Ready() error {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	var errs []error
 	if t.esErr != nil {
 		errs = append(errs, fmt.Errorf("elasticsearch: %w", t.esErr))
 	}
-	return errors.Join(append(errs, t.applied.Ready("route"))...)
+	errs = append(errs, t.applied.Ready("route"))
+	routes := t.routes
+	t.mu.Unlock()
+	if routes != nil {
+		for _, d := range routes.Degraded() {
+			errs = append(errs, errors.New("route "+d))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Run transfers until ctx is done, then stops in two phases: routes stop
@@ -148,10 +140,12 @@ func (t *Transfer) Run(ctx context.Context) error {
 	// route learns it is draining before its sessions end.
 	consumeCtx, stopConsuming := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsuming()
-	t.sink = &sink{ctx: workCtx, ix: t.ix, dlq: t.dlq, budget: t.budget, metrics: t.metrics}
-	drainFor := t.cfg.Transfer.ShutdownTimeout * 3 / 4
-	t.mgr = &manager{ctx: consumeCtx, runners: map[string]*runner{}, newRunner: t.newRunner,
-		drainFor: func() (context.Context, context.CancelFunc) { return context.WithTimeout(workCtx, drainFor) }}
+	t.sink = &sink{ctx: workCtx, ix: t.ix, dlq: t.dlq, budget: t.budget, metrics: t.metrics,
+		stallBackoff: conf.Backoff(t.cfg.Elasticsearch.RetryBackoff, t.cfg.Elasticsearch.RetryBackoffMax)}
+	routes := conf.NewSupervisor(consumeCtx, t.newRunner, conf.WithDrainOnChange())
+	t.mu.Lock()
+	t.routes = routes
+	t.mu.Unlock()
 	t.status = conf.NewStatusPublisher(t.etcd, StatusKey(t.cfg.Transfer.ID), t.cfg.Transfer.StatusTTL,
 		t.cfg.Transfer.StatusInterval, func() any { return t.buildStatus() }, t.log.With("component", "status"))
 
@@ -177,11 +171,10 @@ func (t *Transfer) Run(ctx context.Context) error {
 	t.log.Info("transfer started", "id", t.cfg.Transfer.ID, "version", t.version, "http", t.HTTPAddr())
 	_ = w.Run(ctx, t.applySnapshot)
 
-	// Phase 1: stop consuming; drain in-flight bulks; commit.
+	// Phase 1: stop consuming; drain in-flight bulks (each route for 3/4 of
+	// shutdown_timeout); commit.
 	t.log.Info("stopping: draining in-flight records", "inflight_bytes", t.budget.InUse())
-	dctx, cancel := context.WithTimeout(workCtx, drainFor)
-	t.mgr.stopAll(dctx)
-	cancel()
+	routes.StopAll(true)
 	stopConsuming()
 	// Phase 2: stop the indexer and close the clients.
 	abandon()
@@ -201,12 +194,16 @@ func (t *Transfer) newRunner(name string, r Route) *runner {
 		// Unreachable: the route was validated when decoded.
 		panic(fmt.Sprintf("route %s passed validation but does not build: %v", name, err))
 	}
-	h := newHandler(name, b, t.sink, t.cfg.Transfer.CommitInterval, t.metrics, log)
-	return &runner{
+	rn := &runner{
 		name: name, route: r, group: t.cfg.Kafka.Group + "-" + name, brokers: t.cfg.Kafka.Brokers, cfg: t.consumer,
-		h: h, log: log, backoff: conf.Backoff(t.cfg.Kafka.RetryBackoff, t.cfg.Kafka.RetryBackoffMax),
+		metrics: t.metrics, log: log, backoff: conf.Backoff(t.cfg.Kafka.RetryBackoff, t.cfg.Kafka.RetryBackoffMax),
+		drainFor: t.cfg.Transfer.ShutdownTimeout * 3 / 4, stop: make(chan bool, 1),
 		prepare: func(ctx context.Context) error { return t.tmpl.ensure(ctx, name, r) },
 	}
+	rn.cond = conf.NewCondition(log, conf.WithStateHook(rn.stateHook))
+	rn.lane = t.sink.lane(name, rn.cond, log)
+	rn.h = newHandler(name, b, rn.lane, t.cfg.Transfer.CommitInterval, t.metrics, log)
+	return rn
 }
 
 // applySnapshot reconciles the route set of one etcd snapshot.
@@ -215,7 +212,7 @@ func (t *Transfer) applySnapshot(s conf.Snapshot) {
 	for _, r := range t.applied.Record(s, rejected) {
 		t.log.Error("route rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
 	}
-	started, stopped, changed := t.mgr.apply(routes)
+	started, stopped, changed := t.routes.Apply(routes)
 	for _, n := range stopped {
 		t.metrics.forgetRoute(n)
 	}
@@ -237,9 +234,11 @@ func (t *Transfer) buildStatus() Status {
 	t.mu.Unlock()
 	st.UpdatedUnix = time.Now().Unix()
 	st.InflightB = t.budget.InUse()
-	for _, r := range t.mgr.snapshot() {
+	for _, n := range t.routes.Units() {
+		r := n.Unit
 		parts, lastErr := r.h.status()
-		st.Routes = append(st.Routes, RouteStatus{Name: r.name, Route: r.route, Group: r.group, Partitions: parts, LastError: lastErr})
+		st.Routes = append(st.Routes, RouteStatus{Name: n.Name, Route: n.Spec, Group: r.group, Partitions: parts,
+			LastError: lastErr, Health: r.Health()})
 	}
 	return st
 }

@@ -52,22 +52,27 @@ listen = 127.0.0.1:0
 
 // transferSpec is one logtransfer run with one route.
 type transferSpec struct {
-	id     string
-	dir    string
-	broker string
-	sink   string // host:port
-	topic  string
+	id       string
+	dir      string
+	broker   string
+	sink     string // host:port
+	topic    string
+	inflight int64 // max_inflight_bytes; 0 keeps the default
 }
 
 // startTransfer registers a route for the topic and starts the real
 // logtransfer binary with default settings pointing at the sink.
 func (e *env) startTransfer(ctx context.Context, s transferSpec) (*Proc, error) {
+	inflight := ""
+	if s.inflight > 0 {
+		inflight = fmt.Sprintf("max_inflight_bytes = %d\n", s.inflight)
+	}
 	return e.launch(ctx, procSpec{name: "logtransfer", bin: e.bin("logtransfer")},
 		e.opts.RouteKey(s.topic), map[string]string{"topic": s.topic},
 		filepath.Join(s.dir, "logtransfer.ini"), fmt.Sprintf(`[transfer]
 id = %s
 state_dir = %s
-[elasticsearch]
+%s[elasticsearch]
 urls = http://%s
 [etcd]
 endpoints = %s
@@ -76,7 +81,7 @@ brokers = %s
 group = %s
 [http]
 listen = 127.0.0.1:0
-`, s.id, filepath.Join(s.dir, "transfer-state"), s.sink, e.etcd.Endpoint(), s.broker, s.id))
+`, s.id, filepath.Join(s.dir, "transfer-state"), inflight, s.sink, e.etcd.Endpoint(), s.broker, s.id))
 }
 
 // launch puts key (a task or route) into etcd, writes the daemon's ini

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -156,8 +157,10 @@ func distinct(ctx context.Context, b *broker, topic string, want int64, timeout 
 }
 
 // prefill produces n agent-style records (lp.* headers, lz4 batches, four
-// files keyed to partitions) to topic, as logagent would have.
-func prefill(ctx context.Context, b *broker, topic string, n int) error {
+// files keyed to partitions) to topic, as logagent would have. pad > 0
+// lengthens each line to pad bytes with random letters (lz4 cannot shrink
+// them much, so fetch sizes mean what they say).
+func prefill(ctx context.Context, b *broker, topic string, n, pad int) error {
 	cl, err := b.client(kgo.DefaultProduceTopic(topic), kgo.AllowAutoTopicCreation(),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression()), kgo.ProducerLinger(5*time.Millisecond),
 		kgo.MaxBufferedRecords(100_000))
@@ -168,6 +171,7 @@ func prefill(ctx context.Context, b *broker, topic string, n int) error {
 	const files = 4
 	var offsets [files]int64
 	g := newLineGen(3)
+	padRand := rand.New(rand.NewPCG(4, 4))
 	now := time.Now()
 	ts := []byte(strconv.FormatInt(now.UnixMilli(), 10))
 	var (
@@ -178,6 +182,9 @@ func prefill(ctx context.Context, b *broker, topic string, n int) error {
 		f := i % files
 		id := fmt.Sprintf("benchfile%d", f)
 		line := g.appendLine(nil, 0)
+		for len(line) < pad {
+			line = append(line[:len(line)-1], byte('a'+padRand.IntN(26)), '\n')
+		}
 		off := strconv.FormatInt(offsets[f], 10)
 		offsets[f] += int64(len(line))
 		r := &kgo.Record{Key: []byte(id), Value: line[:len(line)-1], Timestamp: now, Headers: []kgo.RecordHeader{

@@ -71,6 +71,7 @@ var scenarios = []scenario{
 	{"follow", []string{"agent_cpu_pct_at_35k", "agent_rss_mb_at_35k", "agent_rss_mb_kafka_down",
 		"agent_lost_kafka_down"}, (*env).follow},
 	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
+	{"backlog", []string{"transfer_backlog_rss_mb"}, (*env).backlog},
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
 	{"paced", paceFigures(), (*env).paced},
 	{"codecs", codecFigures(), (*env).codecsScenario},

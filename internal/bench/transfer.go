@@ -19,7 +19,7 @@ func (e *env) transfer(ctx context.Context, r *report) error {
 	const topic = "bench-transfer"
 	n := e.opts.Docs
 	t0 := time.Now()
-	if err := prefill(ctx, b, topic, n); err != nil {
+	if err := prefill(ctx, b, topic, n, 0); err != nil {
 		return fmt.Errorf("pre-filling %s: %w", topic, err)
 	}
 	e.logf("transfer: produced %d records in %s", n, time.Since(t0).Round(time.Millisecond))

@@ -179,7 +179,7 @@ func (rep statusReport) render(w io.Writer, now time.Time) error {
 	agents := newTable(w, "AGENT", "VERSION", "APPLIED", "KAFKA", "TASKS", "FILES", "LAG", "INFLIGHT", "UPDATED", "NOTE")
 	files := newTable(w, "AGENT", "TASK", "TOPIC", "FILE", "ACKED", "SIZE", "LAG")
 	transfers := newTable(w, "TRANSFER", "VERSION", "APPLIED", "ROUTES", "PARTITIONS", "LAG", "INFLIGHT", "UPDATED", "NOTE")
-	parts := newTable(w, "TRANSFER", "ROUTE", "TOPIC", "GROUP", "PARTITION", "COMMITTED", "LAG", "INFLIGHT", "LAST ERROR")
+	parts := newTable(w, "TRANSFER", "ROUTE", "TOPIC", "GROUP", "STATE", "PARTITION", "COMMITTED", "LAG", "INFLIGHT", "LAST ERROR")
 	rejected := newTable(w, "REJECTED BY", "KEY", "REASON")
 	for _, a := range rep.Agents {
 		a.render(agents, files, rejected, now)
@@ -243,8 +243,9 @@ func (tr transferReport) render(transfers, parts, rejected *table, now time.Time
 	var lag int64
 	n := 0
 	for _, rs := range st.Routes {
+		state, lastErr := routeState(rs)
 		if len(rs.Partitions) == 0 {
-			parts.row(st.Instance, rs.Name, rs.Route.Topic, rs.Group, "-", "-", "-", "-", orDash(rs.LastError))
+			parts.row(st.Instance, rs.Name, rs.Route.Topic, rs.Group, state, "-", "-", "-", "-", lastErr)
 		}
 		for _, p := range rs.Partitions {
 			lag += p.Lag
@@ -253,7 +254,7 @@ func (tr transferReport) render(transfers, parts, rejected *table, now time.Time
 			if p.Committed >= 0 {
 				committed = fmt.Sprint(p.Committed)
 			}
-			parts.row(st.Instance, rs.Name, rs.Route.Topic, rs.Group, p.Partition, committed, p.Lag, p.Inflight, orDash(rs.LastError))
+			parts.row(st.Instance, rs.Name, rs.Route.Topic, rs.Group, state, p.Partition, committed, p.Lag, p.Inflight, lastErr)
 		}
 	}
 	var extra []string
@@ -265,4 +266,16 @@ func (tr transferReport) render(transfers, parts, rejected *table, now time.Time
 	for _, r := range st.Rejected {
 		rejected.row(st.Instance, r.Key, r.Reason)
 	}
+}
+
+// routeState is a route's STATE column ("failing since 09:28:55") and its
+// LAST ERROR: the reason of its state while degraded.
+func routeState(rs logtransfer.RouteStatus) (state, lastErr string) {
+	switch {
+	case rs.State == "":
+		return "-", orDash(rs.LastError) // a daemon older than route states
+	case rs.Degraded():
+		return string(rs.State) + " since " + rs.Since.Local().Format("15:04:05"), rs.Reason
+	}
+	return string(rs.State), orDash(rs.LastError)
 }

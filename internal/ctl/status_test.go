@@ -47,6 +47,7 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 	put(logtransfer.StatusKey("lt-1"), logtransfer.Status{Instance: "lt-1", Version: "v1.2.0", Rev: rev, UpdatedUnix: now,
 		InflightB: 2 << 20, LastError: "sending bulk: 429 Too Many Requests",
 		Routes: []logtransfer.RouteStatus{{Name: "mglogs", Route: logtransfer.Route{Topic: "mglogs"}, Group: "logtransfer-mglogs",
+			Health:     conf.Health{State: conf.StateFailing, Since: time.Now(), Reason: "cluster_block_exception: index [mglogs] blocked by: [FORBIDDEN/8/index write (api)];"},
 			Partitions: []logtransfer.PartitionStatus{{Partition: 0, Committed: 120, Lag: 3, Inflight: 3}, {Partition: 1, Committed: -1}}}},
 		Rejected: []conf.Rejection{{Key: "/logtransfer/routes/Bad", Reason: "route name \"Bad\": want 1-100 of [a-z0-9._-]"}}})
 
@@ -54,6 +55,7 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 	mustContain(t, out,
 		"AGENT", "APPLIED", "web-1", "/data/mg_2020-06-23-19.log", "2.0 KiB",
 		"TRANSFER", "lt-1", "logtransfer-mglogs", "120", "2.0 MiB", "last error: sending bulk: 429",
+		"STATE", "failing since", "blocked by: [FORBIDDEN/8/index write (api)]",
 		"REJECTED BY", "/logagent/web-1/tasks/bad", "must be absolute", "/logtransfer/routes/Bad")
 	row := func(prefix string) string { return statusRow(t, out, prefix) }
 	if l := row("web-2 "); !strings.Contains(l, fmt.Sprintf("edit not applied yet (keys at revision %d, applied %d)", mgRev, mgRev-1)) ||

@@ -35,6 +35,10 @@
 //	429 per request (FailNextBulks) and per item (FailItems)      TestRejectedExecution
 //	index.mapping.total_fields.limit (400 illegal_argument)       TestTotalFieldsLimit
 //	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
+//	index.blocks.write / read_only (403) and read_only_allow_delete TestWriteBlocks
+//	  (flood stage, 429) via PUT [/{index}]/_settings: writes
+//	  refused with cluster_block_exception
+//	POST /{index}/_close and _open: writes 400 index_closed      TestCloseAndOpen
 //	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
 //	queries: bool, match_all, term, range (date math on now),     TestLogctlSearch
 //	  query_string (words, "phrases", field:value, wildcards,

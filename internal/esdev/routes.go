@@ -22,7 +22,7 @@ func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
 	add := func(h func(http.ResponseWriter, *http.Request, params), path string, methods ...string) {
-		out = append(out, route{methods, strings.Split(strings.Trim(path, "/"), "/"), h})
+		out = append(out, route{methods, splitPath(path), h})
 	}
 	add(s.handleRoot, "/", get, head)
 	add(s.handleBulk, "/_bulk", post, put)
@@ -42,8 +42,10 @@ func (s *Server) routeTable() []route {
 	add(s.handleDeleteIndex, "/{index}", del)
 	add(s.handleGetDoc, "/{index}/_doc/{id}", get, head)
 	add(s.handleIndexDoc, "/{index}/_doc/{id}", put, post)
-	return out
+	return append(out, s.blockRoutes()...)
 }
+
+func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
 
 // match binds path segments to a route pattern; {index} never binds an
 // API name (one starting with '_'), except the _all expression.

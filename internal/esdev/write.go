@@ -59,8 +59,8 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 		settings, m := s.templateForLocked(op.index)
 		idx = s.newIndexLocked(op.index, settings, m)
 	}
-	if e := s.blockedFor(idx); e != nil {
-		return failedItem(op, e.status, e.detail)
+	if res := refuseWrite(op, idx); res != nil {
+		return res
 	}
 	cur := idx.docs[op.id]
 	if op.action == "create" && cur != nil {
@@ -89,11 +89,6 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	return &itemResult{Index: idx.name, Type: "_doc", ID: d.id, Version: d.version, Result: result,
 		Shards: &shardsInfo{Total: 1 + replicas, Successful: 1}, SeqNo: &seq, PrimaryTerm: primaryTerm, Status: status}
 }
-
-// blockedFor is where index blocks and closed indices answer a write (403
-// cluster_block_exception, 400 index_closed_exception); the stand-in has
-// none yet, so no write is blocked.
-func (s *Server) blockedFor(*index) *apiError { return nil }
 
 // count records a decided item in the counters.
 func (s *Server) count(res *itemResult) {

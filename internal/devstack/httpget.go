@@ -1,0 +1,36 @@
+package devstack
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// HTTPGet fetches url and returns the status code and body; a transport
+// error fails the test.
+func HTTPGet(tb testing.TB, url string) (int, string) {
+	tb.Helper()
+	return HTTPSend(tb, http.MethodGet, url, "")
+}
+
+// HTTPSend sends a request with an optional JSON body (Elasticsearch's
+// settings and index APIs, say) and returns the status code and body; a
+// transport error fails the test.
+func HTTPSend(tb testing.TB, method, url, body string) (int, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

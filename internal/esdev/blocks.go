@@ -1,0 +1,168 @@
+package esdev
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Index blocks and closed indices, as Elasticsearch 7.17 answers them
+// (reference: "Index blocks", index-modules-blocks.html, and "Close index
+// API", indices-close.html):
+//
+//   - PUT /{index}/_settings (also /_settings, /_all/_settings) sets dynamic
+//     settings; index.blocks.write, index.blocks.read_only and
+//     index.blocks.read_only_allow_delete make every document write to the
+//     index fail with cluster_block_exception "index [x] blocked by: [...];".
+//     The write and read-only blocks answer 403 (FORBIDDEN/8, FORBIDDEN/5);
+//     the flood-stage block answers 429 (TOO_MANY_REQUESTS/12, since
+//     Elasticsearch 7.4, elastic/elasticsearch#50166, worded after the disk
+//     watermark since #58410). With several blocks the highest status wins.
+//   - POST /{index}/_close and /_open close and reopen an index; a write to a
+//     closed index fails with 400 index_closed_exception "closed".
+//
+// NOTE: a closed index is marked by index.verified_before_close, the setting
+// Elasticsearch adds when it closes one; searches still read closed indices
+// here (a real cluster refuses them).
+
+// settingClosed marks a closed index in its settings.
+const settingClosed = "index.verified_before_close"
+
+// writeBlocks are the index settings that refuse document writes, with the
+// block each stands for, by block id.
+var writeBlocks = []struct {
+	setting string
+	status  int
+	desc    string
+}{
+	{"index.blocks.read_only", http.StatusForbidden, "FORBIDDEN/5/index read-only (api)"},
+	{"index.blocks.write", http.StatusForbidden, "FORBIDDEN/8/index write (api)"},
+	{"index.blocks.read_only_allow_delete", http.StatusTooManyRequests,
+		"TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block"},
+}
+
+// staticSettings cannot change on an open index.
+var staticSettings = []string{"index.number_of_shards", "index.codec", "index.routing_partition_size",
+	"index.uuid", "index.provided_name", "index.creation_date", "index.version.created", settingClosed}
+
+// blockRoutes are the endpoints of this file, appended to routeTable.
+func (s *Server) blockRoutes() []route {
+	put, post := []string{http.MethodPut}, []string{http.MethodPost}
+	return []route{
+		{methods: put, pattern: splitPath("/_settings"), handle: s.handlePutSettings},
+		{methods: put, pattern: splitPath("/{index}/_settings"), handle: s.handlePutSettings},
+		{methods: post, pattern: splitPath("/{index}/_close"), handle: s.handleOpenClose(true)},
+		{methods: post, pattern: splitPath("/{index}/_open"), handle: s.handleOpenClose(false)},
+	}
+}
+
+// refuseWrite is the answer to a document write into idx when the index is
+// closed or blocked, nil when the write may proceed. The caller holds s.mu.
+func refuseWrite(op *writeOp, idx *index) *itemResult {
+	if idx.settings[settingClosed] == "true" {
+		return failedItem(op, http.StatusBadRequest, newESError("index_closed_exception", "closed").onIndex(idx.name, idx.uuid))
+	}
+	var descs []string
+	status := 0
+	for _, b := range writeBlocks {
+		if idx.settings[b.setting] == "true" {
+			descs = append(descs, b.desc)
+			status = max(status, b.status)
+		}
+	}
+	if status == 0 {
+		return nil
+	}
+	return failedItem(op, status, newESError("cluster_block_exception", "index [%s] blocked by: [%s];",
+		idx.name, strings.Join(descs, ", ")))
+}
+
+// handlePutSettings serves PUT [/{index}]/_settings: the body holds settings
+// in any shape (nested, dotted, with or without "index." or a "settings"
+// wrapper); a null value resets a setting.
+func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request, p params) {
+	body, aerr := readObjectBody(r)
+	if aerr == nil && len(body) == 0 {
+		aerr = failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;")
+	}
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	if inner, ok := body["settings"].(map[string]any); ok && len(body) == 1 {
+		body = inner
+	}
+	set := flattenSettings(body)
+	var reset []string
+	collectNulls("", body, &reset)
+	var static []string
+	for k := range set {
+		if slices.Contains(staticSettings, k) {
+			static = append(static, k)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names, aerr := s.resolveLocked(p["index"], r)
+	if aerr == nil && len(static) > 0 {
+		slices.Sort(static)
+		aerr = failf(http.StatusBadRequest, "illegal_argument_exception",
+			"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names)
+	}
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	for _, n := range names {
+		idx := s.indices[n]
+		for k, v := range set {
+			idx.settings[k] = v
+		}
+		for _, k := range reset {
+			delete(idx.settings, k)
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+}
+
+// collectNulls appends the flat "index.x.y" keys whose value is null.
+func collectNulls(prefix string, v any, out *[]string) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			collectNulls(joinPath(prefix, k), c, out)
+		}
+	case nil:
+		if !strings.HasPrefix(prefix, "index.") {
+			prefix = "index." + prefix
+		}
+		*out = append(*out, prefix)
+	}
+}
+
+// handleOpenClose serves POST /{index}/_close (close true) and _open.
+func (s *Server) handleOpenClose(close bool) func(http.ResponseWriter, *http.Request, params) {
+	return func(w http.ResponseWriter, r *http.Request, p params) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		names, aerr := s.resolveLocked(p["index"], r)
+		if aerr != nil {
+			s.writeError(w, r, aerr)
+			return
+		}
+		closed := map[string]any{}
+		for _, n := range names {
+			if close {
+				s.indices[n].settings[settingClosed] = "true"
+				closed[n] = map[string]any{"closed": true}
+			} else {
+				delete(s.indices[n].settings, settingClosed)
+			}
+		}
+		resp := map[string]any{"acknowledged": true, "shards_acknowledged": true}
+		if close {
+			resp["indices"] = closed
+		}
+		s.writeJSON(w, r, http.StatusOK, resp)
+	}
+}

@@ -1,0 +1,131 @@
+package esdev_test
+
+import (
+	"maps"
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/olivere/elastic/v7"
+)
+
+// bulkCreate indexes docs (by id) into index with op_type=create, as
+// logtransfer writes.
+func bulkCreate(t *testing.T, c *elastic.Client, index string, docs map[string]any) *elastic.BulkResponse {
+	t.Helper()
+	b := c.Bulk()
+	for _, id := range slices.Sorted(maps.Keys(docs)) {
+		b.Add(elastic.NewBulkCreateRequest().Index(index).Id(id).Doc(docs[id]))
+	}
+	res, err := b.Do(t.Context())
+	if err != nil {
+		t.Fatalf("bulk: %v", err)
+	}
+	return res
+}
+
+// onlyItem is the one item of a one-item bulk response.
+func onlyItem(t *testing.T, res *elastic.BulkResponse) *elastic.BulkResponseItem {
+	t.Helper()
+	if len(res.Items) != 1 || len(res.Items[0]) != 1 {
+		t.Fatalf("bulk response has %d items, want 1", len(res.Items))
+	}
+	for _, it := range res.Items[0] {
+		return it
+	}
+	return nil
+}
+
+// TestWriteBlocks follows the Elasticsearch 7.17 reference "Index blocks"
+// (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules-blocks.html):
+// a block set with PUT /{index}/_settings refuses every document write with
+// cluster_block_exception, 403 for the write and read-only blocks, 429 for
+// the disk flood-stage block (elastic/elasticsearch#50166, #58410), and the
+// writes succeed again once the block is reset or set to false.
+func TestWriteBlocks(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		settings string
+		status   int
+		reason   string
+	}{
+		{"write", `{"index.blocks.write": true}`, http.StatusForbidden,
+			"index [logs] blocked by: [FORBIDDEN/8/index write (api)];"},
+		{"read_only nested", `{"index":{"blocks":{"read_only":"true"}}}`, http.StatusForbidden,
+			"index [logs] blocked by: [FORBIDDEN/5/index read-only (api)];"},
+		{"flood stage", `{"settings":{"index.blocks.read_only_allow_delete": true}}`, http.StatusTooManyRequests,
+			"index [logs] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"},
+		{"write and flood stage: 429 wins", `{"blocks.write": true, "blocks.read_only_allow_delete": true}`, http.StatusTooManyRequests,
+			"index [logs] blocked by: [FORBIDDEN/8/index write (api), TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t)
+			c := newClient(t, s.URL())
+			bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+			if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", tt.settings); r.status != http.StatusOK {
+				t.Fatalf("PUT _settings = %d %s", r.status, r.text)
+			}
+			it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}}))
+			if it.Status != tt.status || it.Error == nil || it.Error.Type != "cluster_block_exception" || it.Error.Reason != tt.reason {
+				t.Fatalf("blocked item = %d %+v, want %d cluster_block_exception %q", it.Status, it.Error, tt.status, tt.reason)
+			}
+			if r := do(t, http.MethodPut, s.URL()+"/logs/_doc/3", `{"a":3}`); r.status != tt.status || r.errorType() != "cluster_block_exception" {
+				t.Fatalf("document API on a blocked index = %d %s", r.status, r.text)
+			}
+			// Lift every block the way an operator does after freeing disk.
+			lift := `{"index.blocks.write": null, "index.blocks.read_only": false, "index.blocks.read_only_allow_delete": null}`
+			if r := do(t, http.MethodPut, s.URL()+"/_all/_settings", lift); r.status != http.StatusOK {
+				t.Fatalf("lifting = %d %s", r.status, r.text)
+			}
+			if it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}})); it.Status != http.StatusCreated {
+				t.Fatalf("after lifting = %d %+v", it.Status, it.Error)
+			}
+			if n := s.Count("logs"); n != 2 {
+				t.Fatalf("count = %d, want 2", n)
+			}
+		})
+	}
+}
+
+// TestPutSettingsErrors: static settings cannot change on an open index,
+// and a missing index is a 404 (reference: "Update index settings API").
+func TestPutSettingsErrors(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s.URL())
+	bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.number_of_shards": 3}`); r.status != http.StatusBadRequest || r.errorType() != "illegal_argument_exception" {
+		t.Errorf("static setting = %d %s", r.status, r.text)
+	}
+	if r := do(t, http.MethodPut, s.URL()+"/nope/_settings", `{"index.blocks.write": true}`); r.status != http.StatusNotFound || r.errorType() != "index_not_found_exception" {
+		t.Errorf("missing index = %d %s", r.status, r.text)
+	}
+}
+
+// TestCloseAndOpen follows the reference "Close index API"
+// (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-close.html):
+// a closed index refuses writes (400 index_closed_exception, "closed"; the
+// status is 400 since elastic/elasticsearch#25752) and takes them again
+// once opened.
+func TestCloseAndOpen(t *testing.T) {
+	s := startServer(t)
+	c := newClient(t, s.URL())
+	bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+	res, err := c.CloseIndex("logs").Do(t.Context())
+	if err != nil || !res.Acknowledged {
+		t.Fatalf("close: %+v %v", res, err)
+	}
+	it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}}))
+	if it.Status != http.StatusBadRequest || it.Error == nil || it.Error.Type != "index_closed_exception" ||
+		it.Error.Reason != "closed" || it.Error.Index != "logs" {
+		t.Fatalf("item on a closed index = %d %+v", it.Status, it.Error)
+	}
+	if r := do(t, http.MethodPost, s.URL()+"/nope/_close", ""); r.status != http.StatusNotFound {
+		t.Errorf("closing a missing index = %d %s", r.status, r.text)
+	}
+	if _, err := c.OpenIndex("logs").Do(t.Context()); err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}})); it.Status != http.StatusCreated {
+		t.Fatalf("after open = %d %+v", it.Status, it.Error)
+	}
+}
