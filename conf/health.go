@@ -65,6 +65,11 @@ type Condition struct {
 	mu      sync.Mutex
 	h       Health
 	reasons map[string]*reasonLog
+	// recovered is when a recovery was last logged, and recoveries how
+	// many were not logged since: a unit flapping between running and
+	// waiting (an occasional 429) logs about once per interval.
+	recovered  time.Time
+	recoveries int64
 }
 
 // reasonLog is when a reason was last logged and how often it occurred since.
@@ -142,8 +147,9 @@ func (c *Condition) Trouble(state State, reason string) {
 	}
 }
 
-// OK records that the unit works again. A unit that was in trouble logs its
-// recovery once.
+// OK records that the unit works again. A recovery is logged at most once
+// per interval (with how many recoveries were not), and the reasons keep
+// their last-logged times, so a flapping unit does not log per episode.
 func (c *Condition) OK() {
 	c.mu.Lock()
 	if c.h.State == StateRunning {
@@ -152,10 +158,17 @@ func (c *Condition) OK() {
 	}
 	old := c.h
 	c.h = Health{State: StateRunning, Since: c.now()}
-	clear(c.reasons)
+	logNow, skipped := c.recovered.IsZero() || c.h.Since.Sub(c.recovered) >= c.every, c.recoveries
+	if logNow {
+		c.recovered, c.recoveries = c.h.Since, 0
+	} else {
+		c.recoveries++
+	}
 	c.mu.Unlock()
-	c.log.Info("unit recovered", "was", string(old.State), "reason", old.Reason, "occurrences", old.Count,
-		"for", c.h.Since.Sub(old.Since).Round(time.Millisecond).String())
+	if logNow {
+		c.log.Info("unit recovered", "was", string(old.State), "reason", old.Reason, "occurrences", old.Count,
+			"for", c.h.Since.Sub(old.Since).Round(time.Millisecond).String(), "recoveries_not_logged", skipped)
+	}
 	if c.onChange != nil {
 		c.onChange(old.State, StateRunning)
 	}

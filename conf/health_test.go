@@ -64,6 +64,29 @@ func TestConditionRateLimitsLogging(t *testing.T) {
 	}
 }
 
+// A unit flapping between running and waiting (an occasional 429) logs
+// about once per interval, not twice per episode.
+func TestConditionFlappingLogsOncePerInterval(t *testing.T) {
+	var out bytes.Buffer
+	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := newTestCondition(&out, clk, nil)
+	for range 100 {
+		c.Trouble(StateWaiting, "429 too many requests")
+		clk.add(100 * time.Millisecond)
+		c.OK()
+		clk.add(100 * time.Millisecond) // 20 s in all: within one interval
+	}
+	if n := countLines(&out); n != 2 {
+		t.Fatalf("%d log lines for 100 episodes within one interval, want 2 (trouble, recovery):\n%s", n, out.String())
+	}
+	clk.add(time.Minute)
+	c.Trouble(StateWaiting, "429 too many requests")
+	c.OK()
+	if n := countLines(&out); n != 4 || !strings.Contains(out.String(), "repeated=99") || !strings.Contains(out.String(), "recoveries_not_logged=99") {
+		t.Fatalf("after an interval: %d lines, want 4 with the counts:\n%s", n, out.String())
+	}
+}
+
 // Ever-new reasons cannot grow the condition's memory.
 func TestConditionBoundsReasons(t *testing.T) {
 	var out bytes.Buffer
