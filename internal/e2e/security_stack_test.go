@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -77,16 +76,7 @@ func newSecureStack(t *testing.T) *secureStack {
 
 // basicAuth lets through only requests carrying the indexer's password.
 func (s *secureStack) basicAuth(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != esUser || subtle.ConstantTimeCompare([]byte(p), []byte(s.sec.es)) != 1 {
-			s.esDenied.Add(1)
-			w.Header().Set("WWW-Authenticate", `Basic realm="esdev"`)
-			http.Error(w, `{"error":"unauthenticated","status":401}`, http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+	return esdev.BasicAuth(esUser, s.sec.es, h, &s.esDenied)
 }
 
 // secureINI turns one of the suite's ini files (agentINI, transferINI)
