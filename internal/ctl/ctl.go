@@ -67,6 +67,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	g              globals
 	asJSON         bool // -o json
+	// conns are the connection settings, resolved by parse.
+	conns *conns
 }
 
 // command is one (sub)command. run receives the arguments after its name.
@@ -86,6 +88,7 @@ func commands() []command {
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
+		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }
 
@@ -99,7 +102,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	if err := fs.Parse(args); err != nil {
 		return c.exit(parseErr(fs, err))
 	}
-	c.g.noteSet(fs)
 	rest := fs.Args()
 	for {
 		if len(rest) == 0 {
@@ -118,7 +120,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		if err := fs.Parse(rest); err != nil {
 			return c.exit(parseErr(fs, err))
 		}
-		c.g.noteSet(fs)
 		rest = fs.Args()
 	}
 }
