@@ -228,9 +228,12 @@ func (p checkPlan) checkES(step stepFunc, n needs) {
 		if es, err = e.Client(slog.New(slog.DiscardHandler)); err != nil {
 			return "", err
 		}
-		res, _, err := es.Ping(e.URLs[0]).Do(ctx)
+		res, code, err := es.Ping(e.URLs[0]).Do(ctx)
 		if err != nil {
 			return "", err
+		}
+		if code != http.StatusOK {
+			return "", fmt.Errorf("HTTP %d %s", code, http.StatusText(code))
 		}
 		return fmt.Sprintf("version %s, cluster %s", res.Version.Number, res.ClusterName), nil
 	})

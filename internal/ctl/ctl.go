@@ -155,6 +155,8 @@ func (c *cli) exit(err error) int {
 		return ExitOK
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.Is(err, ErrCheckFailed):
+		return ExitFailure // each step said why
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintf(c.stderr, "logctl: %s\n\n", ue.msg)
