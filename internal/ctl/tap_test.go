@@ -1,0 +1,102 @@
+package ctl
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+)
+
+// TestTap samples a topic of the secured cluster, with and without a
+// route, and stops on its limit.
+func TestTap(t *testing.T) {
+	s := newSecured(t)
+	s.produce("mglogs", 5)
+	s.secureOK("route", "add", "mglogs", "--topic", "mglogs", "--index", "mglogs-{yyyy.MM}")
+
+	out := s.secureOK("tap", "mglogs", "--from", "oldest", "--limit", "3")
+	if n := strings.Count(out, "\n  value: secure line "); n != 3 {
+		t.Errorf("tap --limit 3 printed %d records:\n%s", n, out)
+	}
+	mustContain(t, out, "lp.id: web-1-file-1-", "lp.host: web-1", "lp.path: /var/log/app.log")
+
+	out = s.secureOK("tap", "--route", "mglogs", "--from", "oldest", "--limit", "5", "-o", "json")
+	dec := json.NewDecoder(strings.NewReader(out))
+	ids := map[string]bool{}
+	for dec.More() {
+		var r tapped
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("tap -o json: %v\n%s", err, out)
+		}
+		d := r.Document
+		if d == nil || d.ID != r.Headers["lp.id"] || !strings.HasPrefix(d.Index, "mglogs-") || !strings.Contains(string(d.Body), r.Value) {
+			t.Errorf("record %s/%d@%d became %+v", r.Topic, r.Partition, r.Offset, d)
+			continue
+		}
+		ids[d.ID] = true
+	}
+	if len(ids) != 5 {
+		t.Errorf("tap --route showed %d distinct documents, want 5:\n%s", len(ids), out)
+	}
+	if n := s.es.Count("mglogs-*"); n != 0 {
+		t.Errorf("tap indexed %d documents", n)
+	}
+
+	r := s.run("tap", "--route", "nope")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "no key /logtransfer/routes/nope") {
+		t.Errorf("tap of a missing route: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestTapFollowsAndStopsOnCancel taps from newest, sees a record written
+// after it started, and ends cleanly (exit 0, summary) when its context
+// ends, as on Ctrl-C.
+func TestTapFollowsAndStopsOnCancel(t *testing.T) {
+	s := newSecured(t)
+	s.produce("live", 1) // creates the topic
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"tap", "live", "--limit", "0"}, stdout, stderr, func(k string) string { return s.env[k] })
+	}()
+	devstack.WaitFor(t, 10*time.Second, "tap to start", func() bool { return strings.Contains(stderr.String(), "Ctrl-C stops") })
+	s.produce("live", 1)
+	devstack.WaitFor(t, 10*time.Second, "the new record", func() bool { return strings.Contains(stdout.String(), "secure line 0") })
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("tap stopped by its context: exit %d\n%s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("tap did not stop on cancel")
+	}
+	mustContain(t, stderr.String(), "tapped 1 record(s)")
+	if strings.Count(stdout.String(), "value:") != 1 {
+		t.Errorf("tap from newest showed an old record:\n%s", stdout.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	lockedWriter
+	b bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer {
+	b := &syncBuffer{}
+	b.w = &b.b
+	return b
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
