@@ -84,6 +84,7 @@ func commands() []command {
 		{name: "task", summary: "add, get, list or remove logagent tasks", sub: taskCommands()},
 		{name: "route", summary: "add, get, list or remove logtransfer routes", sub: routeCommands()},
 		{name: "status", summary: "what every agent and transfer instance reports", run: runStatus},
+		{name: "top", summary: "a live view, every second, of lines/s, docs/s, lag, state and errors per file and partition", run: runTop},
 		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
