@@ -1,13 +1,20 @@
 // Package ctl is logctl, the operator CLI of logpipe: it edits the agents'
 // tasks and the transfer routes in etcd, shows what every daemon reports in
-// its status key, the consumer-group lag in Kafka, replays a time window and
-// searches Elasticsearch.
+// its status key (once, or live with top), the consumer-group lag in
+// Kafka, samples a topic (tap), replays a time window, searches
+// Elasticsearch and checks a configuration's services (check, shared with
+// the daemons' -check-deps).
 //
-//	logctl ──task/route──▶ etcd ◀──status── logagent, logtransfer
-//	   ├────lag─────────▶ Kafka (consumer groups, end offsets)
+//	logctl ──task/route──▶ etcd ◀──status/top── logagent, logtransfer
+//	   ├────lag, tap────▶ Kafka (consumer groups, end offsets; records)
 //	   ├────replay──────▶ logtransfer.Replay (Kafka → Elasticsearch)
 //	   ├────search──────▶ Elasticsearch
-//	   └────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   ├────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   └────check───────▶ etcd, Kafka, Elasticsearch with the ini's TLS/auth
+//
+// Connection settings are the daemons' own [etcd] [kafka] [elasticsearch]
+// sections (settings.go): from a daemon's ini (--config), LOGPIPE_*
+// variables or flags, so logctl reaches a secured cluster as they do.
 //
 // Values are validated with the daemons' own decoders (logagent.DecodeTask,
 // Task.Validate, logtransfer.DecodeRoute), so a value logctl accepts is one
@@ -86,10 +93,10 @@ func commands() []command {
 		{name: "status", summary: "what every agent and transfer instance reports", run: runStatus},
 		{name: "top", summary: "a live view, every second, of lines/s, docs/s, lag, state and errors per file and partition", run: runTop},
 		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
+		{name: "tap", summary: "a live sample of a topic's records with their lp.* headers, and a route's documents", run: runTap},
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
-		{name: "tap", summary: "a live sample of a topic's records with their lp.* headers, and a route's documents", run: runTap},
 		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }

@@ -53,7 +53,7 @@ func TestTopFrame(t *testing.T) {
 	}
 	t.Logf("second frame:\n%s", second.String())
 	assertRows(t, second.String(), [][]string{
-		{"web-1", "mg", "mglogs", "failing", "31s", "/data/mg_1.log", "10.0", "1024.0", "2.0", "KiB", "1s", "ago", "kafka:", "leader", "not", "available"},
+		{"web-1", "mg", "mglogs", "failing", "31s", "/data/mg_1.log", "10.0", "1.0", "KiB", "2.0", "KiB", "1s", "ago", "kafka:", "leader", "not", "available"},
 		{"xfer-1", "mglogs", "mglogs", "-", "0", "50.0", "7", "2", "1s", "ago", "bulk:", "429", "too", "many", "requests"},
 	})
 

@@ -46,6 +46,14 @@ func (v *topView) perSec(key string) string {
 	return "-"
 }
 
+// bytesPerSec formats key's rate of bytes: 41.8 KiB.
+func (v *topView) bytesPerSec(key string) string {
+	if r := v.rates[key]; r != nil && r.known {
+		return bytesIEC(int64(r.perSec))
+	}
+	return "-"
+}
+
 func fileKey(kind, agent, fileID string) string { return kind + "/" + agent + "/" + fileID }
 
 func partKey(instance, route string, p int32) string {
@@ -148,7 +156,7 @@ func (v *topView) agentRows(t *table, a topAgent, now time.Time) {
 		}
 		for _, f := range ts.Files {
 			t.row(a.Agent, ts.Name, ts.Task.Topic, state, f.Path, v.perSec(fileKey("l", a.Agent, f.FileID)),
-				v.perSec(fileKey("b", a.Agent, f.FileID)), bytesIEC(f.LagByte), updated, orDash(msg))
+				v.bytesPerSec(fileKey("b", a.Agent, f.FileID)), bytesIEC(f.LagByte), updated, orDash(msg))
 		}
 	}
 }
