@@ -4,15 +4,22 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/logpipe/logpipe/internal/esdev"
 	"github.com/logpipe/logpipe/logagent"
 	"github.com/logpipe/logpipe/logtransfer"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // stepResult finds the line of step in a check's output and returns its
@@ -105,4 +112,77 @@ func TestCheckFailsFast(t *testing.T) {
 	mustContain(t, stepResult(t, r.stdout, "etcd "+addr), "failed: ")
 	mustContain(t, stepResult(t, r.stdout, "kafka "+addr), "failed: ")
 	mustContain(t, stepResult(t, r.stdout, "elasticsearch http://"+addr), "failed: ")
+}
+
+// TestCheckKafkaACLs checks a client the broker's ACLs let read a topic
+// but not write it: over SASL PLAIN, the agent's produce step fails and
+// names the missing permission, the transfer's consume step passes.
+func TestCheckKafkaACLs(t *testing.T) {
+	s := newStack(t)
+	topicACL := func(op kmsg.ACLOperation) kfake.ACL {
+		return kfake.ACL{Resource: kmsg.ACLResourceTypeTopic, Name: "mglogs", Pattern: kmsg.ACLResourcePatternTypeLiteral,
+			Operation: op, Allow: true}
+	}
+	k := devstack.NewKafka(t, kfake.EnableSASL(), kfake.EnableACLs(), kfake.Superuser("PLAIN", "admin", "admin-pass"),
+		kfake.SeedTopics(2, "mglogs"),
+		kfake.User("PLAIN", "reader", "reader-pass", topicACL(kmsg.ACLOperationDescribe), topicACL(kmsg.ACLOperationRead)))
+	s.ok("task", "add", "mg", "--agent", "all", "--path", "/data/*.log", "--topic", "mglogs")
+	s.ok("route", "add", "mglogs", "--topic", "mglogs")
+	s.env[EnvBrokers] = strings.Join(k.Addrs(), ",")
+	s.env["LOGPIPE_KAFKA_SASL"], s.env["LOGPIPE_KAFKA_USER"], s.env["LOGPIPE_KAFKA_PASSWORD"] = "PLAIN", "reader", "reader-pass"
+	s.env[EnvES] = s.newES().URL()
+
+	r := s.run("check")
+	if r.code != ExitFailure {
+		t.Errorf("check of a client that may not write: exit %d, want %d", r.code, ExitFailure)
+	}
+	mustContain(t, stepResult(t, r.stdout, "kafka "+k.Addrs()[0]), "ok: 1 broker(s), plaintext, SASL PLAIN as reader")
+	mustContain(t, stepResult(t, r.stdout, "kafka topic mglogs (produce)"), "failed: 2 partition(s), but this client may not write it")
+	if strings.Contains(r.stdout+r.stderr, "reader-pass") {
+		t.Errorf("check prints the SASL password")
+	}
+
+	transferINI := filepath.Join(t.TempDir(), "logtransfer.ini")
+	ini := fmt.Sprintf("[transfer]\nstate_dir = %s\n[kafka]\nbrokers = %s\nsasl_mechanism = PLAIN\nsasl_username = reader\nsasl_password = reader-pass\n",
+		t.TempDir(), k.Addrs()[0])
+	if err := os.WriteFile(transferINI, []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := s.ok("check", "--config", transferINI)
+	mustContain(t, stepResult(t, out, "kafka topic mglogs (consume)"), "ok: 2 partition(s), read allowed")
+}
+
+// TestCheckESPrivileges answers the security API the way a cluster with
+// security does (the stand-in has none): the missing privileges are named,
+// for the routes' index patterns.
+func TestCheckESPrivileges(t *testing.T) {
+	s := newStack(t)
+	s.withKafka()
+	s.ok("route", "add", "mglogs", "--topic", "mglogs", "--index", "mglogs-{yyyy.MM}")
+	es := esdev.New()
+	var asked atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_security/user/_has_privileges" {
+			es.Handler().ServeHTTP(w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		asked.Store(string(b))
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"username":"indexer","has_all_requested":false,`+
+			`"cluster":{"manage_index_templates":true,"manage_ilm":false},`+
+			`"index":{"mglogs-*":{"create_doc":true,"create_index":false}}}`)
+	}))
+	defer srv.Close()
+	s.env[EnvES] = srv.URL
+
+	r := s.run("check")
+	if r.code != ExitFailure {
+		t.Errorf("check without privileges: exit %d, want %d", r.code, ExitFailure)
+	}
+	mustContain(t, stepResult(t, r.stdout, "elasticsearch privileges"),
+		"failed: missing privileges: create_index on mglogs-*, manage_ilm")
+	if got, _ := asked.Load().(string); !strings.Contains(got, `"names":["mglogs-*"]`) {
+		t.Errorf("the privileges asked about are %s, want the route's pattern mglogs-*", got)
+	}
 }
