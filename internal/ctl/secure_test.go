@@ -102,6 +102,20 @@ func (s *secured) produce(topic string, n int) {
 	}
 }
 
+// produceQuiet writes one record to topic from a helper goroutine: it
+// reports a failure instead of stopping the test.
+func (s *secured) produceQuiet(topic string) {
+	cl, err := kgo.NewClient(append(s.kgoOpts(), kgo.AllowAutoTopicCreation())...)
+	if err != nil {
+		s.t.Error(err)
+		return
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(s.t.Context(), &kgo.Record{Topic: topic, Value: []byte("more")}).FirstErr(); err != nil && s.t.Context().Err() == nil {
+		s.t.Error(err)
+	}
+}
+
 // noCanary fails when out holds a password.
 func (s *secured) noCanary(what, out string) {
 	s.t.Helper()

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +101,44 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestTapRate bounds what tap prints: at --rate 1 a burst shows one record
+// and skips the rest, and two records take at least a second.
+func TestTapRate(t *testing.T) {
+	s := newSecured(t)
+	s.produce("burst", 5)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(done); wg.Wait() }()
+	wg.Add(1)
+	go func() { // keep records coming, so the second one is printed
+		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				s.produceQuiet("burst")
+			}
+		}
+	}()
+	start := time.Now()
+	r := s.run("tap", "burst", "--from", "oldest", "--rate", "1", "--limit", "2")
+	took := time.Since(start)
+	if r.code != ExitOK {
+		t.Fatalf("tap --rate: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "value:"); n != 2 {
+		t.Errorf("tap --rate 1 --limit 2 printed %d records", n)
+	}
+	if took < time.Second {
+		t.Errorf("two records at --rate 1 took %s", took)
+	}
+	var shown, skipped int
+	if _, err := fmt.Sscanf(r.stderr[strings.Index(r.stderr, "tapped "):], "tapped %d record(s), skipped %d", &shown, &skipped); err != nil || skipped < 1 {
+		t.Errorf("tap --rate 1 over a burst skipped %d (%v):\n%s", skipped, err, r.stderr)
+	}
 }
