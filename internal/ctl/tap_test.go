@@ -1,7 +1,6 @@
 package ctl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,7 +61,7 @@ func TestTapFollowsAndStopsOnCancel(t *testing.T) {
 	s.produce("live", 1) // creates the topic
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	stdout, stderr := newSyncBuffer(), newSyncBuffer()
+	stdout, stderr := &devstack.SyncBuffer{}, &devstack.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"tap", "live", "--limit", "0"}, stdout, stderr, func(k string) string { return s.env[k] })
@@ -83,24 +82,6 @@ func TestTapFollowsAndStopsOnCancel(t *testing.T) {
 	if strings.Count(stdout.String(), "value:") != 1 {
 		t.Errorf("tap from newest showed an old record:\n%s", stdout.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	lockedWriter
-	b bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{}
-	b.w = &b.b
-	return b
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestTapRate bounds what tap prints: at --rate 1 a burst shows one record
