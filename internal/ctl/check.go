@@ -21,7 +21,8 @@ import (
 //	etcd           read the keys the daemon follows (tasks, routes)
 //	kafka          connect; per topic of those tasks/routes: exists (or the
 //	               broker may create it), produce/consume allowed where the
-//	               broker reports authorized operations
+//	               broker reports authorized operations; per route, its
+//	               consumer group may be joined
 //	elasticsearch  version, cluster health, privileges, index templates
 
 // ErrCheckFailed is returned by the checks when a step failed; the steps

@@ -115,17 +115,20 @@ func TestCheckFailsFast(t *testing.T) {
 }
 
 // TestCheckKafkaACLs checks a client the broker's ACLs let read a topic
-// but not write it: over SASL PLAIN, the agent's produce step fails and
-// names the missing permission, the transfer's consume step passes.
+// and use one consumer group, but not write: over SASL PLAIN, the agent's
+// produce step fails and names the missing permission, the transfer's
+// consume steps pass, and fail for a group prefix it may not use.
 func TestCheckKafkaACLs(t *testing.T) {
 	s := newStack(t)
-	topicACL := func(op kmsg.ACLOperation) kfake.ACL {
-		return kfake.ACL{Resource: kmsg.ACLResourceTypeTopic, Name: "mglogs", Pattern: kmsg.ACLResourcePatternTypeLiteral,
-			Operation: op, Allow: true}
+	allow := func(rt kmsg.ACLResourceType, name string, op kmsg.ACLOperation) kfake.ACL {
+		return kfake.ACL{Resource: rt, Name: name, Pattern: kmsg.ACLResourcePatternTypeLiteral, Operation: op, Allow: true}
 	}
+	topic, group := kmsg.ACLResourceTypeTopic, kmsg.ACLResourceTypeGroup
 	k := devstack.NewKafka(t, kfake.EnableSASL(), kfake.EnableACLs(), kfake.Superuser("PLAIN", "admin", "admin-pass"),
 		kfake.SeedTopics(2, "mglogs"),
-		kfake.User("PLAIN", "reader", "reader-pass", topicACL(kmsg.ACLOperationDescribe), topicACL(kmsg.ACLOperationRead)))
+		kfake.User("PLAIN", "reader", "reader-pass", allow(topic, "mglogs", kmsg.ACLOperationDescribe),
+			allow(topic, "mglogs", kmsg.ACLOperationRead), allow(group, "logtransfer-mglogs", kmsg.ACLOperationDescribe),
+			allow(group, "logtransfer-mglogs", kmsg.ACLOperationRead)))
 	s.ok("task", "add", "mg", "--agent", "all", "--path", "/data/*.log", "--topic", "mglogs")
 	s.ok("route", "add", "mglogs", "--topic", "mglogs")
 	s.env[EnvBrokers] = strings.Join(k.Addrs(), ",")
@@ -150,6 +153,16 @@ func TestCheckKafkaACLs(t *testing.T) {
 	}
 	out := s.ok("check", "--config", transferINI)
 	mustContain(t, stepResult(t, out, "kafka topic mglogs (consume)"), "ok: 2 partition(s), read allowed")
+	mustContain(t, stepResult(t, out, "kafka group logtransfer-mglogs (consume)"), "ok: no such group yet", "join and commit allowed")
+
+	if err := os.WriteFile(transferINI, []byte(ini+"group = other\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = s.run("check", "--config", transferINI)
+	if r.code != ExitFailure {
+		t.Errorf("check of a group the client may not use: exit %d, want %d", r.code, ExitFailure)
+	}
+	mustContain(t, stepResult(t, r.stdout, "kafka group other-mglogs (consume)"), "failed: ", "not authorized to access this group")
 }
 
 // TestCheckESPrivileges answers the security API the way a cluster with

@@ -26,6 +26,8 @@ type needs struct {
 	produce, consume []string
 	// indices are the routes' index names as patterns (mglogs-*).
 	indices []string
+	// groups are the routes' consumer groups.
+	groups []string
 }
 
 // readKeys reads the keys the daemon follows and decodes them with the
@@ -81,12 +83,14 @@ func (p checkPlan) readKeys(ctx context.Context) (needs, error) {
 				continue
 			}
 			routes++
+			// NOTE: as logtransfer names its groups (transfer.go, newRunner).
+			n.groups = append(n.groups, p.kafka.Group+"-"+strings.TrimPrefix(string(kv.Key), logtransfer.RoutePrefix))
 			n.consume = append(n.consume, r.Topic)
 			n.indices = append(n.indices, indexPattern(r.Index))
 		}
 		parts = append(parts, fmt.Sprintf("%d route(s) under %s", routes, logtransfer.RoutePrefix))
 	}
-	n.produce, n.consume, n.indices = uniq(n.produce), uniq(n.consume), uniq(n.indices)
+	n.produce, n.consume, n.indices, n.groups = uniq(n.produce), uniq(n.consume), uniq(n.indices), uniq(n.groups)
 	n.summary = strings.Join(parts, ", ")
 	return n, nil
 }
@@ -157,6 +161,48 @@ func (p checkPlan) checkKafka(ctx context.Context, step stepFunc, n needs, etcdO
 			return bounded(ctx, func() (string, error) { return topicCheck(client, sc, t, aclRead) })
 		})
 	}
+	for _, g := range n.groups {
+		step("kafka group "+g+" (consume)", func(ctx context.Context) (string, error) {
+			return bounded(ctx, func() (string, error) { return groupCheck(client, sc, g) })
+		})
+	}
+}
+
+// groupCheck asks the group's coordinator whether this client may use
+// group (read: join it and commit offsets), where the broker reports it.
+func groupCheck(client sarama.Client, sc *sarama.Config, group string) (string, error) {
+	b, err := client.Coordinator(group)
+	if err != nil {
+		return "", err
+	}
+	req := &sarama.DescribeGroupsRequest{Groups: []string{group}}
+	if sc.Version.IsAtLeast(sarama.V2_3_0_0) {
+		req.Version, req.IncludeAuthorizedOperations = 3, true
+	}
+	resp, err := b.DescribeGroups(req)
+	if err != nil {
+		return "", err
+	}
+	if len(resp.Groups) != 1 {
+		return "", fmt.Errorf("the broker answered for %d groups", len(resp.Groups))
+	}
+	g := resp.Groups[0]
+	if g.Err != sarama.ErrNoError && !errors.Is(g.Err, sarama.ErrGroupIDNotFound) {
+		return "", g.Err
+	}
+	detail := "state " + orDash(g.State)
+	if g.State == "Dead" || errors.Is(g.Err, sarama.ErrGroupIDNotFound) {
+		detail = "no such group yet (logtransfer creates it when it joins)"
+	}
+	switch ops := g.AuthorizedOperations; {
+	case !req.IncludeAuthorizedOperations || ops == math.MinInt32:
+		detail += ", permission not reported by the broker"
+	case ops&(1<<aclRead) == 0:
+		return "", fmt.Errorf("%s, but this client may not join it or commit its offsets (authorized operations %#x)", detail, ops)
+	default:
+		detail += ", join and commit allowed"
+	}
+	return detail, nil
 }
 
 // topicCheck asks a broker about topic without creating it: it exists (or
