@@ -268,8 +268,7 @@ func (p checkPlan) checkES(step stepFunc, n needs) {
 	e := *p.es
 	e.Timeout = p.timeout
 	var es *elastic.Client
-	url := joinComma(e.URLs)
-	ok := step("elasticsearch "+url, func(ctx context.Context) (string, error) {
+	ok := step("elasticsearch "+redactURLs(e.URLs), func(ctx context.Context) (string, error) {
 		var err error
 		if es, err = e.Client(slog.New(slog.DiscardHandler)); err != nil {
 			return "", err

@@ -244,6 +244,22 @@ func TestSecuredClusterSettingsSources(t *testing.T) {
 	}
 }
 
+// TestSecuredURLPasswordNotEchoed checks that a password written into an
+// Elasticsearch URL (https://user:pass@host) is not printed either.
+func TestSecuredURLPasswordNotEchoed(t *testing.T) {
+	s := newSecured(t)
+	withPass := strings.Replace(s.esURL, "https://", "https://x:url-canary-pass@", 1)
+	for _, args := range [][]string{
+		{"--es-user", "", "--es-password", "", "--es", withPass, "search", "*"},
+		{"--timeout", "300ms", "--es", "https://x:url-canary-pass@127.0.0.1:1", "check"},
+	} {
+		r := s.run(args...)
+		if r.code != ExitFailure || strings.Contains(r.stdout+r.stderr, "url-canary-pass") {
+			t.Errorf("logctl %v: exit %d, want %d without the password", args, r.code, ExitFailure)
+		}
+	}
+}
+
 // timeWindow is an RFC 3339 window around now, for replay.
 func timeWindow() (from, to string) {
 	now := time.Now()

@@ -3,6 +3,7 @@ package ctl
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -223,4 +224,17 @@ func (c *conns) load() error {
 // etcdAddr, brokersAddr and esAddr name the services in messages.
 func (c *conns) etcdAddr() string    { return strings.Join(c.Etcd.Endpoints, ",") }
 func (c *conns) brokersAddr() string { return strings.Join(c.Kafka.Brokers, ",") }
-func (c *conns) esAddr() string      { return strings.Join(c.ES.URLs, ",") }
+func (c *conns) esAddr() string      { return redactURLs(c.ES.URLs) }
+
+// redactURLs joins urls with any password in them (https://u:p@host)
+// replaced by xxxxx, for messages.
+func redactURLs(urls []string) string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = u
+		if p, err := url.Parse(u); err == nil {
+			out[i] = p.Redacted()
+		}
+	}
+	return strings.Join(out, ",")
+}
