@@ -323,7 +323,7 @@ func (p checkPlan) checkES(step stepFunc, n needs) {
 func esPrivileges(ctx context.Context, es *elastic.Client, indices []string) (string, error) {
 	body := map[string]any{"cluster": []string{"manage_index_templates", "manage_ilm"}}
 	if len(indices) > 0 {
-		body["index"] = []map[string]any{{"names": indices, "privileges": []string{"create_doc", "create_index"}}}
+		body["index"] = []map[string]any{{"names": indices, "privileges": []string{"create_doc", "create_index", "view_index_metadata"}}}
 	}
 	res, err := es.PerformRequest(ctx, elastic.PerformRequestOptions{Method: http.MethodPost,
 		Path: "/_security/user/_has_privileges", Body: body,
