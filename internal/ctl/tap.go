@@ -85,8 +85,12 @@ func hasFlag(args []string, name string) bool {
 		if a == "--" {
 			return false
 		}
-		a = strings.TrimLeft(a, "-")
-		if a == name || strings.HasPrefix(a, name+"=") {
+		f, ok := strings.CutPrefix(a, "-")
+		if !ok {
+			continue
+		}
+		f = strings.TrimPrefix(f, "-")
+		if f == name || strings.HasPrefix(f, name+"=") {
 			return true
 		}
 	}

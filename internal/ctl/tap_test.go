@@ -123,3 +123,20 @@ func TestTapRate(t *testing.T) {
 		t.Errorf("tap --rate 1 over a burst skipped %d (%v):\n%s", skipped, err, r.stderr)
 	}
 }
+
+func TestHasFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--route", "mg"}, true},
+		{[]string{"-route=mg", "--limit", "1"}, true},
+		{[]string{"route"}, false}, // a topic named route
+		{[]string{"mglogs", "--", "--route"}, false},
+		{[]string{"--router", "x"}, false},
+	} {
+		if got := hasFlag(tt.args, "route"); got != tt.want {
+			t.Errorf("hasFlag(%q, route) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}
