@@ -112,8 +112,10 @@ type topTransfer struct {
 }
 
 // unitState is a task's or route's state as the daemons are starting to
-// publish it. Decoded apart from the daemons' types, tolerantly: any of
-// these fields may be missing, and since may be RFC 3339 or Unix seconds.
+// publish it (state, reason, since, count), and the per-task summaries an
+// agent may publish instead of every file (open_files, lag_bytes).
+// Decoded apart from the daemons' types, tolerantly: any of these fields
+// may be missing, and since may be RFC 3339 or Unix seconds.
 type unitState struct {
 	State     string          `json:"state"`
 	Error     string          `json:"error"`
@@ -121,12 +123,19 @@ type unitState struct {
 	Reason    string          `json:"reason"`
 	Since     json.RawMessage `json:"since"`
 	SinceUnix int64           `json:"since_unix"`
+	Count     int64           `json:"count"`
+	OpenFiles *int            `json:"open_files"`
+	LagBytes  *int64          `json:"lag_bytes"`
 }
 
-// err is the unit's last error, whichever field carries it.
+// err is the unit's last error, whichever field carries it, with how
+// often it recurred when the daemon counts.
 func (u unitState) err() string {
 	for _, s := range []string{u.Error, u.LastError, u.Reason} {
 		if s != "" {
+			if u.Count > 1 {
+				s += fmt.Sprintf(" (×%d)", u.Count)
+			}
 			return s
 		}
 	}

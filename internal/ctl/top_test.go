@@ -83,17 +83,24 @@ func TestTopReadsStatusKeys(t *testing.T) {
 		`,"routes":[{"name":"mglogs","route":{"topic":"mglogs"},"group":"g","state":"running","since":`+itoa(now.Add(-time.Hour).Unix())+
 		`,"partitions":[{"partition":3,"committed_offset":10,"lag":0,"inflight":0}]}]}`)
 	s.put(logagent.StatusKey("broken"), `{not json`)
+	// An agent keeping only summaries in its key: per-task health with a
+	// count, open files and lag, and the address of the rest.
+	s.put(logagent.StatusKey("web-2"), `{"agent":"web-2","kafka_ready":true,"http":"127.0.0.1:9610","updated_unix":`+itoa(now.Unix())+
+		`,"tasks":[{"name":"api","task":{"path":"/data/api.log","topic":"api"},"state":"failing",`+
+		`"reason":"kafka: topic api: not authorized","since":"`+since+`","count":7,"open_files":2,"lag_bytes":131072}]}`)
 
 	out := s.secureOK("top", "--once")
 	for first, want := range map[string]string{
 		"web-1":  "web-1 mg mglogs waiting 1m",
 		"xfer-1": "xfer-1 mglogs mglogs running 1h0m",
+		"web-2":  "web-2 api api failing 1m",
 	} {
 		if row := rowOf(out, first); !strings.HasPrefix(row, want) {
 			t.Errorf("top's %s row is %q, want it to start %q", first, row, want)
 		}
 	}
 	mustContain(t, rowOf(out, "web-1"), "no file matches")
+	mustContain(t, rowOf(out, "web-2"), "(2 open) - - 128.0 KiB", "kafka: topic api: not authorized (×7)")
 	mustContain(t, rowOf(out, "xfer-1"), " 3 - 0 0 ")
 	mustContain(t, out, "broken", "unreadable status")
 	if strings.Contains(out, "\033[") {

@@ -152,7 +152,15 @@ func (v *topView) agentRows(t *table, a topAgent, now time.Time) {
 		}
 		state := u.describe(now)
 		if len(ts.Files) == 0 {
-			t.row(a.Agent, ts.Name, ts.Task.Topic, state, "-", "-", "-", "-", updated, orDash(msg))
+			// An agent that keeps its files off the key still sums them.
+			files, lag := "-", "-"
+			if u.OpenFiles != nil {
+				files = fmt.Sprintf("(%d open)", *u.OpenFiles)
+			}
+			if u.LagBytes != nil {
+				lag = bytesIEC(*u.LagBytes)
+			}
+			t.row(a.Agent, ts.Name, ts.Task.Topic, state, files, "-", "-", lag, updated, orDash(msg))
 		}
 		for _, f := range ts.Files {
 			t.row(a.Agent, ts.Name, ts.Task.Topic, state, f.Path, v.perSec(fileKey("l", a.Agent, f.FileID)),
