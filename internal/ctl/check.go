@@ -121,7 +121,7 @@ func (p checkPlan) run(ctx context.Context, w io.Writer) error {
 		need, err = p.readKeys(ctx)
 		return need.summary, err
 	})
-	p.checkKafka(ctx, step, need, etcdOK)
+	p.checkKafka(step, need, etcdOK)
 	if p.es != nil {
 		p.checkES(step, need)
 	}

@@ -18,7 +18,7 @@ const (
 )
 
 // checkKafka connects, then checks each topic the keys name.
-func (p checkPlan) checkKafka(ctx context.Context, step stepFunc, n needs, etcdOK bool) {
+func (p checkPlan) checkKafka(step stepFunc, n needs, etcdOK bool) {
 	k := p.kafka
 	k.Timeout = p.timeout
 	sc, err := k.Sarama()
