@@ -136,6 +136,9 @@ func (c *cli) saramaConfig() (*sarama.Config, error) {
 	sc.Metadata.Retry.Max = 1
 	sc.Admin.Timeout = c.g.timeout
 	sc.Admin.Retry.Max = 1
+	// NOTE: sarama asks brokers to create the topics it looks up; logctl
+	// only looks, so a mistyped topic must not appear on the cluster.
+	sc.Metadata.AllowAutoTopicCreation = false
 	return sc, nil
 }
 

@@ -146,7 +146,7 @@ func (t tapper) run(ctx context.Context, topic string, start int64) error {
 	}
 	parts, err := bounded(ctx, func() ([]int32, error) { return consumer.Partitions(topic) })
 	if err != nil {
-		return c.kafkaErr(fmt.Errorf("topic %s: %w", topic, err))
+		return c.kafkaErr(err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

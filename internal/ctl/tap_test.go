@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestTap samples a topic of the secured cluster, with and without a
@@ -47,7 +49,29 @@ func TestTap(t *testing.T) {
 		t.Errorf("tap indexed %d documents", n)
 	}
 
-	r := s.run("tap", "--route", "nope")
+	r := s.run("tap", "no-such-topic", "--limit", "1")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "no-such-topic: kafka server: Request was for a topic or partition that does not exist") {
+		t.Errorf("tap of a missing topic: exit %d, %q", r.code, r.stderr)
+	}
+	if out := s.secureOK("check"); !strings.Contains(out, "kafka ") || strings.Contains(out, "no-such-topic") {
+		t.Errorf("check after tapping a missing topic:\n%s", out)
+	}
+	cl, err := kgo.NewClient(s.kgoOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(t.Context(), cl) // every topic
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range meta.Topics {
+		if tp.Topic != nil && *tp.Topic == "no-such-topic" {
+			t.Errorf("tap created the topic it was asked about")
+		}
+	}
+
+	r = s.run("tap", "--route", "nope")
 	if r.code != ExitFailure || !strings.Contains(r.stderr, "no key /logtransfer/routes/nope") {
 		t.Errorf("tap of a missing route: exit %d, %q", r.code, r.stderr)
 	}
