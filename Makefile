@@ -27,7 +27,9 @@ test-short:
 # Kafka-protocol clusters and a mirror, the ES-API stand-in, logagent and
 # logtransfer, fed 2000 lines/s. Runs until Ctrl-C; ARGS='--for 60s' runs
 # unattended and fails if a line was lost or duplicated.
+# It builds bin/logctl first, so the logctl lines it prints paste as they are.
 demo:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/logctl
 	$(GO) run ./cmd/logstack $(ARGS)
 
 vet:

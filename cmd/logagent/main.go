@@ -3,15 +3,22 @@
 package main
 
 import (
+	"context"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/ctl"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logagent"
 )
 
 var version = "dev"
+
+// checkTimeout bounds each step of -check-deps.
+const checkTimeout = 5 * time.Second
 
 func main() {
 	ops.Main(ops.Daemon[logagent.Config]{
@@ -21,6 +28,9 @@ func main() {
 		Start: func(c logagent.Config, log *slog.Logger) (ops.Runner, error) {
 			conf.RouteSaramaLogs(log)
 			return logagent.New(c, log, ops.NewRegistry(), logagent.WithVersion(version))
+		},
+		CheckDeps: func(ctx context.Context, c logagent.Config, w io.Writer) error {
+			return ctl.CheckAgent(ctx, c, w, checkTimeout)
 		},
 	})
 }

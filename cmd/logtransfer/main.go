@@ -4,19 +4,25 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/ctl"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logtransfer"
 )
 
 var version = "dev"
+
+// checkTimeout bounds each step of -check-deps.
+const checkTimeout = 5 * time.Second
 
 const defaultConfig = "/etc/logpipe/logtransfer.ini"
 
@@ -31,6 +37,9 @@ func main() {
 		Start: func(c logtransfer.Config, log *slog.Logger) (ops.Runner, error) {
 			conf.RouteSaramaLogs(log)
 			return logtransfer.New(c, log, ops.NewRegistry(), logtransfer.WithVersion(version))
+		},
+		CheckDeps: func(ctx context.Context, c logtransfer.Config, w io.Writer) error {
+			return ctl.CheckTransfer(ctx, c, w, checkTimeout)
 		},
 	})
 }

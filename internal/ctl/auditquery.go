@@ -8,19 +8,19 @@ import (
 	"slices"
 	"time"
 
-	"github.com/logpipe/logpipe/conf"
 	"github.com/olivere/elastic/v7"
 )
 
-// esClient connects to --es; every request is bounded by --timeout.
+// esClient connects with the daemons' [elasticsearch] settings (TLS,
+// basic auth) as resolved from --config, LOGPIPE_* and flags; every
+// request is bounded by --timeout.
 func (c *cli) esClient() (*elastic.Client, error) {
-	es := conf.DefaultElasticsearch()
-	es.URLs = split(c.g.es)
+	es := c.conns.ES
 	es.Timeout = c.g.timeout
 	// The client's own logs would repeat the error returned below.
 	client, err := es.Client(slog.New(slog.DiscardHandler))
 	if err != nil {
-		return nil, usageError{msg: fmt.Sprintf("--es: %v", err)}
+		return nil, refusedError{what: "elasticsearch settings", err: err}
 	}
 	return client, nil
 }

@@ -1,13 +1,20 @@
 // Package ctl is logctl, the operator CLI of logpipe: it edits the agents'
 // tasks and the transfer routes in etcd, shows what every daemon reports in
-// its status key, the consumer-group lag in Kafka, replays a time window and
-// searches Elasticsearch.
+// its status key (once, or live with top), the consumer-group lag in
+// Kafka, samples a topic (tap), replays a time window, searches
+// Elasticsearch and checks a configuration's services (check, shared with
+// the daemons' -check-deps).
 //
-//	logctl ──task/route──▶ etcd ◀──status── logagent, logtransfer
-//	   ├────lag─────────▶ Kafka (consumer groups, end offsets)
+//	logctl ──task/route──▶ etcd ◀──status/top── logagent, logtransfer
+//	   ├────lag, tap────▶ Kafka (consumer groups, end offsets; records)
 //	   ├────replay──────▶ logtransfer.Replay (Kafka → Elasticsearch)
 //	   ├────search──────▶ Elasticsearch
-//	   └────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   ├────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   └────check───────▶ etcd, Kafka, Elasticsearch with the ini's TLS/auth
+//
+// Connection settings are the daemons' own [etcd] [kafka] [elasticsearch]
+// sections (settings.go): from a daemon's ini (--config), LOGPIPE_*
+// variables or flags, so logctl reaches a secured cluster as they do.
 //
 // Values are validated with the daemons' own decoders (logagent.DecodeTask,
 // Task.Validate, logtransfer.DecodeRoute), so a value logctl accepts is one
@@ -67,6 +74,8 @@ type cli struct {
 	stdout, stderr io.Writer
 	g              globals
 	asJSON         bool // -o json
+	// conns are the connection settings, resolved by parse.
+	conns *conns
 }
 
 // command is one (sub)command. run receives the arguments after its name.
@@ -82,10 +91,13 @@ func commands() []command {
 		{name: "task", summary: "add, get, list or remove logagent tasks", sub: taskCommands()},
 		{name: "route", summary: "add, get, list or remove logtransfer routes", sub: routeCommands()},
 		{name: "status", summary: "what every agent and transfer instance reports", run: runStatus},
+		{name: "top", summary: "a live view, every second, of lines/s, docs/s, lag, state and errors per file and partition", run: runTop},
 		{name: "lag", summary: "consumer-group offsets, end offsets and lag", run: runLag},
+		{name: "tap", summary: "a live sample of a topic's records with their lp.* headers, and a route's documents", run: runTap},
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
+		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }
 
@@ -99,7 +111,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 	if err := fs.Parse(args); err != nil {
 		return c.exit(parseErr(fs, err))
 	}
-	c.g.noteSet(fs)
 	rest := fs.Args()
 	for {
 		if len(rest) == 0 {
@@ -118,7 +129,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, env func(
 		if err := fs.Parse(rest); err != nil {
 			return c.exit(parseErr(fs, err))
 		}
-		c.g.noteSet(fs)
 		rest = fs.Args()
 	}
 }
@@ -154,6 +164,8 @@ func (c *cli) exit(err error) int {
 		return ExitOK
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.Is(err, ErrCheckFailed):
+		return ExitFailure // each step said why
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintf(c.stderr, "logctl: %s\n\n", ue.msg)

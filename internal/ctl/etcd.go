@@ -7,20 +7,19 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/logpipe/logpipe/conf"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// etcd connects to --etcd with the daemons' client settings. clientv3.New
-// does not dial synchronously, so the first call (bounded by ctx) is where
-// an unreachable etcd shows; etcdErr words that error.
+// etcd connects with the daemons' [etcd] settings (TLS, user) as resolved
+// from --config, LOGPIPE_* and flags. clientv3.New does not dial
+// synchronously, so the first call (bounded by ctx) is where an
+// unreachable etcd shows; etcdErr words that error.
 func (c *cli) etcd() (*clientv3.Client, error) {
-	e := conf.DefaultEtcd()
-	e.Endpoints = split(c.g.etcd)
+	e := c.conns.Etcd
 	e.DialTimeout = c.g.timeout
 	if err := e.Validate(); err != nil {
-		return nil, usageError{msg: fmt.Sprintf("--etcd: %v", err)}
+		return nil, refusedError{what: "etcd settings", err: err}
 	}
 	cfg, err := e.ClientConfig()
 	if err != nil {
@@ -37,9 +36,9 @@ func (c *cli) etcd() (*clientv3.Client, error) {
 // connection, so the operator knows which service to look at.
 func (c *cli) etcdErr(err error) error {
 	if unreachable(err) {
-		return fmt.Errorf("etcd %s unreachable: %w", c.g.etcd, err)
+		return fmt.Errorf("etcd %s unreachable: %w", c.conns.etcdAddr(), err)
 	}
-	return fmt.Errorf("etcd %s: %w", c.g.etcd, err)
+	return fmt.Errorf("etcd %s: %w", c.conns.etcdAddr(), err)
 }
 
 // unreachable reports whether err means the service did not answer in time.

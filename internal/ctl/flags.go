@@ -27,43 +27,22 @@ const (
 
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
-	etcd, brokers, es string
-	timeout           time.Duration
-	output            string
-	// explicit names the flags given by flag or environment, so they can
-	// override a configuration file's values.
-	explicit map[string]bool
+	env     func(string) string
+	config  string
+	timeout time.Duration
+	output  string
+	// flagValues are the connection settings given as flags, by name.
+	flagValues map[string]string
 }
 
 func defaultGlobals(env func(string) string) globals {
-	or := func(v, def string) string {
-		if v != "" {
-			return v
-		}
-		return def
-	}
-	explicit := map[string]bool{"etcd": env(EnvEtcd) != "", "brokers": env(EnvBrokers) != "", "es": env(EnvES) != ""}
-	return globals{
-		explicit: explicit,
-		etcd:     or(env(EnvEtcd), DefaultEtcd),
-		brokers:  or(env(EnvBrokers), DefaultBrokers),
-		es:       or(env(EnvES), DefaultES),
-		timeout:  DefaultTimeout,
-		output:   "table",
-	}
+	return globals{env: env, timeout: DefaultTimeout, output: "table", flagValues: map[string]string{}}
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.etcd, "etcd", g.etcd, "etcd endpoints, comma-separated (env "+EnvEtcd+")")
-	fs.StringVar(&g.brokers, "brokers", g.brokers, "Kafka brokers, comma-separated (env "+EnvBrokers+")")
-	fs.StringVar(&g.es, "es", g.es, "Elasticsearch URLs, comma-separated (env "+EnvES+")")
+	g.registerSettings(fs)
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "bound of every call to etcd, Kafka or Elasticsearch")
 	fs.StringVar(&g.output, "o", g.output, "output: table or json")
-}
-
-// noteSet records the global flags fs was given.
-func (g *globals) noteSet(fs *flag.FlagSet) {
-	fs.Visit(func(f *flag.Flag) { g.explicit[f.Name] = true })
 }
 
 func split(list string) []string {
@@ -83,7 +62,7 @@ func (c *cli) flags(path, syntax, help string) *flag.FlagSet {
 	fs.SetOutput(c.stderr)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "usage: %s %s\n\n%s\n\nflags (global ones too: --etcd --brokers --es --timeout -o):\n", path, syntax, help)
+		fmt.Fprintf(w, "usage: %s %s\n\n%s\n\nflags (and the global ones, listed by logctl -h: --config, --etcd, --brokers, --es, ...):\n", path, syntax, help)
 		fs.VisitAll(func(f *flag.Flag) {
 			if !isGlobal(f.Name) {
 				printFlag(w, f)
@@ -119,11 +98,7 @@ func (c *cli) groupFlags(path, help string, sub []command) *flag.FlagSet {
 }
 
 func isGlobal(name string) bool {
-	switch name {
-	case "etcd", "brokers", "es", "timeout", "o":
-		return true
-	}
-	return false
+	return name == "timeout" || name == "o" || isSetting(name)
 }
 
 // cmdPrefix starts a message about fs's command: "task add: " ("" at the top).
@@ -140,7 +115,10 @@ func printFlag(w io.Writer, f *flag.Flag) {
 	if len(f.Name) == 1 {
 		dash = "-"
 	}
-	fmt.Fprintf(w, "  %s%s %s\n    \t%s", dash, f.Name, name, usage)
+	if name != "" {
+		name = " " + name
+	}
+	fmt.Fprintf(w, "  %s%s%s\n    \t%s", dash, f.Name, name, usage)
 	switch f.DefValue {
 	case "", "false", "0", "0s", "[]":
 	default:
@@ -156,7 +134,6 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, want ...string) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	c.g.noteSet(fs)
 	switch c.g.output {
 	case "table", "":
 		c.asJSON = false
@@ -164,6 +141,9 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, want ...string) ([]string, 
 		c.asJSON = true
 	default:
 		return nil, usagef(fs, "-o %q: want table or json", c.g.output)
+	}
+	if c.conns, err = c.g.resolve(); err != nil {
+		return nil, err
 	}
 	return pos, nil
 }

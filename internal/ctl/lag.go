@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
-	"github.com/logpipe/logpipe/conf"
 )
 
 // partitionLag is one row of `kafka-consumer-groups.sh --describe`.
@@ -113,33 +112,49 @@ func bounded[T any](ctx context.Context, fn func() (T, error)) (T, error) {
 	}
 }
 
-// kafka returns a client of --brokers with the daemons' Kafka settings and
-// every wait shortened to --timeout.
+// kafka returns a client with the daemons' [kafka] settings (TLS, SASL)
+// as resolved from --config, LOGPIPE_* and flags, every wait shortened to
+// --timeout.
 func (c *cli) kafka() (sarama.Client, error) {
-	k := conf.DefaultKafka()
-	k.Brokers = split(c.g.brokers)
+	sc, err := c.saramaConfig()
+	if err != nil {
+		return nil, err
+	}
+	return sarama.NewClient(c.conns.Kafka.Brokers, sc)
+}
+
+// saramaConfig is conf.Kafka.Sarama with logctl's client id and timeouts.
+func (c *cli) saramaConfig() (*sarama.Config, error) {
+	k := c.conns.Kafka
 	k.Timeout = c.g.timeout
 	sc, err := k.Sarama()
 	if err != nil {
-		return nil, usageError{msg: fmt.Sprintf("--brokers: %v", err)}
+		return nil, refusedError{what: "kafka settings", err: err}
 	}
 	sc.ClientID = "logctl"
 	sc.Net.ReadTimeout = c.g.timeout
 	sc.Metadata.Retry.Max = 1
 	sc.Admin.Timeout = c.g.timeout
 	sc.Admin.Retry.Max = 1
-	return sarama.NewClient(k.Brokers, sc)
+	// NOTE: sarama asks brokers to create the topics it looks up; logctl
+	// only looks, so a mistyped topic must not appear on the cluster.
+	sc.Metadata.AllowAutoTopicCreation = false
+	return sc, nil
 }
 
 func (c *cli) kafkaErr(err error) error {
-	var ue usageError
+	var re refusedError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &re):
 		return err
+	case errors.Is(err, sarama.ErrOutOfBrokers) && c.conns.Kafka.SASLMechanism != "":
+		// NOTE: a broker refusing the SASL credentials closes the
+		// connection; sarama reports that as running out of brokers.
+		return fmt.Errorf("kafka %s unreachable or refused the SASL credentials: %w", c.conns.brokersAddr(), err)
 	case unreachable(err) || errors.Is(err, sarama.ErrOutOfBrokers):
-		return fmt.Errorf("kafka %s unreachable: %w", c.g.brokers, err)
+		return fmt.Errorf("kafka %s unreachable: %w", c.conns.brokersAddr(), err)
 	}
-	return fmt.Errorf("kafka %s: %w", c.g.brokers, err)
+	return fmt.Errorf("kafka %s: %w", c.conns.brokersAddr(), err)
 }
 
 // groupLags describes group, or every group when it is empty.

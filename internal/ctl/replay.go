@@ -17,14 +17,13 @@ func runReplay(ctx context.Context, c *cli, args []string) error {
 		"Re-indexes the route's records with timestamps in [T1, T2] (RFC 3339) with logtransfer's\n"+
 			"own rules and ids (logtransfer.Replay): documents already indexed count as duplicates, so\n"+
 			"replaying an indexed window adds nothing. -brokers reads another cluster (e.g. the cloud\n"+
-			"one). Without -config, --etcd, --brokers and --es say where the services are; with it,\n"+
-			"they override the file's values only when given. Progress goes to stderr, the summary\n"+
+			"one). With a logtransfer ini as -config, its [transfer] settings apply too; flags and\n"+
+			"LOGPIPE_* override the file's connection settings. Progress goes to stderr, the summary\n"+
 			"line to stdout. It commits no consumer-group offsets.")
 	route := fs.String("route", "", "route name in etcd (required unless -route-json)")
 	routeJSON := fs.String("route-json", "", "the route as JSON, instead of reading etcd")
 	from := fs.String("from", "", "start of the window, RFC 3339 (required)")
 	to := fs.String("to", "", "end of the window, RFC 3339 (required)")
-	cfgPath := fs.String("config", "", "logtransfer ini file for Kafka, Elasticsearch and etcd settings")
 	if _, err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -43,10 +42,8 @@ func runReplay(ctx context.Context, c *cli, args []string) error {
 		return usagef(fs, "replay: -route or -route-json is required")
 	}
 	cfg := logtransfer.DefaultConfig()
-	if *cfgPath != "" {
-		if cfg, err = logtransfer.LoadConfig(*cfgPath); err != nil {
-			return refusedError{what: "configuration " + *cfgPath, err: err}
-		}
+	if c.conns.Transfer != nil {
+		cfg = *c.conns.Transfer
 	} else {
 		// NOTE: the state dir only remembers which template hashes were
 		// written; away from a logtransfer host a scratch one is right
@@ -58,15 +55,9 @@ func runReplay(ctx context.Context, c *cli, args []string) error {
 		defer os.RemoveAll(dir)
 		cfg.Transfer.StateDir = dir
 	}
-	if *cfgPath == "" || c.g.explicit["etcd"] {
-		cfg.Etcd.Endpoints = split(c.g.etcd)
+	cfg.Etcd, cfg.Kafka, cfg.Elasticsearch = c.conns.Etcd, c.conns.Kafka, c.conns.ES
+	if c.conns.Path == "" {
 		cfg.Etcd.DialTimeout = c.g.timeout
-	}
-	if *cfgPath == "" || c.g.explicit["es"] {
-		cfg.Elasticsearch.URLs = split(c.g.es)
-	}
-	if *cfgPath == "" || c.g.explicit["brokers"] {
-		opts.Brokers = split(c.g.brokers)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil)).With("mode", "replay")
 	res, err := logtransfer.Replay(ctx, cfg, opts, log)

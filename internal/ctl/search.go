@@ -79,9 +79,9 @@ func runSearch(ctx context.Context, c *cli, args []string) error {
 func (c *cli) esErr(err error) error {
 	var ne net.Error
 	if unreachable(err) || elastic.IsConnErr(err) || errors.As(err, &ne) {
-		return fmt.Errorf("elasticsearch %s unreachable: %w", c.g.es, err)
+		return fmt.Errorf("elasticsearch %s unreachable: %w", c.conns.esAddr(), err)
 	}
-	return fmt.Errorf("elasticsearch %s: %w", c.g.es, err)
+	return fmt.Errorf("elasticsearch %s: %w", c.conns.esAddr(), err)
 }
 
 // dateMathAgo turns a duration (Go syntax, or whole days "7d") into

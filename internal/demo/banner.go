@@ -3,6 +3,8 @@ package demo
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -40,10 +42,17 @@ func printBanner(o Options, st *stack) {
 		fmt.Fprintf(w, "  %s\t%s\n", r[0], r[1])
 	}
 	w.Flush()
-	fmt.Fprintf(o.Out, "try:\n")
+	logctl := logctlCommand()
+	agentINI, transferINI := filepath.Join(st.dir, "logagent.ini"), filepath.Join(st.dir, "logtransfer.ini")
+	fmt.Fprintf(o.Out, "try (from this directory; etcdctl and kcat: apt install etcd-client kcat):\n")
 	for _, c := range []string{
-		"logctl status --etcd " + etcd,
-		"logctl lag --brokers " + cloud + " -group " + mirror.DefaultGroup,
+		logctl + " status --etcd " + etcd,
+		logctl + " top --etcd " + etcd,
+		logctl + " check --config " + agentINI,
+		logctl + " check --config " + transferINI,
+		logctl + " tap --config " + transferINI + " --route " + RouteName + " --limit 3",
+		logctl + " tap --brokers " + cloud + " " + Topic + " --limit 3",
+		logctl + " lag --brokers " + cloud + " -group " + mirror.DefaultGroup,
 		"etcdctl --endpoints " + etcd + " get --prefix /logagent",
 		"kcat -b " + idc + " -t " + Topic + " -C -f '%h %s\\n'",
 		"curl -s '" + st.esURL + "/" + IndexPattern + "/_search?q=message:error&size=2&pretty'",
@@ -76,4 +85,13 @@ func (l *statusLine) end() {
 		fmt.Fprintln(l.w)
 		l.open = false
 	}
+}
+
+// logctlCommand is how to run logctl from the repository's root: the
+// binary `make demo` builds, else go run.
+func logctlCommand() string {
+	if st, err := os.Stat(filepath.Join("bin", "logctl")); err == nil && !st.IsDir() {
+		return "bin/logctl"
+	}
+	return "go run ./cmd/logctl"
 }

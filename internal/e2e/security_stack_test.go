@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -77,16 +76,7 @@ func newSecureStack(t *testing.T) *secureStack {
 
 // basicAuth lets through only requests carrying the indexer's password.
 func (s *secureStack) basicAuth(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != esUser || subtle.ConstantTimeCompare([]byte(p), []byte(s.sec.es)) != 1 {
-			s.esDenied.Add(1)
-			w.Header().Set("WWW-Authenticate", `Basic realm="esdev"`)
-			http.Error(w, `{"error":"unauthenticated","status":401}`, http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+	return esdev.BasicAuth(esUser, s.sec.es, h, &s.esDenied)
 }
 
 // secureINI turns one of the suite's ini files (agentINI, transferINI)
@@ -112,8 +102,27 @@ func (s *secureStack) secureINI(ini string, extra map[string][]string) string {
 // startDaemons writes both ini files, puts the task and the route (as
 // root) and starts the binaries.
 func (s *secureStack) startDaemons(t *testing.T, topic string) {
+	agentIni, transferIni := s.writeINIs(t, topic)
+	s.transfer = newDaemon(t, s.dir, "logtransfer", transferIni)
+	s.transfer.start()
+	s.agent = newDaemon(t, s.dir, "logagent", agentIni)
+	s.agent.start()
+	for _, d := range []*daemon{s.agent, s.transfer} {
+		pid := pidOf(d)
+		devstack.WaitFor(t, 20*time.Second, d.name+"'s /metrics listener", func() bool {
+			_, err := listenAddr(pid)
+			return err == nil
+		})
+	}
+	s.agentHTTP, _ = listenAddr(pidOf(s.agent))
+	s.xferHTTP, _ = listenAddr(pidOf(s.transfer))
+}
+
+// writeINIs writes both daemons' secured ini files and puts the task and
+// the route for topic (as root); it returns the files' paths.
+func (s *secureStack) writeINIs(t *testing.T, topic string) (agentIni, transferIni string) {
 	brokers := strings.Join(s.kafka.Addrs(), ",")
-	agentIni, transferIni := filepath.Join(s.dir, "logagent.ini"), filepath.Join(s.dir, "logtransfer.ini")
+	agentIni, transferIni = filepath.Join(s.dir, "logagent.ini"), filepath.Join(s.dir, "logtransfer.ini")
 	for path, body := range map[string]string{
 		agentIni: s.secureINI(fmt.Sprintf(agentINI, agentID, filepath.Join(s.dir, "agent"), s.logs,
 			s.etcd.Endpoint(), brokers), nil),
@@ -137,17 +146,5 @@ func (s *secureStack) startDaemons(t *testing.T, topic string) {
 			t.Fatalf("putting %s as root: %v", k, err)
 		}
 	}
-	s.transfer = newDaemon(t, s.dir, "logtransfer", transferIni)
-	s.transfer.start()
-	s.agent = newDaemon(t, s.dir, "logagent", agentIni)
-	s.agent.start()
-	for _, d := range []*daemon{s.agent, s.transfer} {
-		pid := pidOf(d)
-		devstack.WaitFor(t, 20*time.Second, d.name+"'s /metrics listener", func() bool {
-			_, err := listenAddr(pid)
-			return err == nil
-		})
-	}
-	s.agentHTTP, _ = listenAddr(pidOf(s.agent))
-	s.xferHTTP, _ = listenAddr(pidOf(s.transfer))
+	return agentIni, transferIni
 }

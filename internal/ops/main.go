@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 // Runner is a daemon: Run blocks until ctx is done and it has stopped.
@@ -24,9 +27,13 @@ type Daemon[C any] struct {
 	Logger func(C) *slog.Logger
 	// Start builds the daemon; it gets the logger and a fresh registry.
 	Start func(C, *slog.Logger) (Runner, error)
+	// CheckDeps tries the services the configuration names (-check-deps),
+	// writing one line per step to w; an error means a step failed.
+	CheckDeps func(ctx context.Context, c C, w io.Writer) error
 }
 
-// Main is the whole `main` of a daemon: flags -config, -check, -version;
+// Main is the whole `main` of a daemon: flags -config, -check,
+// -check-deps, -version;
 // an invalid configuration exits 2 with every problem listed; the first
 // SIGINT/SIGTERM stops the daemon gracefully, a second one exits at once
 // (SignalContext). Only wiring lives here: each daemon's behaviour is in
@@ -34,6 +41,8 @@ type Daemon[C any] struct {
 func Main[C any](d Daemon[C]) {
 	cfgPath := flag.String("config", d.DefaultConfig, "ini configuration file")
 	check := flag.Bool("check", false, "validate the configuration and exit")
+	checkDeps := flag.Bool("check-deps", false,
+		"validate the configuration, then try each service it names with its TLS and credentials; exit 1 if one fails")
 	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
 	if *showVersion {
@@ -45,8 +54,18 @@ func Main[C any](d Daemon[C]) {
 		fmt.Fprintf(os.Stderr, "%s: invalid configuration:\n%v\n", d.Name, err)
 		os.Exit(2)
 	}
-	if *check {
+	if *check || *checkDeps {
 		fmt.Println("configuration ok")
+	}
+	if *checkDeps && d.CheckDeps != nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := d.CheckDeps(ctx, cfg, os.Stdout)
+		stop()
+		if err != nil {
+			os.Exit(1)
+		}
+	}
+	if *check || *checkDeps {
 		return
 	}
 	log := d.Logger(cfg).With("daemon", d.Name)
