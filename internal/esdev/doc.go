@@ -52,6 +52,7 @@
 //	  run), PUT /{index} with settings and mappings
 //	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
+//	GET /_cluster/health[/{index}]: green, yellow when replicas > 0 TestClusterHealth
 //	WithOnRefresh reports what each refresh made searchable       TestOnRefreshReportsNewlySearchable
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused

@@ -33,6 +33,8 @@ func (s *Server) routeTable() []route {
 	add(s.handleCount, "/{index}/_count", get, post)
 	add(s.handleRefresh, "/_refresh", get, post)
 	add(s.handleRefresh, "/{index}/_refresh", get, post)
+	add(s.handleClusterHealth, "/_cluster/health", get)
+	add(s.handleClusterHealth, "/_cluster/health/{index}", get)
 	add(s.handleCatIndices, "/_cat/indices", get)
 	add(s.handleCatIndices, "/_cat/indices/{index}", get)
 	add(s.handleGetTemplate, "/_index_template/{name}", get, head)
