@@ -177,7 +177,11 @@ func TestSecuredClusterEveryCommand(t *testing.T) {
 	from, to := timeWindow()
 	mustContain(t, s.secureOK("replay", "-route", "mglogs", "-from", from, "-to", to),
 		"replay: read=5 created=5 duplicates=0 dead_letters=0")
-	mustContain(t, s.secureOK("search", "secure", "--index", "mglogs-*"), "secure line 4")
+	// Replayed documents become searchable at the index's next refresh
+	// (Elasticsearch is near-real-time), as they would on a real cluster.
+	devstack.WaitFor(t, 10*time.Second, "the replayed lines to be searchable", func() bool {
+		return strings.Contains(s.secureOK("search", "secure", "--index", "mglogs-*"), "secure line 4")
+	})
 	s.secureOK("audit")
 
 	cl, err := kgo.NewClient(append(s.kgoOpts(), kgo.ConsumerGroup("logtransfer-mglogs"), kgo.ConsumeTopics("mglogs"),

@@ -80,7 +80,7 @@ func TestTopReadsStatusKeys(t *testing.T) {
 		`,"tasks":[{"name":"mg","task":{"path":"/data/*.log","topic":"mglogs"},"state":"waiting","error":"no file matches",`+
 		`"since":"`+since+`","a_future_field":{"x":1},"files":[]}]}`)
 	s.put(logtransfer.StatusKey("xfer-1"), `{"instance":"xfer-1","updated_unix":`+itoa(now.Unix())+
-		`,"routes":[{"name":"mglogs","route":{"topic":"mglogs"},"group":"g","state":"running","since":`+itoa(now.Add(-time.Hour).Unix())+
+		`,"routes":[{"name":"mglogs","route":{"topic":"mglogs"},"group":"g","state":"running","since":"`+now.Add(-time.Hour).UTC().Format(time.RFC3339)+`"`+
 		`,"partitions":[{"partition":3,"committed_offset":10,"lag":0,"inflight":0}]}]}`)
 	s.put(logagent.StatusKey("broken"), `{not json`)
 	// An agent keeping only summaries in its key: per-task health with a
