@@ -198,8 +198,8 @@ func (a *Agent) buildStatus() Status {
 	return st
 }
 
-// saveLoop writes positions every save_interval and forgets files gone
-// longer than clean_removed.
+// saveLoop writes positions every save_interval (each harvester publishes
+// its own, progress.go) and forgets files gone longer than clean_removed.
 func (a *Agent) saveLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Agent.SaveInterval)
 	defer t.Stop()
@@ -208,9 +208,6 @@ func (a *Agent) saveLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, r := range a.mgr.snapshot() {
-				r.updatePositions()
-			}
 			if n := a.pos.forget(time.Now().Add(-a.cfg.Agent.CleanRemoved)); n > 0 {
 				a.log.Info("forgot positions of long-gone files", "count", n)
 			}

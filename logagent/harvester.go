@@ -124,8 +124,13 @@ func closed(ch <-chan struct{}) bool {
 func (h *harvester) run(ctx context.Context) {
 	defer close(h.done)
 	defer h.f.Close()
+	stop, published := make(chan struct{}), make(chan struct{})
+	go func() { defer close(published); h.publishLoop(stop) }()
 	h.result = h.read(ctx)
 	h.waitAcks(ctx)
+	close(stop)
+	<-published
+	h.publish(true) // progress.go: the harvester is its position's one writer
 }
 
 func (h *harvester) read(ctx context.Context) harvestResult {

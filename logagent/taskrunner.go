@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// taskRunner runs one task: it scans the task's glob, starts a harvester per
-// file identity, and keeps each file's acked position in the registry.
+// taskRunner runs one task: it scans the task's glob and starts a harvester
+// per file identity; each harvester keeps its file's acked position in the
+// registry (progress.go).
 //
 // Contract: run returns after stop or drain, once every harvester returned.
 // stop makes harvesters stop reading at once; drain lets them read what their
@@ -86,7 +87,6 @@ func (t *taskRunner) run(ctx context.Context) {
 			t.pos.markStarted(t.name)
 			first = false
 		}
-		t.updatePositions()
 		select {
 		case <-tick.C:
 			continue
@@ -98,7 +98,6 @@ func (t *taskRunner) run(ctx context.Context) {
 			t.endHarvesters((*harvester).stop)
 		}
 		t.hwg.Wait()
-		t.updatePositions()
 		return
 	}
 }
@@ -220,40 +219,15 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 	return nil
 }
 
-// finished records a harvester's final position and forgets it.
+// finished forgets a harvester, which published its final position.
 func (t *taskRunner) finished(h *harvester) {
 	t.metrics.OpenFiles.Dec()
-	acked, passed, _ := h.tracker.Progress()
-	p := h.getPath()
-	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
-	if h.result == resultTruncated {
-		pos.Gen, pos.Offset = h.gen+1, 0
-	}
-	t.pos.putCounted(pos, h.counts, passed, true)
-	t.metrics.FileLag.DeleteLabelValues(t.name, p)
+	acked, _ := h.tracker.Position()
+	t.metrics.FileLag.DeleteLabelValues(t.name, h.getPath())
 	t.mu.Lock()
 	delete(t.harvesters, h.id.devIno)
 	t.mu.Unlock()
 	h.log.Info("harvester closed", "reason", h.result.String(), "offset", acked)
-}
-
-// updatePositions copies every live harvester's acked offset into the registry.
-func (t *taskRunner) updatePositions() {
-	t.mu.Lock()
-	hs := make([]*harvester, 0, len(t.harvesters))
-	for _, h := range t.harvesters {
-		hs = append(hs, h)
-	}
-	t.mu.Unlock()
-	for _, h := range hs {
-		acked, passed, _ := h.tracker.Progress()
-		size := h.size.Load()
-		p := h.getPath()
-		t.pos.putCounted(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-			Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())}, h.counts, passed, false)
-		t.metrics.FileLag.WithLabelValues(t.name, p).Set(float64(max(size-acked, 0)))
-	}
 }
 
 // FileStatus is one harvested file in the agent's status.
