@@ -66,6 +66,9 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if a.pos, err = loadPositions(filepath.Join(cfg.Agent.StateDir, positionsFile)); err != nil {
 		return nil, err
 	}
+	if a.pos.anchors, err = loadAnchors(filepath.Join(cfg.Agent.StateDir, anchorsFileName)); err != nil {
+		return nil, err
+	}
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
@@ -151,6 +154,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.producer.close(cctx)
 	cancelProd()
 	err := a.savePositions()
+	// The harvesters trimmed their anchors to what they sent, and the
+	// positions saved last may let more go: write it, so that the next
+	// start reserves nothing for lines that were never sent.
+	if aerr := a.pos.anchors.flush(); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	cancelStatus()
 	bg.Wait()
 	a.log.Info("agent stopped")
@@ -160,7 +169,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
 	return &taskRunner{
 		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
-		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
+		producer: a.producer, pos: a.pos, anchors: a.pos.anchors, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
 		log:        a.log.With("component", "task", "task", name),
 		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{},
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),

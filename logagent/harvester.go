@@ -79,6 +79,7 @@ type harvester struct {
 	fileID  string
 	tracker *ackTracker
 	rb      *recordBuilder
+	stamp   *stamper    // lp.ts by time anchor (anchors.go)
 	counts  *lineCounts // audit: lines per hour (linecount.go)
 	log     *slog.Logger
 
@@ -130,6 +131,7 @@ func (h *harvester) run(ctx context.Context) {
 	h.waitAcks(ctx)
 	close(stop)
 	<-published
+	h.stamp.done()
 	h.publish(true) // progress.go: the harvester is its position's one writer
 }
 
@@ -328,6 +330,14 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	if err := t.budget.Acquire(ctx, size); err != nil {
 		return err
 	}
+	// now is the time the chunk holding the line was read: one clock read
+	// per chunk, not per line. ts is the line's lp.ts, fixed on disk before
+	// the line is first sent (anchors.go).
+	ts, err := h.stamp.stamp(ctx, ev.Offset, now, h.readOff)
+	if err != nil {
+		t.budget.Release(size)
+		return err
+	}
 	data := ev.Data
 	if len(data) > t.producer.maxValue {
 		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
@@ -336,10 +346,8 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		t.tm.truncd.Inc()
 	}
 	t.tm.read.Inc()
-	h.counts.line(now) // audit hook: the line's read hour, before the tracker numbers it (linecount.go)
-	// now is the time the chunk holding the line was read: one clock read
-	// per chunk, not per line.
-	r := h.rb.build(ev, now)
+	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
+	r := h.rb.build(ev, now, ts)
 	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.add(), ev.End, size, t.tm
 	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
@@ -348,6 +356,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		r.release()
 		return err
 	}
+	h.stamp.sent(ev.End)
 	t.tm.produced.Inc()
 	return nil
 }

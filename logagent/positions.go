@@ -52,6 +52,9 @@ type positions struct {
 	// saveMu serializes saves: two writes in flight could land out of
 	// order and put an older registry on disk.
 	saveMu sync.Mutex
+	// anchors learns which positions are on disk after each save, to
+	// prune the time anchors below them (anchors.go); nil in some tests.
+	anchors *anchorStore
 }
 
 // registryFile is the on-disk form of positions.
@@ -220,6 +223,9 @@ func (p *positions) save() error {
 		p.dirty = true
 		p.mu.Unlock()
 		return fmt.Errorf("saving positions: %w", err)
+	}
+	if p.anchors != nil {
+		p.anchors.saved(list)
 	}
 	return nil
 }

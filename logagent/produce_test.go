@@ -93,7 +93,8 @@ func (fx *prodFixture) send(f *testFile, first, n, pad int) []string {
 		if err := fx.budget.Acquire(fx.t.Context(), size); err != nil {
 			fx.t.Fatal(err)
 		}
-		r := f.rb.build(ev, time.Now())
+		now := time.Now()
+		r := f.rb.build(ev, now, now.UnixMilli())
 		r.tr, r.seq, r.end, r.size, r.tm = f.tr, f.tr.add(), ev.End, size, fx.tm
 		if err := fx.p.send(fx.t.Context(), f.rb, r); err != nil {
 			fx.t.Fatal(err)

@@ -30,6 +30,7 @@ type taskRunner struct {
 	budget   *flow.Budget
 	producer *producer
 	pos      *positions
+	anchors  *anchorStore
 	metrics  *Metrics
 	tm       *taskMetrics
 	waiter   changeWaiter
@@ -200,6 +201,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 		log:    t.log.With("file", p, "file_id", fileID),
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
 	}
+	h.stamp = newStamper(t.anchors, anchorKey{positionKey(t.name, id), pos.Gen}, pos.Offset, h.log)
 	h.counts = t.pos.lineCounts(t.name, fileID, p, h.tracker)
 	h.path.Store(&p)
 	h.lastSeen.Store(now.UnixNano())
