@@ -48,11 +48,13 @@ import (
 // true read time by at most this much.
 const anchorGranularity = time.Second
 
-// anchorMinSlack is the least an anchor reserves past the read offset: one
-// more full read. A busy file's reservation grows with what its previous
-// anchor covered; a slow file's stays small, which bounds how many lines
-// written while the agent was down after a crash get a pre-crash time.
-const anchorMinSlack = readBufSize
+// anchorMinSlack is the least an anchor reserves past the read offset. A
+// busy file's reservation grows with what its previous anchor covered (a
+// backlog read at full speed doubles it per write until one write per tick
+// suffices); a slow file's stays small. What is reserved but not sent when
+// the agent crashes is what lines written while it was down are stamped
+// with the pre-crash time for: about two seconds' worth of the file.
+const anchorMinSlack = 16 << 10
 
 // anchor is one time anchor of a file generation, on disk as [o, t, e].
 type anchor struct {
