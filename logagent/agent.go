@@ -69,6 +69,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if a.pos.anchors, err = loadAnchors(filepath.Join(cfg.Agent.StateDir, anchorsFileName)); err != nil {
 		return nil, err
 	}
+	a.pos.anchors.written = func(err error) { a.metrics.AnchorWrites.WithLabelValues(result(err)).Inc() }
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
@@ -229,10 +230,14 @@ func (a *Agent) saveLoop(ctx context.Context) {
 
 func (a *Agent) savePositions() error {
 	err := a.pos.save()
-	result := "ok"
-	if err != nil {
-		result = "error"
-	}
-	a.metrics.PositionSaves.WithLabelValues(result).Inc()
+	a.metrics.PositionSaves.WithLabelValues(result(err)).Inc()
 	return err
+}
+
+// result is a write's result label.
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
 }

@@ -93,6 +93,9 @@ type anchorFloor struct {
 type anchorStore struct {
 	path   string
 	writes atomic.Int64 // files written, for tests and cost measurement
+	// written counts each write by result (logagent_anchor_writes_total);
+	// nil counts nothing.
+	written func(err error)
 
 	mu      sync.Mutex
 	files   map[anchorKey][]anchor // sorted by Off
@@ -185,17 +188,32 @@ func (s *anchorStore) trim(k anchorKey, end int64) {
 	s.ver++
 }
 
-// saved notes positions that are on disk: anchors below them are pruned at
-// the next write.
+// saved notes the positions on disk, the whole registry: anchors below
+// them are pruned at the next write.
 func (s *anchorStore) saved(list []*position) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	floors := make(map[string]anchorFloor, len(list))
 	for _, e := range list {
 		k := positionKey(e.Task, e.identity())
 		f := anchorFloor{gen: e.Gen, off: e.Offset}
-		if old, ok := s.floors[k]; !ok || old.gen < f.gen || (old.gen == f.gen && old.off < f.off) {
-			s.floors[k] = f
+		if old, ok := s.floors[k]; !ok || old != f {
 			s.ver++ // the next flush writes the pruned store
+		}
+		floors[k] = f
+	}
+	s.floors = floors
+}
+
+// forget drops every anchor of the file at position key pos: the registry
+// forgot the file (gone longer than clean_removed).
+func (s *anchorStore) forget(pos string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.files {
+		if k.pos == pos {
+			delete(s.files, k)
+			s.ver++
 		}
 	}
 }
@@ -286,6 +304,9 @@ func (s *anchorStore) write() error {
 		err = atomicfile.Write(s.path, b, 0o600)
 	}
 	s.writes.Add(1)
+	if s.written != nil {
+		s.written(err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {

@@ -104,7 +104,8 @@ func TestAnchorsTrimmedAtHarvesterEnd(t *testing.T) {
 }
 
 // TestAnchorsPrunedBelowSavedPosition: anchors whose lines all lie below a
-// position already on disk, or of an older generation, are not kept.
+// position already on disk, or of an older generation, or of a file the
+// registry forgot, are not kept.
 func TestAnchorsPrunedBelowSavedPosition(t *testing.T) {
 	path := filepath.Join(t.TempDir(), anchorsFileName)
 	id := fileIdentity{devIno: devIno{1, 2}, FP: "x", FPLen: 1}
@@ -132,6 +133,14 @@ func TestAnchorsPrunedBelowSavedPosition(t *testing.T) {
 	as := s.files[anchorKey{positionKey("app", id), 1}]
 	if len(as) != 1 || as[0].Off != 1000 {
 		t.Errorf("anchors of generation 1 %v, want only the one covering offset 1500", as)
+	}
+	// The registry forgets the file (gone for clean_removed): so do anchors.
+	s.forget(positionKey("app", id))
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = loadAnchors(path); err != nil || len(s.files) != 0 {
+		t.Errorf("anchors after the file was forgotten: %v (%v)", s.files, err)
 	}
 }
 

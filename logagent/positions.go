@@ -176,6 +176,9 @@ func (p *positions) forget(before time.Time) int {
 	for k, e := range p.entries {
 		if e.Seen.Before(before) {
 			delete(p.entries, k)
+			if p.anchors != nil {
+				p.anchors.forget(k)
+			}
 			n++
 		}
 	}
