@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // maxConcurrentReads bounds how many harvesters read at once. A reading
@@ -77,7 +79,7 @@ type harvester struct {
 	id      fileIdentity
 	gen     int
 	fileID  string
-	tracker *ackTracker
+	tracker *flow.Tracker
 	rb      *recordBuilder
 	stamp   *stamper    // lp.ts by time anchor (anchors.go)
 	counts  *lineCounts // audit: lines per hour (linecount.go)
@@ -348,10 +350,10 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t.tm.read.Inc()
 	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
 	r := h.rb.build(ev, now, ts)
-	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.add(), ev.End, size, t.tm
+	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.Add(), ev.End, size, t.tm
 	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
-		h.tracker.unadd(r.seq)
+		h.tracker.Drop(r.seq)
 		t.budget.Release(size)
 		r.release()
 		return err

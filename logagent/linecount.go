@@ -15,7 +15,7 @@ import (
 // a second oracle next to the positions.
 //
 // Exactness. "acked" counts a line only when the file's saved position
-// passes it (ackTracker.Progress numbers the lines in send order), and
+// passes it (flow.Tracker.Progress numbers the lines in send order), and
 // the counts are saved in positions.json under the same lock as the
 // positions they belong to: after SIGKILL a restarted agent re-reads what
 // lies past its saved position and counts those lines then, once. Re-sent

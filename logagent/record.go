@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // Record headers. Together with the value (the line) and the key (the file's
@@ -74,7 +75,7 @@ type record struct {
 	hdrs [7]sarama.RecordHeader
 	hptr [7]*sarama.RecordHeader
 
-	tr   *ackTracker
+	tr   *flow.Tracker
 	seq  uint64 // the event's number in tr
 	end  int64  // the event's end offset
 	size int64  // bytes taken from the budget

@@ -196,7 +196,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 	fileID := recordFileID(t.agent, id, pos.Gen)
 	h := &harvester{
 		task: t, f: f, id: id, gen: pos.Gen, fileID: fileID,
-		tracker: newAckTracker(pos.Offset), readOff: pos.Offset,
+		tracker: flow.NewTracker(pos.Offset), readOff: pos.Offset,
 		rb:     newRecordBuilder(t.task.Topic, t.agent, fileID, p, t.task.Fields),
 		log:    t.log.With("file", p, "file_id", fileID),
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
