@@ -4,8 +4,8 @@ import "time"
 
 // A file's position has one writer: its harvester. While it runs, its
 // publish loop copies the acked position (with the line counts it passed)
-// into the registry every save_interval; when it ends, it publishes its
-// final position itself — the next generation's start after a truncation.
+// into the registry as it moves; when it ends, it publishes its final
+// position itself — the next generation's start after a truncation.
 // The registry refuses a position older than what it holds (positions.go),
 // so even a write that raced past a truncation could not move it back.
 
@@ -27,18 +27,23 @@ func (h *harvester) publish(final bool) {
 	}
 }
 
-// publishLoop publishes every save_interval until stop is closed. It also
-// refreshes the entry's Seen while the file is idle, so that a file still
-// open is never forgotten as long gone.
+// publishLoop publishes each time the acked position moves (once per
+// acknowledged batch at most), so the save loop finds it current and a
+// crash re-sends no more than the save interval's worth; and every
+// save_interval while the file is idle, to refresh the entry's Seen, so that
+// a file still open is never forgotten as long gone. It returns when stop
+// is closed.
 func (h *harvester) publishLoop(stop <-chan struct{}) {
 	tick := time.NewTicker(h.task.cfg.SaveInterval)
 	defer tick.Stop()
 	for {
+		moved := h.tracker.Moved()
 		select {
+		case <-moved:
 		case <-tick.C:
-			h.publish(false)
 		case <-stop:
 			return
 		}
+		h.publish(false)
 	}
 }
