@@ -54,7 +54,7 @@ func tzif(off int32) []byte {
 // midnightIn is how long after the daemons start the zone turns the day:
 // long enough for the stack's first lines, and in the chaos row for the
 // writer's lead before the fault.
-const midnightIn = 6 * time.Second
+const midnightIn = 8 * time.Second
 
 // killAcrossMidnight SIGKILLs the agent just before the transfer's midnight
 // and starts it again just after. So that lines are surely in flight, the
