@@ -30,10 +30,14 @@ import (
 //
 // Cost: a harvester takes a new anchor when its current one is from an
 // earlier anchorGranularity tick or a line starts past its reserved end e,
-// which is the read offset plus max(anchorMinSlack, twice what the previous
-// anchor covered). All harvesters renew at the same tick, and one write
-// commits every anchor waiting, so steady shipping costs about one small
-// file write per tick, not one per file or per read.
+// which is the read offset plus max(anchorMinSlack, twice the bytes the file
+// took per tick lately). All harvesters renew on the same wall-clock tick,
+// and a write commits every anchor that waits for it (group commit), so
+// steady shipping costs about one small file write per busy file and tick
+// at worst, fewer when renewals meet: measured 1.3 writes/s for one file at
+// 4,000 lines/s and 4-4.5/s for eight files sharing that rate. Many busy
+// files renew within one read_interval of the tick; writes then follow each
+// other back to back during that window and batch what arrived meanwhile.
 //
 // The price of the reservation: lines written while the agent was down
 // after a crash, below an anchor's e, are stamped with the anchor's time
@@ -49,9 +53,9 @@ import (
 const anchorGranularity = time.Second
 
 // anchorMinSlack is the least an anchor reserves past the read offset. A
-// busy file's reservation grows with what its previous anchor covered (a
-// backlog read at full speed doubles it per write until one write per tick
-// suffices); a slow file's stays small. What is reserved but not sent when
+// busy file's reservation follows its rate (a backlog read at full speed
+// doubles it per write until one write per tick suffices); a slow file's
+// stays small. What is reserved but not sent when
 // the agent crashes is what lines written while it was down are stamped
 // with the pre-crash time for: about two seconds' worth of the file.
 const anchorMinSlack = 16 << 10

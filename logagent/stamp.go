@@ -20,7 +20,11 @@ type stamper struct {
 	cur       anchor // the anchor this run took last, valid while has
 	has       bool
 	tick      int64 // the anchorGranularity tick cur was taken in
-	sentEnd   int64 // end of the last line handed to the producer
+	// tickOff is where the first anchor of tick began; perTick is how
+	// many bytes a tick took before it: the reservation follows the
+	// file's rate, not what a (possibly short) previous anchor covered.
+	tickOff, perTick int64
+	sentEnd          int64 // end of the last line handed to the producer
 }
 
 func newStamper(store *anchorStore, key anchorKey, start int64, log *slog.Logger) *stamper {
@@ -42,10 +46,16 @@ func (s *stamper) stamp(ctx context.Context, off int64, now time.Time, readOff i
 	if s.has && off >= s.cur.Off && off < s.cur.End && tick == s.tick {
 		return s.cur.TS, nil
 	}
-	slack := int64(anchorMinSlack)
-	if s.has {
-		slack = max(slack, 2*(off-s.cur.Off))
+	switch {
+	case !s.has:
+		s.tickOff = off
+	case tick != s.tick:
+		s.perTick = (off - s.tickOff) / max(tick-s.tick, 1)
+		s.tickOff = off
 	}
+	// Twice a tick's bytes, or twice what this tick took so far when the
+	// file speeds up past its reservation.
+	slack := max(anchorMinSlack, 2*s.perTick, 2*(off-s.tickOff))
 	a := anchor{Off: off, TS: now.UnixMilli(), End: max(readOff, off+1) + slack}
 	for _, r := range s.replay {
 		if r.Off > off {
