@@ -15,35 +15,44 @@ import "time"
 func (h *harvester) publish(final bool) {
 	t := h.task
 	acked, passed, _ := h.tracker.Progress()
-	size, p := h.size.Load(), h.getPath()
-	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-		Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())}
+	pos := position{Task: t.name, Path: h.getPath(), Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
+		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
 	if final && h.result == resultTruncated {
 		pos.Gen, pos.Offset = h.gen+1, 0
 	}
 	t.pos.putCounted(pos, h.counts, passed, final)
-	if !final {
-		t.metrics.FileLag.WithLabelValues(t.name, p).Set(float64(max(size-acked, 0)))
-	}
 }
 
 // publishLoop publishes each time the acked position moves (once per
 // acknowledged batch at most), so the save loop finds it current and a
-// crash re-sends no more than the save interval's worth; and every
-// save_interval while the file is idle, to refresh the entry's Seen, so that
-// a file still open is never forgotten as long gone. It returns when stop
-// is closed.
+// crash re-sends no more than the save interval's worth. An idle file costs
+// a parked goroutine, no wake-ups. It returns when stop is closed.
 func (h *harvester) publishLoop(stop <-chan struct{}) {
-	tick := time.NewTicker(h.task.cfg.SaveInterval)
-	defer tick.Stop()
 	for {
 		moved := h.tracker.Moved()
 		select {
 		case <-moved:
-		case <-tick.C:
 		case <-stop:
 			return
 		}
 		h.publish(false)
+	}
+}
+
+// refreshLive runs after each scan: the registry entries of files still
+// open are marked seen (an idle open file must not be forgotten as long
+// gone), and their byte lag follows their growth while acks stall. Neither
+// is a position: the harvesters stay their positions' only writers.
+func (t *taskRunner) refreshLive(now time.Time) {
+	t.mu.Lock()
+	hs := make([]*harvester, 0, len(t.harvesters))
+	for _, h := range t.harvesters {
+		hs = append(hs, h)
+	}
+	t.mu.Unlock()
+	for _, h := range hs {
+		t.pos.touch(positionKey(t.name, h.id), now)
+		acked, _ := h.tracker.Position()
+		t.metrics.FileLag.WithLabelValues(t.name, h.getPath()).Set(float64(max(h.size.Load()-acked, 0)))
 	}
 }

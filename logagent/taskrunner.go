@@ -88,6 +88,7 @@ func (t *taskRunner) run(ctx context.Context) {
 			t.pos.markStarted(t.name)
 			first = false
 		}
+		t.refreshLive(time.Now())
 		select {
 		case <-tick.C:
 			continue
@@ -225,10 +226,10 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 func (t *taskRunner) finished(h *harvester) {
 	t.metrics.OpenFiles.Dec()
 	acked, _ := h.tracker.Position()
-	t.metrics.FileLag.DeleteLabelValues(t.name, h.getPath())
 	t.mu.Lock()
 	delete(t.harvesters, h.id.devIno)
 	t.mu.Unlock()
+	t.metrics.FileLag.DeleteLabelValues(t.name, h.getPath())
 	h.log.Info("harvester closed", "reason", h.result.String(), "offset", acked)
 }
 
