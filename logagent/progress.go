@@ -1,6 +1,10 @@
 package logagent
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // A file's position has one writer: its harvester. While it runs, its
 // publish loop copies the acked position (with the line counts it passed)
@@ -45,10 +49,7 @@ func (h *harvester) publishLoop(stop <-chan struct{}) {
 // is a position: the harvesters stay their positions' only writers.
 func (t *taskRunner) refreshLive(now time.Time) {
 	t.mu.Lock()
-	hs := make([]*harvester, 0, len(t.harvesters))
-	for _, h := range t.harvesters {
-		hs = append(hs, h)
-	}
+	hs := slices.Collect(maps.Values(t.harvesters))
 	t.mu.Unlock()
 	for _, h := range hs {
 		t.pos.touch(positionKey(t.name, h.id), now)
