@@ -27,12 +27,16 @@ const (
 	DefaultRetryBackoffMax = 5 * time.Second
 	DefaultKafkaTimeout    = 10 * time.Second
 	DefaultGroup           = "logtransfer"
+	// DefaultIsolationLevel reads every record, aborted transactions' too:
+	// no wait for a mirror's transactions to commit.
+	DefaultIsolationLevel = "read_uncommitted"
 	// ProducerRetryLevels is sarama's Producer.Retry.Max (see Sarama).
 	ProducerRetryLevels = 500
 )
 
 // Kafka is the [kafka] section, shared by both daemons: logagent produces with
-// it, logtransfer consumes (group is read by logtransfer only).
+// it, logtransfer consumes (group and isolation_level are read by logtransfer
+// only).
 type Kafka struct {
 	Brokers         []string      `ini:"brokers" delim:","`
 	Version         string        `ini:"version"`
@@ -47,6 +51,10 @@ type Kafka struct {
 	RetryBackoffMax time.Duration `ini:"retry_backoff_max"`
 	Timeout         time.Duration `ini:"timeout"`
 	Group           string        `ini:"group"`
+	// IsolationLevel is what the consumer reads of transactional
+	// producers (MirrorMaker 2 with exactly-once): read_uncommitted reads
+	// aborted copies too, read_committed waits for their commit.
+	IsolationLevel string `ini:"isolation_level"`
 
 	TLSEnable             bool   `ini:"tls_enable"`
 	TLSCAFile             string `ini:"tls_ca_file"`
@@ -74,6 +82,7 @@ func DefaultKafka() Kafka {
 		RetryBackoffMax: DefaultRetryBackoffMax,
 		Timeout:         DefaultKafkaTimeout,
 		Group:           DefaultGroup,
+		IsolationLevel:  DefaultIsolationLevel,
 	}
 }
 
@@ -85,6 +94,8 @@ var compressions = map[string]sarama.CompressionCodec{
 	"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP, "snappy": sarama.CompressionSnappy,
 	"lz4": sarama.CompressionLZ4, "zstd": sarama.CompressionZSTD,
 }
+
+var isolationLevels = map[string]sarama.IsolationLevel{"read_uncommitted": sarama.ReadUncommitted, "read_committed": sarama.ReadCommitted}
 
 var acks = map[string]sarama.RequiredAcks{"all": sarama.WaitForAll, "-1": sarama.WaitForAll, "1": sarama.WaitForLocal, "0": sarama.NoResponse}
 
@@ -110,6 +121,9 @@ func (k Kafka) Validate() error {
 	}
 	if _, ok := compressions[k.Compression]; !ok {
 		bad("compression", "%q: want none, gzip, snappy, lz4 or zstd", k.Compression)
+	}
+	if _, ok := isolationLevels[k.IsolationLevel]; !ok {
+		bad("isolation_level", "%q: want read_uncommitted or read_committed", k.IsolationLevel)
 	}
 	if k.Idempotent && acks[k.Acks] != sarama.WaitForAll {
 		bad("idempotent", "requires acks = all")
@@ -185,6 +199,7 @@ func (k Kafka) Sarama() (*sarama.Config, error) {
 	c.Consumer.Return.Errors = true
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Consumer.Offsets.AutoCommit.Enable = false
+	c.Consumer.IsolationLevel = isolationLevels[k.IsolationLevel]
 
 	tc, err := k.tls().Config()
 	if err != nil {

@@ -2,6 +2,8 @@ package conf
 
 import (
 	"os"
+
+	"github.com/IBM/sarama"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +46,16 @@ func TestLoad(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "isolation level",
+			body: "[kafka]\nisolation_level = read_committed\n",
+			check: func(t *testing.T, s testSections) {
+				c, err := s.Kafka.Sarama()
+				if err != nil || c.Consumer.IsolationLevel != sarama.ReadCommitted {
+					t.Errorf("isolation_level = read_committed gave sarama %v (%v)", c.Consumer.IsolationLevel, err)
+				}
+			},
+		},
 		{name: "typo in key", body: "[kafka]\nbroker = x:1\n", wantErr: []string{"kafka.broker: unknown key"}},
 		{name: "unknown section", body: "[kafak]\nbrokers = x:1\n", wantErr: []string{"[kafak]: unknown section"}},
 		{name: "bad duration", body: "[etcd]\ndial_timeout = soon\n", wantErr: []string{"etcd"}},
@@ -77,8 +89,9 @@ func TestKafkaValidate(t *testing.T) {
 	k.Compression = "brotli"
 	k.Version = "0.10.0"
 	k.SASLMechanism = "SCRAM-SHA-256"
+	k.IsolationLevel = "committed"
 	err := k.Validate()
-	for _, w := range []string{"kafka.acks:", "kafka.compression:", "kafka.version:", "kafka.sasl_username:"} {
+	for _, w := range []string{"kafka.acks:", "kafka.compression:", "kafka.version:", "kafka.sasl_username:", "kafka.isolation_level:"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Validate() = %v, want it to report %s", err, w)
 		}
@@ -95,6 +108,9 @@ func TestKafkaSarama(t *testing.T) {
 	c, err := k.Sarama()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.Consumer.IsolationLevel != sarama.ReadUncommitted {
+		t.Errorf("default isolation level %v, want read_uncommitted", c.Consumer.IsolationLevel)
 	}
 	if !c.Producer.Return.Successes || c.Net.MaxOpenRequests != 1 || c.Net.SASL.SCRAMClientGeneratorFunc == nil {
 		t.Errorf("unexpected sarama config: successes=%v maxOpen=%d", c.Producer.Return.Successes, c.Net.MaxOpenRequests)

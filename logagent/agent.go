@@ -66,6 +66,10 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	if a.pos, err = loadPositions(filepath.Join(cfg.Agent.StateDir, positionsFile)); err != nil {
 		return nil, err
 	}
+	if a.pos.anchors, err = loadAnchors(filepath.Join(cfg.Agent.StateDir, anchorsFileName)); err != nil {
+		return nil, err
+	}
+	a.pos.anchors.written = func(err error) { a.metrics.AnchorWrites.WithLabelValues(result(err)).Inc() }
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
@@ -151,6 +155,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.producer.close(cctx)
 	cancelProd()
 	err := a.savePositions()
+	// The harvesters trimmed their anchors to what they sent, and the
+	// positions saved last may let more go: write it, so that the next
+	// start reserves nothing for lines that were never sent.
+	if aerr := a.pos.anchors.flush(); aerr != nil {
+		err = errors.Join(err, aerr)
+	}
 	cancelStatus()
 	bg.Wait()
 	a.log.Info("agent stopped")
@@ -160,7 +170,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
 	return &taskRunner{
 		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
-		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
+		producer: a.producer, pos: a.pos, anchors: a.pos.anchors, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
 		log:        a.log.With("component", "task", "task", name),
 		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{},
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
@@ -198,8 +208,8 @@ func (a *Agent) buildStatus() Status {
 	return st
 }
 
-// saveLoop writes positions every save_interval and forgets files gone
-// longer than clean_removed.
+// saveLoop writes positions every save_interval (each harvester publishes
+// its own, progress.go) and forgets files gone longer than clean_removed.
 func (a *Agent) saveLoop(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Agent.SaveInterval)
 	defer t.Stop()
@@ -208,9 +218,6 @@ func (a *Agent) saveLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, r := range a.mgr.snapshot() {
-				r.updatePositions()
-			}
 			if n := a.pos.forget(time.Now().Add(-a.cfg.Agent.CleanRemoved)); n > 0 {
 				a.log.Info("forgot positions of long-gone files", "count", n)
 			}
@@ -223,10 +230,14 @@ func (a *Agent) saveLoop(ctx context.Context) {
 
 func (a *Agent) savePositions() error {
 	err := a.pos.save()
-	result := "ok"
-	if err != nil {
-		result = "error"
-	}
-	a.metrics.PositionSaves.WithLabelValues(result).Inc()
+	a.metrics.PositionSaves.WithLabelValues(result(err)).Inc()
 	return err
+}
+
+// result is a write's result label.
+func result(err error) string {
+	if err != nil {
+		return "error"
+	}
+	return "ok"
 }

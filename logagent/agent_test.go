@@ -83,10 +83,22 @@ func TestCloseInactiveReopens(t *testing.T) {
 	want := writeLines(t, join(e.logs, "i.log"), "i", 0, 100)
 	e.readDistinct("idle", 100, 20*time.Second)
 	devstack.WaitFor(t, 10*time.Second, "idle file closed", func() bool { return gaugeValue(a.metrics.OpenFiles) == 0 })
+	before := time.Now().UnixMilli()
 	want = append(want, writeLines(t, join(e.logs, "i.log"), "i", 100, 100)...)
 	recs := e.readDistinct("idle", 200, 20*time.Second)
 	if dups := verify(t, recs, map[string][]string{"i": want}); dups != 0 {
 		t.Errorf("reopening re-sent %d lines", dups)
+	}
+	// The closed harvester trimmed its time anchor to what it sent: the
+	// new lines are stamped when read, not with the old anchor's time.
+	stale := 0
+	for _, r := range recs {
+		if ts, _ := strconv.ParseInt(r.Headers[hdrTS], 10, 64); r.Value >= lineText("i", 100) && ts < before {
+			stale++
+		}
+	}
+	if stale > 0 {
+		t.Errorf("%d lines written after the reopen carry an lp.ts from before they were written", stale)
 	}
 }
 

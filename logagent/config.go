@@ -32,7 +32,7 @@ const (
 type Settings struct {
 	// ID names this agent in etcd keys and record ids; default: the hostname.
 	ID string `ini:"id"`
-	// StateDir holds positions and the cached task snapshot.
+	// StateDir holds positions, time anchors and the cached task snapshot.
 	StateDir string `ini:"state_dir"`
 	// AllowedPaths confines tasks: a task path, and every file it matches
 	// (symlinks resolved), must lie under one of them. Empty allows all.

@@ -125,6 +125,21 @@ level = warn
 	recs := e.readDistinct("killed", total, 60*time.Second)
 	dups := verify(t, recs, map[string][]string{"k": want})
 	t.Logf("3 SIGKILLs: %d lines, 0 missing, %d re-sent duplicates in Kafka", total, dups)
+	// A copy re-sent after a SIGKILL carries the lp.ts of the first: the
+	// line's time anchor was on disk before the first copy was sent, so
+	// both target the same daily index (anchors.go).
+	firstTS, changed := map[string]string{}, 0
+	for _, r := range recs {
+		id := r.Headers[hdrID]
+		if ts, ok := firstTS[id]; !ok {
+			firstTS[id] = r.Headers[hdrTS]
+		} else if ts != r.Headers[hdrTS] {
+			changed++
+		}
+	}
+	if changed > 0 {
+		t.Errorf("%d of %d re-sent records carry another lp.ts than their first copy", changed, dups)
+	}
 
 	// SIGTERM: drain, save the final position, exit 0.
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // maxConcurrentReads bounds how many harvesters read at once. A reading
@@ -77,8 +79,9 @@ type harvester struct {
 	id      fileIdentity
 	gen     int
 	fileID  string
-	tracker *ackTracker
+	tracker *flow.Tracker
 	rb      *recordBuilder
+	stamp   *stamper    // lp.ts by time anchor (anchors.go)
 	counts  *lineCounts // audit: lines per hour (linecount.go)
 	log     *slog.Logger
 
@@ -124,8 +127,14 @@ func closed(ch <-chan struct{}) bool {
 func (h *harvester) run(ctx context.Context) {
 	defer close(h.done)
 	defer h.f.Close()
+	stop, published := make(chan struct{}), make(chan struct{})
+	go func() { defer close(published); h.publishLoop(stop) }()
 	h.result = h.read(ctx)
 	h.waitAcks(ctx)
+	close(stop)
+	<-published
+	h.stamp.done()
+	h.publish(true) // progress.go: the harvester is its position's one writer
 }
 
 func (h *harvester) read(ctx context.Context) harvestResult {
@@ -323,6 +332,14 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	if err := t.budget.Acquire(ctx, size); err != nil {
 		return err
 	}
+	// now is the time the chunk holding the line was read: one clock read
+	// per chunk, not per line. ts is the line's lp.ts, fixed on disk before
+	// the line is first sent (anchors.go).
+	ts, err := h.stamp.stamp(ctx, ev.Offset, now, h.readOff)
+	if err != nil {
+		t.budget.Release(size)
+		return err
+	}
 	data := ev.Data
 	if len(data) > t.producer.maxValue {
 		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
@@ -331,18 +348,17 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		t.tm.truncd.Inc()
 	}
 	t.tm.read.Inc()
-	h.counts.line(now) // audit hook: the line's read hour, before the tracker numbers it (linecount.go)
-	// now is the time the chunk holding the line was read: one clock read
-	// per chunk, not per line.
-	r := h.rb.build(ev, now)
-	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.add(), ev.End, size, t.tm
+	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
+	r := h.rb.build(ev, now, ts)
+	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.Add(), ev.End, size, t.tm
 	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
-		h.tracker.unadd(r.seq)
+		h.tracker.Drop(r.seq)
 		t.budget.Release(size)
 		r.release()
 		return err
 	}
+	h.stamp.sent(ev.End)
 	t.tm.produced.Inc()
 	return nil
 }

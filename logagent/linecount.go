@@ -9,22 +9,20 @@ import (
 )
 
 // Per-hour line counts: for each file generation (record file id) and UTC
-// hour of the lines' read time (the lp.ts header, which logtransfer writes
-// as event.created), how many lines the agent read and how many Kafka
-// acknowledged. `logctl audit` compares them with what Elasticsearch holds,
+// hour of the lines' lp.ts (their time anchor's, anchors.go; logtransfer
+// writes it as event.created), how many lines the agent read and how many
+// Kafka acknowledged. `logctl audit` compares them with what Elasticsearch holds,
 // a second oracle next to the positions.
 //
 // Exactness. "acked" counts a line only when the file's saved position
-// passes it (ackTracker.Progress numbers the lines in send order), and
+// passes it (flow.Tracker.Progress numbers the lines in send order), and
 // the counts are saved in positions.json under the same lock as the
 // positions they belong to: after SIGKILL a restarted agent re-reads what
 // lies past its saved position and counts those lines then, once. Re-sent
 // records never count twice. "read" is acked plus the lines in flight; lines
-// in flight at a crash are counted again when re-read, in the hour of that
-// read. A re-read gets a new read time: when the first copy had reached
-// Kafka, Elasticsearch keeps that one (op_type=create), so a crash at an hour
-// boundary may shift a line from one hour to the next between the two
-// sides; per file, totals agree.
+// in flight at a crash are counted again when re-read. A re-read line keeps
+// the lp.ts it was first sent with (its time anchor was on disk before it
+// was sent), so both sides count it in the same hour.
 //
 // Cost. The harvester calls lineCounts.line once per line: two compares
 // against the current hour; only a new hour takes locks. Counts are folded

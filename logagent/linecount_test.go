@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // hourTotals sums a status's counts per hour of one file.
@@ -36,16 +38,16 @@ func TestLineCountsFollowTheSavedPosition(t *testing.T) {
 	h2 := h1.Add(time.Hour)
 	e := position{Task: "app", Path: "/l/a.log", Dev: 1, Ino: 2, FP: "x", FPLen: 1}
 
-	tr := newAckTracker(0)
+	tr := flow.NewTracker(0)
 	c := p.lineCounts("app", "f1", "/l/a.log", tr)
 	seqs := map[int64]uint64{} // event end offset → its sequence number
 	send := func(at time.Time, ends ...int64) {
 		for _, end := range ends {
 			c.line(at)
-			seqs[end] = tr.add()
+			seqs[end] = tr.Add()
 		}
 	}
-	ack := func(end int64) { tr.ackRun(seqs[end], seqs[end], end) }
+	ack := func(end int64) { tr.AckRun(seqs[end], seqs[end], end) }
 	send(h1.Add(59*time.Minute), 10, 20, 30)
 	send(h2.Add(time.Second), 40, 50)
 	ack(20)
@@ -78,7 +80,7 @@ func TestLineCountsFollowTheSavedPosition(t *testing.T) {
 		t.Fatalf("saved position %d, want 20", saved.Offset)
 	}
 	// The restarted harvester re-reads 30, 40, 50 in hour 2.
-	tr = newAckTracker(saved.Offset)
+	tr = flow.NewTracker(saved.Offset)
 	c = p.lineCounts("app", "f1", "/l/a.log", tr)
 	send(h2.Add(time.Minute), 30, 40, 50)
 	for _, end := range []int64{50, 40, 30} {
@@ -142,7 +144,7 @@ func BenchmarkLineCountsLine(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := p.lineCounts("app", "f1", "/l/a.log", newAckTracker(0))
+	c := p.lineCounts("app", "f1", "/l/a.log", flow.NewTracker(0))
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -22,6 +22,7 @@ type Metrics struct {
 	Reloads        prometheus.Counter
 	ProduceLatency prometheus.Histogram
 	PositionSaves  *prometheus.CounterVec
+	AnchorWrites   *prometheus.CounterVec
 	inflight       func() float64
 }
 
@@ -46,8 +47,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.ProduceLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logagent_produce_latency_seconds", Help: "Time from reading a line to Kafka's ack of its record (budget waits and retries included).",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)})
 	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
+	m.AnchorWrites = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_anchor_writes_total",
+		Help: "Writes of anchors.json (time anchors of lines about to be sent, anchors.go), by result."}, []string{"result"})
 	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
-		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves)
+		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves,
+		m.AnchorWrites)
 	return m
 }
 

@@ -49,6 +49,12 @@ type positions struct {
 	// positions they belong to.
 	lines lineBook
 	dirty bool
+	// saveMu serializes saves: two writes in flight could land out of
+	// order and put an older registry on disk.
+	saveMu sync.Mutex
+	// anchors learns which positions are on disk after each save, to
+	// prune the time anchors below them (anchors.go); nil in some tests.
+	anchors *anchorStore
 }
 
 // registryFile is the on-disk form of positions.
@@ -107,20 +113,31 @@ func (p *positions) get(task string, id fileIdentity) (position, bool) {
 	return *e, true
 }
 
-// put stores e.
-func (p *positions) put(e position) {
+// put stores e unless the registry holds a later position of its file.
+func (p *positions) put(e position) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.putLocked(e)
+	return p.putLocked(e)
 }
 
-func (p *positions) putLocked(e position) {
+// putLocked stores e and reports whether it did. A position never moves
+// back: e is refused when the entry held is of a later generation, or of
+// the same one further on. A stale (gen, offset) landing after a truncation
+// was recorded would resume the old generation at its old offset and give
+// the rewritten lines after it old record ids.
+func (p *positions) putLocked(e position) bool {
 	k := positionKey(e.Task, e.identity())
-	if old, ok := p.entries[k]; ok && *old == e {
-		return
+	if old, ok := p.entries[k]; ok {
+		if *old == e {
+			return true
+		}
+		if e.Gen < old.Gen || (e.Gen == old.Gen && e.Offset < old.Offset) {
+			return false
+		}
 	}
 	p.entries[k] = &e
 	p.dirty = true
+	return true
 }
 
 // taskStarted reports whether task finished a first scan, ever.
@@ -159,6 +176,9 @@ func (p *positions) forget(before time.Time) int {
 	for k, e := range p.entries {
 		if e.Seen.Before(before) {
 			delete(p.entries, k)
+			if p.anchors != nil {
+				p.anchors.forget(k)
+			}
 			n++
 		}
 	}
@@ -170,6 +190,8 @@ func (p *positions) forget(before time.Time) int {
 
 // save writes the registry if it changed since the last save.
 func (p *positions) save() error {
+	p.saveMu.Lock()
+	defer p.saveMu.Unlock()
 	p.mu.Lock()
 	if !p.dirty {
 		p.mu.Unlock()
@@ -204,6 +226,9 @@ func (p *positions) save() error {
 		p.dirty = true
 		p.mu.Unlock()
 		return fmt.Errorf("saving positions: %w", err)
+	}
+	if p.anchors != nil {
+		p.anchors.saved(list)
 	}
 	return nil
 }

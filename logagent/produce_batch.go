@@ -51,7 +51,7 @@ func (b *batch) acked(p *producer) {
 			vbytes += len(b.recs[j].value())
 		}
 		last := b.recs[j-1]
-		r.tr.ackRun(r.seq, last.seq, last.end)
+		r.tr.AckRun(r.seq, last.seq, last.end)
 		r.tm.acked.Add(float64(j - i))
 		r.tm.bytesAcked.Add(float64(vbytes))
 		i = j

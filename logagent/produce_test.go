@@ -68,12 +68,12 @@ func newProdFixture(t *testing.T, kafka *devstack.Kafka, tune func(*conf.Kafka))
 type testFile struct {
 	tag string
 	rb  *recordBuilder
-	tr  *ackTracker
+	tr  *flow.Tracker
 	off int64
 }
 
 func newTestFile(topic, tag string) *testFile {
-	return &testFile{tag: tag, rb: newRecordBuilder(topic, "agent", "fid-"+tag, "/"+tag+".log", nil), tr: newAckTracker(0)}
+	return &testFile{tag: tag, rb: newRecordBuilder(topic, "agent", "fid-"+tag, "/"+tag+".log", nil), tr: flow.NewTracker(0)}
 }
 
 // send produces lines first..first+n-1 of f (value: lineText, padded to pad
@@ -93,8 +93,9 @@ func (fx *prodFixture) send(f *testFile, first, n, pad int) []string {
 		if err := fx.budget.Acquire(fx.t.Context(), size); err != nil {
 			fx.t.Fatal(err)
 		}
-		r := f.rb.build(ev, time.Now())
-		r.tr, r.seq, r.end, r.size, r.tm = f.tr, f.tr.add(), ev.End, size, fx.tm
+		now := time.Now()
+		r := f.rb.build(ev, now, now.UnixMilli())
+		r.tr, r.seq, r.end, r.size, r.tm = f.tr, f.tr.Add(), ev.End, size, fx.tm
 		if err := fx.p.send(fx.t.Context(), f.rb, r); err != nil {
 			fx.t.Fatal(err)
 		}

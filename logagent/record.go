@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // Record headers. Together with the value (the line) and the key (the file's
@@ -17,7 +18,7 @@ const (
 	hdrHost      = "lp.host"      // agent id
 	hdrPath      = "lp.path"      // file path when read
 	hdrOffset    = "lp.offset"    // byte offset of the line's first byte
-	hdrTS        = "lp.ts"        // read time, Unix milliseconds
+	hdrTS        = "lp.ts"        // read time as fixed by the line's time anchor (anchors.go), Unix ms
 	hdrTruncated = "lp.truncated" // "true" when the line was cut at max_line_bytes
 	hdrFields    = "lp.fields"    // the task's static fields as a JSON object
 )
@@ -74,13 +75,13 @@ type record struct {
 	hdrs [7]sarama.RecordHeader
 	hptr [7]*sarama.RecordHeader
 
-	tr   *ackTracker
+	tr   *flow.Tracker
 	seq  uint64 // the event's number in tr
 	end  int64  // the event's end offset
 	size int64  // bytes taken from the budget
 	wire int    // bytes the record adds to a batch, before compression
 	tm   *taskMetrics
-	sent time.Time // when the line was read: the record's timestamp, and where the produce latency starts
+	sent time.Time // when the line was read: the record's Kafka timestamp, the linger's start, and where the produce latency starts
 	buf  []byte    // holds the value, then the id, offset and timestamp values
 }
 
@@ -105,10 +106,12 @@ func (r *record) release() {
 // value and headers' bytes (lengths, deltas, attributes as varints).
 const recordWireOverhead = 24
 
-// build makes the record of ev. The value is copied (ev.Data is only valid
-// until the framer's next call) into the record's buffer, which also holds
-// the id, offset and timestamp header values. The caller sets the ack fields.
-func (rb *recordBuilder) build(ev Event, now time.Time) *record {
+// build makes the record of ev, read at now and stamped ts (lp.ts, Unix
+// milliseconds: its time anchor's, see anchors.go). The value is copied
+// (ev.Data is only valid until the framer's next call) into the record's
+// buffer, which also holds the id, offset and timestamp header values. The
+// caller sets the ack fields.
+func (rb *recordBuilder) build(ev Event, now time.Time, ts int64) *record {
 	r := recordPool.Get().(*record)
 	need := len(ev.Data) + len(rb.idPfx) + 2*maxNumBytes
 	if cap(r.buf) < need {
@@ -123,8 +126,8 @@ func (rb *recordBuilder) build(ev Event, now time.Time) *record {
 	buf = strconv.AppendInt(buf, ev.Offset, 10)
 	id, off := buf[idStart:len(buf):len(buf)], buf[offStart:len(buf):len(buf)]
 	tsStart := len(buf)
-	buf = strconv.AppendInt(buf, now.UnixMilli(), 10)
-	ts := buf[tsStart:]
+	buf = strconv.AppendInt(buf, ts, 10)
+	tsv := buf[tsStart:]
 	r.buf = buf
 
 	h := append(r.hdrs[:0],
@@ -132,7 +135,7 @@ func (rb *recordBuilder) build(ev Event, now time.Time) *record {
 		sarama.RecordHeader{Key: keyHost, Value: rb.host},
 		sarama.RecordHeader{Key: keyPath, Value: rb.path},
 		sarama.RecordHeader{Key: keyOffset, Value: off},
-		sarama.RecordHeader{Key: keyTS, Value: ts},
+		sarama.RecordHeader{Key: keyTS, Value: tsv},
 	)
 	if ev.Truncated {
 		h = append(h, sarama.RecordHeader{Key: keyTruncated, Value: valTrue})

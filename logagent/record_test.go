@@ -11,10 +11,10 @@ import (
 func TestPooledRecordIsRebuiltWhole(t *testing.T) {
 	rb := newRecordBuilder("t", "agent", "fid", "/p.log", nil)
 	now := time.UnixMilli(1700000000123)
-	long := rb.build(Event{Data: bytes.Repeat([]byte("x"), 300), Offset: 10, End: 311, Truncated: true}, now)
+	long := rb.build(Event{Data: bytes.Repeat([]byte("x"), 300), Offset: 10, End: 311, Truncated: true}, now, now.UnixMilli())
 	long.end = 311
 	long.release()
-	r := rb.build(Event{Data: []byte("short"), Offset: 311, End: 317}, now)
+	r := rb.build(Event{Data: []byte("short"), Offset: 311, End: 317}, now, now.UnixMilli())
 	if v := r.value(); string(v) != "short" {
 		t.Fatalf("value %q", v)
 	}
@@ -44,6 +44,6 @@ func BenchmarkBuildRelease(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		rb.build(Event{Data: line, Offset: int64(i) * 251, End: int64(i+1) * 251}, now).release()
+		rb.build(Event{Data: line, Offset: int64(i) * 251, End: int64(i+1) * 251}, now, now.UnixMilli()).release()
 	}
 }

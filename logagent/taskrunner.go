@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// taskRunner runs one task: it scans the task's glob, starts a harvester per
-// file identity, and keeps each file's acked position in the registry.
+// taskRunner runs one task: it scans the task's glob and starts a harvester
+// per file identity; each harvester keeps its file's acked position in the
+// registry (progress.go).
 //
 // Contract: run returns after stop or drain, once every harvester returned.
 // stop makes harvesters stop reading at once; drain lets them read what their
@@ -29,6 +30,7 @@ type taskRunner struct {
 	budget   *flow.Budget
 	producer *producer
 	pos      *positions
+	anchors  *anchorStore
 	metrics  *Metrics
 	tm       *taskMetrics
 	waiter   changeWaiter
@@ -86,7 +88,7 @@ func (t *taskRunner) run(ctx context.Context) {
 			t.pos.markStarted(t.name)
 			first = false
 		}
-		t.updatePositions()
+		t.refreshLive(time.Now())
 		select {
 		case <-tick.C:
 			continue
@@ -98,7 +100,6 @@ func (t *taskRunner) run(ctx context.Context) {
 			t.endHarvesters((*harvester).stop)
 		}
 		t.hwg.Wait()
-		t.updatePositions()
 		return
 	}
 }
@@ -196,11 +197,12 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 	fileID := recordFileID(t.agent, id, pos.Gen)
 	h := &harvester{
 		task: t, f: f, id: id, gen: pos.Gen, fileID: fileID,
-		tracker: newAckTracker(pos.Offset), readOff: pos.Offset,
+		tracker: flow.NewTracker(pos.Offset), readOff: pos.Offset,
 		rb:     newRecordBuilder(t.task.Topic, t.agent, fileID, p, t.task.Fields),
 		log:    t.log.With("file", p, "file_id", fileID),
 		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
 	}
+	h.stamp = newStamper(t.anchors, anchorKey{positionKey(t.name, id), pos.Gen}, pos.Offset, h.log)
 	h.counts = t.pos.lineCounts(t.name, fileID, p, h.tracker)
 	h.path.Store(&p)
 	h.lastSeen.Store(now.UnixNano())
@@ -220,40 +222,15 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 	return nil
 }
 
-// finished records a harvester's final position and forgets it.
+// finished forgets a harvester, which published its final position.
 func (t *taskRunner) finished(h *harvester) {
 	t.metrics.OpenFiles.Dec()
-	acked, passed, _ := h.tracker.Progress()
-	p := h.getPath()
-	pos := position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
-	if h.result == resultTruncated {
-		pos.Gen, pos.Offset = h.gen+1, 0
-	}
-	t.pos.putCounted(pos, h.counts, passed, true)
-	t.metrics.FileLag.DeleteLabelValues(t.name, p)
+	acked, _ := h.tracker.Position()
 	t.mu.Lock()
 	delete(t.harvesters, h.id.devIno)
 	t.mu.Unlock()
+	t.metrics.FileLag.DeleteLabelValues(t.name, h.getPath())
 	h.log.Info("harvester closed", "reason", h.result.String(), "offset", acked)
-}
-
-// updatePositions copies every live harvester's acked offset into the registry.
-func (t *taskRunner) updatePositions() {
-	t.mu.Lock()
-	hs := make([]*harvester, 0, len(t.harvesters))
-	for _, h := range t.harvesters {
-		hs = append(hs, h)
-	}
-	t.mu.Unlock()
-	for _, h := range hs {
-		acked, passed, _ := h.tracker.Progress()
-		size := h.size.Load()
-		p := h.getPath()
-		t.pos.putCounted(position{Task: t.name, Path: p, Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-			Gen: h.gen, Offset: acked, Size: size, Seen: time.Unix(0, h.lastSeen.Load())}, h.counts, passed, false)
-		t.metrics.FileLag.WithLabelValues(t.name, p).Set(float64(max(size-acked, 0)))
-	}
 }
 
 // FileStatus is one harvested file in the agent's status.

@@ -161,9 +161,9 @@ loop:
 			l := max(claim.HighWaterMarkOffset()-m.Offset-1, 0)
 			c.lag.Store(l)
 			lag.Set(float64(l))
-			end := c.tr.Add(m.Offset + 1)
-			if err := h.lane.submit(ctx, h.build, m, func(outcome) { c.tr.Ack(end) }); err != nil {
-				c.tr.Drop(end)
+			n, end := c.tr.Add(), m.Offset+1
+			if err := h.lane.submit(ctx, h.build, m, func(outcome) { c.tr.Ack(n, end) }); err != nil {
+				c.tr.Drop(n)
 				break loop
 			}
 		}

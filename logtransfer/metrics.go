@@ -53,7 +53,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.BulkBytes = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logtransfer_bulk_bytes",
 		Help: "Body bytes per bulk request.", Buckets: prometheus.ExponentialBuckets(1024, 4, 9)})
 	m.IndexLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logtransfer_write_to_index_seconds",
-		Help: "Time from the agent reading a line (lp.ts) to Elasticsearch creating its document.",
+		Help: "Time from a line's lp.ts (its read time, up to a second earlier: the agent's time anchor) to Elasticsearch creating its document.",
 		// Fine steps between 10 ms and ~20 s so a p99 read off the buckets
 		// means something against the 2 s and 10 s budgets.
 		Buckets: prometheus.ExponentialBuckets(0.01, 1.25, 35)})

@@ -41,6 +41,33 @@ func TestAuditAgreesWithOracle(t *testing.T) {
 	s.agent.kill()
 	s.agent.start()
 	time.Sleep(tm.tail)
+	written, tl := stopAndCount(t, s, w, tm)
+	if tl.missing > 0 || tl.duplicates > 0 || tl.foreign > 0 {
+		t.Fatalf("oracle: %d lines written: %d missing, %d duplicated, %d foreign", tl.written, tl.missing, tl.duplicates, tl.foreign)
+	}
+
+	rep, table := runAudit(t, s)
+	tt := rep.Totals
+	want := int64(tl.written)
+	if tt.Gaps != 0 || tt.Acked != want || tt.Indexed != want || tt.Read != want || tt.Uncompared != 0 {
+		t.Errorf("audit totals read=%d acked=%d indexed=%d gaps=%d uncompared=%d; the oracle counted %d written, %d indexed once",
+			tt.Read, tt.Acked, tt.Indexed, tt.Gaps, tt.Uncompared, tl.written, tl.indexed)
+	}
+	for _, r := range rep.Rows {
+		if !r.Compared {
+			t.Errorf("a row was not compared (the agent's counts should be whole from its first start):\n%s", table)
+			break
+		}
+	}
+	t.Logf("logctl audit after one agent SIGKILL (oracle: written=%d indexed=%d missing=%d duplicates=%d; "+
+		"records in the cloud topic: %d):\n%s",
+		tl.written, tl.indexed, tl.missing, tl.duplicates, cloudRecords(t, s, written), strings.TrimSpace(table))
+}
+
+// stopAndCount stops the writer, waits until the index holds as many
+// documents as lines were written, and counts them with the oracle.
+func stopAndCount(t *testing.T, s *stack, w *writer, tm timing) ([]int, tally) {
+	t.Helper()
 	w.stop()
 	written := w.counts()
 	tl := tally{written: w.total()}
@@ -48,12 +75,14 @@ func TestAuditAgreesWithOracle(t *testing.T) {
 	if err := checkIndex(s.es, written, &tl); err != nil {
 		t.Fatal(err)
 	}
-	if tl.missing > 0 || tl.duplicates > 0 || tl.foreign > 0 {
-		t.Fatalf("oracle: %d lines written: %d missing, %d duplicated, %d foreign", tl.written, tl.missing, tl.duplicates, tl.foreign)
-	}
+	return written, tl
+}
 
-	// The agent refreshes its status key every status_interval: --wait
-	// covers a status older than the last acks.
+// runAudit runs logctl audit over the stack's last two hours and returns
+// its JSON report and its table. The agent refreshes its status key every
+// status_interval: --wait covers a status older than the last acks.
+func runAudit(t *testing.T, s *stack) (auditTotals, string) {
+	t.Helper()
 	audit := func(extra ...string) (int, string, string) {
 		args := append([]string{"audit", "--etcd", s.etcd.Endpoint(), "--es", s.es.URL(), "--index", indices,
 			"--since", "2h", "--wait", "60s"}, extra...)
@@ -69,22 +98,8 @@ func TestAuditAgreesWithOracle(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("audit -o json: %v\n%s", err, out)
 	}
-	tt := rep.Totals
-	want := int64(tl.written)
-	if tt.Gaps != 0 || tt.Acked != want || tt.Indexed != want || tt.Read != want || tt.Uncompared != 0 {
-		t.Errorf("audit totals read=%d acked=%d indexed=%d gaps=%d uncompared=%d; the oracle counted %d written, %d indexed once",
-			tt.Read, tt.Acked, tt.Indexed, tt.Gaps, tt.Uncompared, tl.written, tl.indexed)
-	}
-	for _, r := range rep.Rows {
-		if !r.Compared {
-			t.Errorf("a row was not compared (the agent's counts should be whole from its first start): %s", out)
-			break
-		}
-	}
 	_, table, _ := audit()
-	t.Logf("logctl audit after one agent SIGKILL (oracle: written=%d indexed=%d missing=%d duplicates=%d; "+
-		"records in the cloud topic: %d):\n%s",
-		tl.written, tl.indexed, tl.missing, tl.duplicates, cloudRecords(t, s, written), strings.TrimSpace(table))
+	return rep, table
 }
 
 // cloudRecords counts the records in the cloud topic once every written

@@ -55,13 +55,15 @@ type scenario struct {
 	// chaosOnly scenarios run only in `make chaos` (CHAOS_FULL=1): `make
 	// test` keeps a representative subset within a few minutes.
 	chaosOnly bool
-	fault     func(r *run)
+	// opts set the stack up before its daemons start.
+	opts  []stackOption
+	fault func(r *run)
 }
 
 // scenarios is every scenario in table order; each group lives in a file
 // of its own (files_test.go: file lifecycle, faults_test.go: components).
 func scenarios() []scenario {
-	return slices.Concat(coreScenarios, fileScenarios, faultScenarios, blockScenarios)
+	return slices.Concat(coreScenarios, fileScenarios, faultScenarios, blockScenarios, midnightScenarios)
 }
 
 // coreScenarios are the faults of the first cut of the suite.
@@ -192,7 +194,7 @@ func TestChaos(t *testing.T) {
 // up, and counts. recovery_s is the time from the end of the fault until
 // the index held as many documents as lines had been written by then.
 func runScenario(t *testing.T, sc scenario, tm timing) string {
-	s := newStack(t)
+	s := newStack(t, sc.opts...)
 	w := startWriter(t, s.logs, files, tm.rate)
 	time.Sleep(tm.lead)
 	sc.fault(&run{t: t, s: s, w: w, tm: tm})

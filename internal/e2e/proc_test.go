@@ -22,6 +22,7 @@ type daemon struct {
 	t        *testing.T
 	name     string
 	ini, log string
+	env      []string // added to the test's environment
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -45,6 +46,9 @@ func (d *daemon) start() {
 	defer lf.Close()
 	cmd := exec.Command(filepath.Join(bins, d.name), "-config", d.ini)
 	cmd.Stdout, cmd.Stderr = lf, lf
+	if len(d.env) > 0 {
+		cmd.Env = append(os.Environ(), d.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		d.t.Fatalf("starting %s: %v", d.name, err)
 	}

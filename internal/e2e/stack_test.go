@@ -80,13 +80,23 @@ type stack struct {
 	agent      *daemon
 	transfer   *daemon
 
+	// midnight, when set by withMidnightIn, is a local midnight of the
+	// transfer's time zone, zone (its name, and ZONEINFO in the env).
+	midnight time.Time
+	zone     string
+	zoneEnv  []string
+
 	mu         sync.Mutex
 	stopMirror func()
 }
 
+// stackOption changes a stack before its daemons start (after etcd, the
+// brokers and the Elasticsearch stand-in did).
+type stackOption func(*stack)
+
 // newStack starts everything and registers the task and the route; the
 // daemons and the mirror run when it returns.
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T, opts ...stackOption) *stack {
 	dir := t.TempDir()
 	s := &stack{t: t, dir: dir, logs: filepath.Join(dir, "logs")}
 	if err := os.Mkdir(s.logs, 0o750); err != nil {
@@ -100,11 +110,15 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = s.es.Close() })
 
+	for _, o := range opts {
+		o(s)
+	}
 	agentIni := s.writeINI("logagent.ini", fmt.Sprintf(agentINI, agentID, filepath.Join(dir, "agent"), s.logs,
 		s.etcd.Endpoint(), strings.Join(s.cloud.Addrs(), ",")))
 	s.register()
 	s.startMirror(mirror.DefaultGroup)
 	s.transfer = newDaemon(t, dir, "logtransfer", s.transferConfig(transferID, "transfer"))
+	s.transfer.env = s.zoneEnv
 	s.transfer.start()
 	s.agent = newDaemon(t, dir, "logagent", agentIni)
 	s.agent.start()
@@ -115,8 +129,11 @@ func newStack(t *testing.T) *stack {
 // state in the stack's directory under name, and returns its path. Every
 // transfer of the stack joins the same consumer groups.
 func (s *stack) transferConfig(id, name string) string {
-	return s.writeINI(name+".ini", fmt.Sprintf(transferINI, id, filepath.Join(s.dir, name), s.es.URL(),
-		s.etcd.Endpoint(), strings.Join(s.idc.Addrs(), ",")))
+	ini := fmt.Sprintf(transferINI, id, filepath.Join(s.dir, name), s.es.URL(), s.etcd.Endpoint(), strings.Join(s.idc.Addrs(), ","))
+	if s.zone != "" {
+		ini = strings.Replace(ini, "[transfer]\n", "[transfer]\ntimezone = "+s.zone+"\n", 1)
+	}
+	return s.writeINI(name+".ini", ini)
 }
 
 func (s *stack) writeINI(name, body string) string {
@@ -192,7 +209,9 @@ func (s *stack) newTransfer(id, name string) *daemon {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		s.t.Fatal(err)
 	}
-	return newDaemon(s.t, dir, "logtransfer", s.transferConfig(id, name))
+	d := newDaemon(s.t, dir, "logtransfer", s.transferConfig(id, name))
+	d.env = s.zoneEnv
+	return d
 }
 
 // agentConfigWith writes, as name, the agent's ini with keys added to its

@@ -1,26 +1,38 @@
 package flow
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"sync"
 )
 
 // Tracker keeps, for one ordered source (a file, a Kafka partition), the
-// highest position below which every item is acknowledged. Items are
-// registered in source order with Add and may be acknowledged in any order
-// (retries, parallel requests); Position moves only over a contiguous run of
-// acknowledged items. All methods are safe for concurrent use.
+// highest position below which every item is acknowledged: the only position
+// it is safe to save or commit. Both daemons use it: logagent per file,
+// logtransfer per claimed partition.
+//
+// Items are numbered in source order as they are registered (Add) and
+// acknowledged by runs — consecutive items done together, with the position
+// after the last (AckRun; Ack for one item) — in any order. logagent's
+// producer acknowledges a file's run of records per batch, so the position
+// moves once per batch, not once per line, and nothing is kept per item in
+// flight; logtransfer acknowledges each record as its bulk item is done. A
+// run that overtakes an earlier one waits in pending until the gap before it
+// closes. All methods are safe for concurrent use.
 type Tracker struct {
-	mu    sync.Mutex
-	items []item // registered, oldest first; items[head:] are in flight
-	head  int
-	pos   int64 // position after the last contiguous acknowledged item
-	moved chan struct{}
+	mu      sync.Mutex
+	next    uint64 // number of the next item added
+	acked   uint64 // every item below this number is acknowledged
+	pos     int64  // position after item acked-1
+	pending []ackRun
+	moved   chan struct{} // closed when pos advances; nil while nobody waits
 }
 
-type item struct {
-	end  int64 // position after this item
-	done bool
+// ackRun is a run [first, last] of items acknowledged together; end is the
+// position after item last.
+type ackRun struct {
+	first, last uint64
+	end         int64
 }
 
 // NewTracker starts at position pos (nothing in flight).
@@ -28,53 +40,74 @@ func NewTracker(pos int64) *Tracker {
 	return &Tracker{pos: pos}
 }
 
-// Add registers an item ending at end (ends must increase) and returns the
-// key to acknowledge it with.
-func (t *Tracker) Add(end int64) int64 {
+// Add registers the next item of the source and returns its number.
+func (t *Tracker) Add() uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.head > 0 && t.head*2 >= len(t.items) {
-		// Compact so the slice stays proportional to what is in flight.
-		t.items = t.items[:copy(t.items, t.items[t.head:])]
-		t.head = 0
-	}
-	t.items = append(t.items, item{end: end})
-	return end
+	t.next++
+	return t.next - 1
 }
 
-// Ack marks the item ending at end acknowledged. Acknowledging an unknown or
-// already acknowledged item does nothing.
-func (t *Tracker) Ack(end int64) {
+// Drop forgets item n, the last one added, because it was never handed
+// downstream (the sender stopped first): it must neither be waited for nor
+// hold the position back. Any other call does nothing.
+func (t *Tracker) Drop(n uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	live := t.items[t.head:]
-	i := sort.Search(len(live), func(i int) bool { return live[i].end >= end })
-	if i == len(live) || live[i].end != end {
+	if n+1 == t.next && n >= t.acked {
+		t.next--
+	}
+}
+
+// Ack marks item n acknowledged; end is the position after it.
+func (t *Tracker) Ack(n uint64, end int64) { t.AckRun(n, n, end) }
+
+// AckRun marks items first..last acknowledged; end is the position after
+// last. Items already acknowledged, or never added, are ignored.
+func (t *Tracker) AckRun(first, last uint64, end int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last < first || last < t.acked || last >= t.next {
 		return
 	}
-	live[i].done = true
-	start := t.head
-	for t.head < len(t.items) && t.items[t.head].done {
-		t.head++
-	}
-	if t.head == start {
+	first = max(first, t.acked)
+	if first != t.acked {
+		i, found := slices.BinarySearchFunc(t.pending, first, func(r ackRun, f uint64) int { return cmp.Compare(r.first, f) })
+		if !found {
+			t.pending = slices.Insert(t.pending, i, ackRun{first, last, end})
+		}
 		return
 	}
-	t.pos = t.items[t.head-1].end
-	// The channel exists only if someone waits: made per ack it would cost
-	// an allocation per record.
+	t.acked, t.pos = last+1, end
+	for len(t.pending) > 0 && t.pending[0].first <= t.acked {
+		if r := t.pending[0]; r.last >= t.acked {
+			t.acked, t.pos = r.last+1, r.end
+		}
+		t.pending = t.pending[1:]
+	}
+	// The channel exists only if someone waits: made per ack it would
+	// cost an allocation per batch or record.
 	if t.moved != nil {
 		close(t.moved)
 		t.moved = nil
 	}
 }
 
-// Position returns the acknowledged position and how many items are still
-// in flight.
+// Position returns the acknowledged position and how many items are not
+// (or not contiguously) acknowledged yet.
 func (t *Tracker) Position() (pos int64, inflight int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.pos, len(t.items) - t.head
+	return t.pos, int(t.next - t.acked)
+}
+
+// Progress is Position with how many items the position has passed since
+// the tracker began (items are numbered from 0): logagent's per-hour line
+// counts follow it (logagent/linecount.go).
+func (t *Tracker) Progress() (pos, passed int64, inflight int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.pos, int64(t.acked), int(t.next - t.acked)
 }
 
 // Moved is closed the next time Position advances.
@@ -85,15 +118,4 @@ func (t *Tracker) Moved() <-chan struct{} {
 		t.moved = make(chan struct{})
 	}
 	return t.moved
-}
-
-// Drop removes the most recent item, which must end at end, because it was
-// never handed downstream (the consumer stopped first): it must neither be
-// waited for nor hold the position back. Any other call does nothing.
-func (t *Tracker) Drop(end int64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if n := len(t.items); n > t.head && t.items[n-1].end == end && !t.items[n-1].done {
-		t.items = t.items[:n-1]
-	}
 }

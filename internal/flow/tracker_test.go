@@ -10,31 +10,34 @@ import (
 func TestTrackerContiguous(t *testing.T) {
 	tests := []struct {
 		name    string
-		ends    []int64
-		acks    []int64
+		ends    []int64 // item i ends at ends[i]
+		acks    []int   // items acknowledged, in order; -i-1 drops item i; >= len(ends) was never added
 		wantPos int64
 		wantIn  int
 	}{
 		{"nothing acked", []int64{1, 2, 3}, nil, 0, 3},
-		{"in order", []int64{1, 2, 3}, []int64{1, 2}, 2, 1},
-		{"gap holds position", []int64{1, 2, 3}, []int64{2, 3}, 0, 3},
-		{"gap filled", []int64{1, 2, 3}, []int64{3, 2, 1}, 3, 0},
-		{"sparse offsets (compaction gaps)", []int64{5, 9, 20}, []int64{5, 20}, 5, 2},
-		{"dropped tail no longer holds", []int64{1, 2, 3}, []int64{1, -3}, 1, 1},
-		{"unknown and repeated acks ignored", []int64{1, 2}, []int64{7, 1, 1}, 1, 1},
+		{"in order", []int64{1, 2, 3}, []int{0, 1}, 2, 1},
+		{"gap holds position", []int64{1, 2, 3}, []int{1, 2}, 0, 3},
+		{"gap filled", []int64{1, 2, 3}, []int{2, 1, 0}, 3, 0},
+		{"sparse offsets (compaction gaps)", []int64{5, 9, 20}, []int{0, 2}, 5, 2},
+		{"dropped tail no longer holds", []int64{1, 2, 3}, []int{0, -3}, 1, 1},
+		{"unknown and repeated acks ignored", []int64{1, 2}, []int{7, 0, 0}, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tr := NewTracker(0)
-			for _, e := range tt.ends {
-				tr.Add(e)
+			for range tt.ends {
+				tr.Add()
 			}
 			for _, a := range tt.acks {
-				if a < 0 {
-					tr.Drop(-a)
-					continue
+				switch {
+				case a < 0:
+					tr.Drop(uint64(-a - 1))
+				case a >= len(tt.ends):
+					tr.Ack(uint64(a), 99)
+				default:
+					tr.Ack(uint64(a), tt.ends[a])
 				}
-				tr.Ack(a)
 			}
 			if pos, in := tr.Position(); pos != tt.wantPos || in != tt.wantIn {
 				t.Errorf("Position() = %d, %d; want %d, %d", pos, in, tt.wantPos, tt.wantIn)
@@ -48,17 +51,16 @@ func TestTrackerContiguous(t *testing.T) {
 func TestTrackerShuffled(t *testing.T) {
 	tr := NewTracker(0)
 	acked := map[int64]bool{}
-	var pending []int64
-	next := int64(1)
+	var pending []uint64
 	for round := 0; round < 20000; round++ {
 		if len(pending) == 0 || rand.IntN(3) > 0 {
-			pending = append(pending, tr.Add(next))
-			next++
+			pending = append(pending, tr.Add())
 			continue
 		}
 		i := rand.IntN(len(pending))
-		tr.Ack(pending[i])
-		acked[pending[i]] = true
+		n := pending[i]
+		tr.Ack(n, int64(n)+1) // item n ends at n+1
+		acked[int64(n)+1] = true
 		pending = append(pending[:i], pending[i+1:]...)
 		pos, _ := tr.Position()
 		for o := int64(1); o <= pos; o++ {
@@ -66,6 +68,81 @@ func TestTrackerShuffled(t *testing.T) {
 				t.Fatalf("position %d passes unacked %d", pos, o)
 			}
 		}
+	}
+}
+
+// TestTrackerRuns: the position moves over contiguous runs only; a run
+// acknowledged ahead of an earlier one waits for it.
+func TestTrackerRuns(t *testing.T) {
+	a := NewTracker(100)
+	seqs := addItems(a, 6)
+	moved := a.Moved()
+	a.AckRun(seqs[3], seqs[5], 160) // overtakes 0..2
+	wantProgress(t, a, 100, 0, 6)
+	select {
+	case <-moved:
+		t.Fatal("moved closed without the position moving")
+	default:
+	}
+	a.AckRun(seqs[0], seqs[1], 120)
+	wantProgress(t, a, 120, 2, 4)
+	select {
+	case <-moved:
+	default:
+		t.Fatal("moved not closed")
+	}
+	a.AckRun(seqs[2], seqs[2], 130) // closes the gap: 3..5 follow
+	wantProgress(t, a, 160, 6, 0)
+}
+
+func TestTrackerDropReusesNumber(t *testing.T) {
+	a := NewTracker(0)
+	s := a.Add()
+	a.Ack(s, 5)
+	s = a.Add()
+	a.Drop(s) // never sent
+	if off, n := a.Position(); off != 5 || n != 0 {
+		t.Fatalf("Position() = %d, %d; want 5, 0", off, n)
+	}
+	if s2 := a.Add(); s2 != s {
+		t.Fatalf("number after Drop = %d, want %d reused", s2, s)
+	}
+}
+
+// TestTrackerProgressCountsPassedItems checks that passed counts exactly
+// the items below the position, whatever the ack order: logctl audit's
+// acked counts (logagent/linecount.go) follow it.
+func TestTrackerProgressCountsPassedItems(t *testing.T) {
+	a := NewTracker(100)
+	seqs := addItems(a, 4)
+	a.Ack(seqs[1], 120)
+	a.Ack(seqs[3], 140)
+	wantProgress(t, a, 100, 0, 4) // the first item holds the position
+	a.Ack(seqs[0], 110)
+	wantProgress(t, a, 120, 2, 2)
+	s := a.Add()
+	a.Drop(s) // never sent: not counted
+	a.Ack(seqs[2], 130)
+	wantProgress(t, a, 140, 4, 0)
+}
+
+// addItems adds n items to tr and returns their numbers.
+func addItems(tr *Tracker, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = tr.Add()
+	}
+	return out
+}
+
+// wantProgress checks tr's position, items passed and items in flight.
+func wantProgress(t *testing.T, tr *Tracker, pos, passed int64, inflight int) {
+	t.Helper()
+	if p, n, in := tr.Progress(); p != pos || n != passed || in != inflight {
+		t.Fatalf("Progress() = %d, %d, %d; want %d, %d, %d", p, n, in, pos, passed, inflight)
+	}
+	if p, in := tr.Position(); p != pos || in != inflight {
+		t.Fatalf("Position() = %d, %d; want %d, %d", p, in, pos, inflight)
 	}
 }
 
