@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,9 +30,10 @@ type Agent struct {
 	etcd     *clientv3.Client
 	pos      *positions
 	budget   *flow.Budget
+	shares   *shares
 	producer *producer
 	resolver *taskResolver
-	mgr      *manager
+	tasks    *conf.Supervisor[Task, *taskRunner]
 	status   *conf.StatusPublisher
 	ops      *ops.Server
 	waiter   changeWaiter
@@ -67,6 +69,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		return nil, err
 	}
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
+	a.shares = newShares(maxConcurrentReads, cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
 		return nil, err
@@ -95,11 +98,20 @@ func (a *Agent) HTTPAddr() string {
 	return a.ops.Addr()
 }
 
-// Ready returns nil once Kafka answered and a task set was applied.
+// Ready returns nil once Kafka answered and a task set was applied, and while
+// no task is degraded. A waiting or failing task makes /readyz answer 503
+// with one line per degraded task (name, state, since, reason): the agent
+// runs and its other tasks ship, but one of its tasks does not, and an
+// orchestrator or probe should see it (a rollout of a bad task pauses).
 func (a *Agent) Ready() error {
 	var errs []error
 	if !a.producer.isReady() {
 		errs = append(errs, errors.New("kafka not reachable yet"))
+	}
+	if a.tasks != nil {
+		if d := a.tasks.Degraded(); len(d) > 0 {
+			errs = append(errs, fmt.Errorf("degraded tasks:\n%s", strings.Join(d, "\n")))
+		}
 	}
 	return errors.Join(append(errs, a.applied.Ready("task"))...)
 }
@@ -113,7 +125,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// it ends only at the shutdown deadline.
 	ackCtx, cancelAcks := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelAcks()
-	a.mgr = &manager{ctx: ackCtx, runners: map[string]*taskRunner{}, log: a.log, newRunner: a.newRunner}
+	a.tasks = conf.NewSupervisor(ackCtx, a.newRunner)
 	a.status = conf.NewStatusPublisher(a.etcd, StatusKey(a.cfg.Agent.ID), a.cfg.Agent.StatusTTL,
 		a.cfg.Agent.StatusInterval, func() any { return a.buildStatus() }, a.log.With("component", "status"))
 
@@ -144,7 +156,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.InUse())
 	deadline := time.AfterFunc(a.cfg.Agent.ShutdownTimeout*3/4, cancelAcks)
 	defer deadline.Stop()
-	a.mgr.stopAll()
+	a.tasks.StopAll(false)
 	// Phase 2: close the producer, save the final positions.
 	cctx, cancel := context.WithTimeout(context.Background(), a.cfg.Agent.ShutdownTimeout/4)
 	defer cancel()
@@ -157,13 +169,28 @@ func (a *Agent) Run(ctx context.Context) error {
 	return err
 }
 
-func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
+func (a *Agent) newRunner(name string, t Task) *taskRunner {
+	log := a.log.With("component", "task", "task", name)
+	gauge := a.metrics.taskState(name)
+	cond := conf.NewCondition(log, conf.WithStateHook(func(old, cur conf.State) {
+		gauge(old, cur)
+		a.pokeStatus()
+	}))
+	k := a.cfg.Kafka
 	return &taskRunner{
-		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
-		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
-		log:        a.log.With("component", "task", "task", name),
+		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget, shares: a.shares,
+		link:     &taskLink{health: &taskHealth{cond: cond, quiet: slowRetry(k) + k.RetryBackoffMax}},
+		producer: a.producer, pos: a.pos, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter,
+		log:        log,
 		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{},
-		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
+		stopCh: make(chan struct{}), drainCh: make(chan struct{}),
+	}
+}
+
+// pokeStatus asks for a status write soon (a task changed state).
+func (a *Agent) pokeStatus() {
+	if a.status != nil {
+		a.status.Poke()
 	}
 }
 
@@ -173,7 +200,7 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 	for _, r := range a.applied.Record(s, rejected) {
 		a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
 	}
-	started, stopped, changed := a.mgr.apply(tasks)
+	started, stopped, changed := a.tasks.Apply(tasks)
 	for _, n := range stopped {
 		a.metrics.forgetTask(n)
 	}
@@ -192,8 +219,10 @@ func (a *Agent) buildStatus() Status {
 	st.UpdatedUnix = time.Now().Unix()
 	st.InflightB = a.budget.InUse()
 	st.Lines = a.pos.lineStatus(time.Now())
-	for _, r := range a.mgr.snapshot() {
-		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files(), Problems: r.fileProblems(), Waiting: int(r.waiting.Load())})
+	for _, u := range a.tasks.Units() {
+		r := u.Unit
+		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Health: r.Health(),
+			Files: r.files(), Problems: r.fileProblems(), Waiting: int(r.waiting.Load())})
 	}
 	return st
 }
@@ -208,8 +237,8 @@ func (a *Agent) saveLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			for _, r := range a.mgr.snapshot() {
-				r.updatePositions()
+			for _, u := range a.tasks.Units() {
+				u.Unit.updatePositions()
 			}
 			if n := a.pos.forget(time.Now().Add(-a.cfg.Agent.CleanRemoved)); n > 0 {
 				a.log.Info("forgot positions of long-gone files", "count", n)

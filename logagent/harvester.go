@@ -18,27 +18,29 @@ import (
 // suite measured ~280 MB before the bound). Waiters queue in order.
 const maxConcurrentReads = 32
 
-// readSlots is the bound; readBufs recycles the buffers.
-var (
-	readSlots = make(chan struct{}, maxConcurrentReads)
-	readBufs  = sync.Pool{New: func() any { return new([readBufSize]byte) }}
-)
+// readBufs recycles the read buffers; the slots are the task's share of
+// maxConcurrentReads (share.go).
+var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 
-// getReadBuf waits for a read slot and returns its buffer.
-func getReadBuf(ctx context.Context) ([]byte, error) {
-	select {
-	case readSlots <- struct{}{}:
-		return readBufs.Get().(*[readBufSize]byte)[:], nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// getReadBuf waits until the task's topic can take records, then for a read
+// slot within the task's share, and returns its buffer. The topic comes
+// first: a harvester never holds a slot while its topic is missing.
+func (h *harvester) getReadBuf(ctx context.Context) ([]byte, error) {
+	t := h.task
+	if err := t.producer.topicState(t.task.Topic).await(ctx, t.producer); err != nil {
+		return nil, err
 	}
+	if err := t.link.share.acquireSlot(ctx); err != nil {
+		return nil, err
+	}
+	return readBufs.Get().(*[readBufSize]byte)[:], nil
 }
 
 // putReadBuf gives a buffer from getReadBuf back, with its slot; nil is a no-op.
-func putReadBuf(b []byte) {
+func (h *harvester) putReadBuf(b []byte) {
 	if b != nil {
 		readBufs.Put((*[readBufSize]byte)(b))
-		<-readSlots
+		h.task.link.share.releaseSlot()
 	}
 }
 
@@ -152,7 +154,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	// buf comes from readBufs while the file is read and goes back at every
 	// end-of-file wait: a thousand idle files hold no read buffers.
 	var buf []byte
-	defer func() { putReadBuf(buf) }()
+	defer func() { h.putReadBuf(buf) }()
 	idle := 0  // end-of-file waits since the file last grew
 	burst := 0 // full reads since the slot was taken
 	lastGrowth := time.Now()
@@ -175,7 +177,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultStopped
 		}
 		if buf == nil {
-			if buf, err = getReadBuf(sendCtx); err != nil {
+			if buf, err = h.getReadBuf(sendCtx); err != nil {
 				return resultStopped
 			}
 		}
@@ -192,7 +194,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 			if n == len(buf) {
 				if burst++; burst%readBurst == 0 {
-					putReadBuf(buf)
+					h.putReadBuf(buf)
 					buf = nil
 					fr.Shrink()
 				}
@@ -246,7 +248,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			// position is saved and a scan reopens the file when it grows.
 			return resultInactive
 		}
-		putReadBuf(buf)
+		h.putReadBuf(buf)
 		buf, burst = nil, 0
 		fr.Shrink() // the buffers are held only while reading
 		wait := pollBackoff(t.cfg.PollInterval, t.cfg.MaxPollInterval, idle)
@@ -320,7 +322,7 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
-	if err := t.budget.Acquire(ctx, size); err != nil {
+	if err := t.acquire(ctx, size); err != nil {
 		return err
 	}
 	data := ev.Data
@@ -335,11 +337,11 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	// now is the time the chunk holding the line was read: one clock read
 	// per chunk, not per line.
 	r := h.rb.build(ev, now)
-	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.add(), ev.End, size, t.tm
+	r.tr, r.seq, r.end, r.size, r.tm, r.link = h.tracker, h.tracker.add(), ev.End, size, t.tm, t.link
 	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
 		h.tracker.unadd(r.seq)
-		t.budget.Release(size)
+		t.release(size)
 		r.release()
 		return err
 	}

@@ -1,6 +1,7 @@
 package logagent
 
 import (
+	"github.com/logpipe/logpipe/conf"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,6 +23,7 @@ type Metrics struct {
 	Reloads        prometheus.Counter
 	ProduceLatency prometheus.Histogram
 	PositionSaves  *prometheus.CounterVec
+	TaskState      *prometheus.GaugeVec
 	inflight       func() float64
 }
 
@@ -46,7 +48,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.ProduceLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "logagent_produce_latency_seconds", Help: "Time from reading a line to Kafka's ack of its record (budget waits and retries included).",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)})
 	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
-	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
+	m.TaskState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_task_state", Help: "1 for a task's current state (running, waiting, failing), 0 for the others; the status key says why."}, []string{"task", "state"})
+	reg.MustRegister(m.TaskState, m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
 		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves)
 	return m
 }
@@ -75,4 +78,18 @@ func (m *Metrics) forgetTask(task string) {
 	}
 	m.FileLag.DeletePartialMatch(l)
 	m.FileProblems.DeletePartialMatch(l)
+	m.TaskState.DeletePartialMatch(l)
+}
+
+// taskState sets task's state series to running and returns the hook that
+// moves it on a state change.
+func (m *Metrics) taskState(task string) func(old, cur conf.State) {
+	for _, st := range conf.States {
+		m.TaskState.WithLabelValues(task, string(st)).Set(0)
+	}
+	m.TaskState.WithLabelValues(task, string(conf.StateRunning)).Set(1)
+	return func(old, cur conf.State) {
+		m.TaskState.WithLabelValues(task, string(old)).Set(0)
+		m.TaskState.WithLabelValues(task, string(cur)).Set(1)
+	}
 }

@@ -59,8 +59,14 @@ type producer struct {
 	refresh chan struct{} // a metadata refresh is wanted
 	wg      sync.WaitGroup
 
+	// slowBackoff paces retries of errors only an operator fixes.
+	slowBackoff func(int, int) time.Duration
+
 	mu     sync.Mutex
 	topics map[string]*topicState
+	// pending are topics whose partitions are not known yet, each with
+	// its resolver (produce_topic.go).
+	pending map[string]*topicState
 	// tlist is topics as a list, for the broker loops to scan unlocked.
 	tlist atomic.Pointer[[]*topicState]
 	loops map[int32]*brokerLoop
@@ -78,12 +84,13 @@ func newProducer(k conf.Kafka, b *flow.Budget, m *Metrics, log *slog.Logger) (*p
 	}
 	return &producer{
 		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log,
-		backoff:    conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
-		maxValue:   k.MaxMessageBytes - recordOverhead,
-		batchBytes: batch, linger: k.Linger, queueBytes: max(2*batch, minQueueBytes), version: produceVersion(cfg.Version),
+		backoff:     conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
+		slowBackoff: conf.Backoff(k.RetryBackoffMax, slowRetry(k)),
+		maxValue:    k.MaxMessageBytes - recordOverhead,
+		batchBytes:  batch, linger: k.Linger, queueBytes: max(2*batch, minQueueBytes), version: produceVersion(cfg.Version),
 		ready: make(chan struct{}), closing: make(chan struct{}), stopped: make(chan struct{}),
 		refresh: make(chan struct{}, 1),
-		topics:  map[string]*topicState{}, loops: map[int32]*brokerLoop{},
+		topics:  map[string]*topicState{}, pending: map[string]*topicState{}, loops: map[int32]*brokerLoop{},
 	}, nil
 }
 
@@ -171,8 +178,8 @@ func (p *producer) send(ctx context.Context, rb *recordBuilder, r *record) error
 	default:
 	}
 	if rb.ts == nil {
-		ts, err := p.topic(ctx, rb.topic)
-		if err != nil {
+		ts := p.topicState(rb.topic)
+		if err := ts.await(ctx, p); err != nil {
 			return err
 		}
 		rb.ts = ts
@@ -312,44 +319,4 @@ func (p *producer) loop(id int32) *brokerLoop {
 		go l.run()
 	}
 	return l
-}
-
-// topic returns the state of topic name, fetching its partitions (creating
-// the topic when the cluster allows it) on first use.
-func (p *producer) topic(ctx context.Context, name string) (*topicState, error) {
-	p.mu.Lock()
-	ts := p.topics[name]
-	p.mu.Unlock()
-	if ts != nil {
-		return ts, nil
-	}
-	for attempt := 0; ; attempt++ {
-		if ids, err := p.client.Partitions(name); err == nil && len(ids) > 0 {
-			break
-		} else if attempt == 0 {
-			p.log.Warn("kafka topic not available yet, retrying", "topic", name, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-p.closing:
-			return nil, errProducerClosed
-		case <-time.After(p.backoff(min(attempt, 8), 0)):
-		}
-	}
-	p.mu.Lock()
-	if ts = p.topics[name]; ts == nil {
-		ts = newTopicState(name)
-		p.topics[name] = ts
-		list := make([]*topicState, 0, len(p.topics))
-		for _, t := range p.topics {
-			list = append(list, t)
-		}
-		p.tlist.Store(&list)
-	}
-	p.mu.Unlock()
-	if !p.assign(ts) {
-		p.wantRefresh()
-	}
-	return ts, nil
 }

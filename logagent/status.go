@@ -1,5 +1,7 @@
 package logagent
 
+import "github.com/logpipe/logpipe/conf"
+
 // Status is the JSON the agent keeps at /logagent/<agent-id>/status, bound to
 // a lease so it disappears when the agent does: `etcdctl get` tells whether an
 // edit took, which tasks run, how far each file is shipped, and which keys
@@ -21,8 +23,11 @@ type Status struct {
 
 // TaskStatus is one task in Status.
 type TaskStatus struct {
-	Name  string       `json:"name"`
-	Task  Task         `json:"task"`
+	Name string `json:"name"`
+	Task Task   `json:"task"`
+	// Health is the task's state (running, waiting, failing), why, and
+	// since when.
+	conf.Health
 	Files []FileStatus `json:"files"`
 	// Problems are matched files the task cannot ship (refused by
 	// allowed_paths, permission denied, ...), with the reason.
