@@ -2,8 +2,6 @@ package logagent
 
 import (
 	"github.com/logpipe/logpipe/internal/devstack"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,11 +90,9 @@ func TestCloseInactiveReopens(t *testing.T) {
 
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	code, b := httpStatus(url)
+	if code == 0 {
+		t.Fatal(b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return b
 }

@@ -31,10 +31,16 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(tb testing.TB) *devstack.Kafka { return devstack.NewKafka(tb) })
+}
+
+// newEnvWith is newEnv with the Kafka cluster newKafka starts.
+func newEnvWith(t *testing.T, newKafka func(testing.TB) *devstack.Kafka) *env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	e := &env{t: t, etcd: devstack.NewEtcd(t), kafka: devstack.NewKafka(t), logs: t.TempDir(), state: t.TempDir()}
+	e := &env{t: t, etcd: devstack.NewEtcd(t), kafka: newKafka(t), logs: t.TempDir(), state: t.TempDir()}
 	e.cli = devstack.NewEtcdClient(t, e.etcd)
 	return e
 }

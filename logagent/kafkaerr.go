@@ -48,6 +48,9 @@ func classifyKafka(topic string, err error, lasting time.Duration) kafkaTrouble 
 	}
 	code := int16(ke)
 	name := kerr.ErrorForCode(code).Error()
+	if e, ok := kerr.ErrorForCode(code).(*kerr.Error); ok {
+		name = e.Message
+	}
 	failing := func(why string) kafkaTrouble {
 		return kafkaTrouble{state: conf.StateFailing, slow: true, reason: fmt.Sprintf("topic %q: %s: %s", topic, name, why)}
 	}

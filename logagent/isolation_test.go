@@ -1,0 +1,152 @@
+package logagent
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/devstack"
+)
+
+// TestMissingTopicStallsOnlyItsTask: on a cluster that does not create
+// topics, a task whose topic does not exist, with more files than the agent
+// has read slots, must not stop another task: a new file of the healthy task
+// ships at once while the broken task waits. The broken task's reason is in
+// the status key and the /readyz body within 10 s; once the topic is
+// created, every line of the broken task arrives, once; and the whole case
+// logs a bounded number of lines (no WARN per file or per batch).
+//
+// Before tasks were failure domains the 40 broken harvesters held all 32
+// read slots while they waited on Kafka, so the healthy file shipped nothing
+// (the read below timed out) and each broken harvester logged its own WARN.
+func TestMissingTopicStallsOnlyItsTask(t *testing.T) {
+	e := newEnvWith(t, devstack.NewKafkaManualTopics)
+	if err := e.kafka.CreateTopic("good"); err != nil {
+		t.Fatal(err)
+	}
+	brokenDir, goodDir := join(e.logs, "broken"), join(e.logs, "good")
+	for _, d := range []string{brokenDir, goodDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const brokenFiles, perFile = 40, 200
+	want := map[string][]string{}
+	for i := range brokenFiles {
+		tag := fmt.Sprintf("b%02d", i)
+		want[tag] = writeLines(t, join(brokenDir, tag+".log"), tag, 0, perFile)
+	}
+	e.putTask("agent-1", "broken", Task{Path: join(brokenDir, "*.log"), Topic: "missing"})
+	e.putTask("agent-1", "healthy", Task{Path: join(goodDir, "*.log"), Topic: "good"})
+	logs := &levelCounter{w: devstack.TestLog{TB: t}}
+	a := e.startWithLog(e.config(), logs, slog.LevelInfo)
+
+	// The broken task's reason reaches the status key and /readyz; the
+	// missing topic becomes an operator's problem (failing) after its grace.
+	start := time.Now()
+	devstack.WaitFor(t, 10*time.Second, "the broken task's reason in the status key", func() bool {
+		st, ok := e.status("agent-1")
+		if !ok {
+			return false
+		}
+		for _, ts := range st.Tasks {
+			if ts.Name == "broken" && ts.State == conf.StateFailing && strings.Contains(ts.Reason, `"missing"`) {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("broken task failing in the status key after %v", time.Since(start).Round(time.Millisecond))
+	var body string
+	devstack.WaitFor(t, 5*time.Second, "/readyz to name the broken task", func() bool {
+		code, b := httpStatus("http://" + a.HTTPAddr() + "/readyz")
+		body = b
+		return code == http.StatusServiceUnavailable && strings.Contains(b, "broken:") && !strings.Contains(b, "healthy:")
+	})
+	t.Logf("/readyz: %s", strings.TrimSpace(body))
+
+	// A new file of the healthy task ships while the broken one waits.
+	const goodLines = 5000
+	shipStart := time.Now()
+	good := writeLines(t, join(goodDir, "new.log"), "good", 0, goodLines)
+	recs := e.readDistinct("good", goodLines, 15*time.Second)
+	took := time.Since(shipStart)
+	if dups := verify(t, recs, map[string][]string{"good": good}); dups > 0 {
+		t.Errorf("%d duplicates in the healthy topic", dups)
+	}
+	t.Logf("healthy task shipped %d lines in %v (%.0f lines/s) beside the broken task", goodLines, took.Round(time.Millisecond), goodLines/took.Seconds())
+
+	// The topic is created: the broken task resumes by itself, loses nothing.
+	if err := e.kafka.CreateTopic("missing"); err != nil {
+		t.Fatal(err)
+	}
+	recs = e.readDistinct("missing", brokenFiles*perFile, 60*time.Second)
+	if dups := verify(t, recs, want); dups > 0 {
+		t.Errorf("%d duplicates in the broken task's topic", dups)
+	}
+	devstack.WaitFor(t, 10*time.Second, "the broken task to run again", func() bool {
+		st, ok := e.status("agent-1")
+		if !ok {
+			return false
+		}
+		for _, ts := range st.Tasks {
+			if ts.State != conf.StateRunning {
+				return false
+			}
+		}
+		return len(st.Tasks) == 2
+	})
+	a.stop(t)
+	n, warn := logs.counts()
+	t.Logf("agent logged %d lines, %d at WARN or above", n, warn)
+	// 41 harvesters open and close (82), lifecycle lines, the broken task's
+	// trouble (a few), its recovery: never a line per file per retry.
+	if warn > 10 {
+		t.Errorf("%d WARN lines: trouble must be logged once per interval per task and reason", warn)
+	}
+	if n > 4*(brokenFiles+1)+40 {
+		t.Errorf("%d log lines for %d files", n, brokenFiles+1)
+	}
+}
+
+// levelCounter counts the text handler's lines, and those at WARN or
+// above, passing them on to w.
+type levelCounter struct {
+	w        io.Writer
+	mu       sync.Mutex
+	n, warns int
+}
+
+func (c *levelCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.n += bytes.Count(p, []byte("\n"))
+	c.warns += bytes.Count(p, []byte("level=WARN")) + bytes.Count(p, []byte("level=ERROR"))
+	c.mu.Unlock()
+	return c.w.Write(p)
+}
+
+func (c *levelCounter) counts() (lines, warns int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.warns
+}
+
+// httpStatus is url's status code and body; 0 and the error when the GET
+// fails.
+func httpStatus(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
