@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
@@ -39,6 +40,9 @@ type Agent struct {
 	waiter   changeWaiter
 
 	applied conf.Applied
+	changed statusChange
+	// statusBuilds counts status rounds (tests wait on it).
+	statusBuilds atomic.Int64
 }
 
 // Option configures an Agent.
@@ -86,6 +90,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 			a.etcd.Close()
 			return nil, err
 		}
+		a.serveStatus(a.ops)
 	}
 	return a, nil
 }
@@ -210,21 +215,6 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 	a.log.Info("tasks applied", "rev", s.Rev, "cached", s.Cached, "tasks", len(tasks),
 		"started", started, "stopped", stopped, "changed", changed, "rejected", len(rejected))
 	a.status.Poke()
-}
-
-func (a *Agent) buildStatus() Status {
-	st := Status{Agent: a.cfg.Agent.ID, Version: a.version}
-	st.Rev, st.FromCache, st.Rejected = a.applied.State()
-	st.KafkaReady = a.producer.isReady()
-	st.UpdatedUnix = time.Now().Unix()
-	st.InflightB = a.budget.InUse()
-	st.Lines = a.pos.lineStatus(time.Now())
-	for _, u := range a.tasks.Units() {
-		r := u.Unit
-		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Health: r.Health(),
-			Files: r.files(), Problems: r.fileProblems(), Waiting: int(r.waiting.Load())})
-	}
-	return st
 }
 
 // saveLoop writes positions every save_interval and forgets files gone

@@ -15,6 +15,7 @@ import (
 
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/logpipe/logpipe/internal/ops"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -238,15 +239,24 @@ func verifyLoose(t *testing.T, recs []devstack.Record, want map[string][]string)
 
 // status reads the agent's status key.
 func (e *env) status(agent string) (Status, bool) {
-	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))
-	if err != nil || len(resp.Kvs) == 0 {
+	kv := e.statusKV(agent)
+	if kv == nil {
 		return Status{}, false
 	}
 	var st Status
-	if err := json.Unmarshal(resp.Kvs[0].Value, &st); err != nil {
+	if err := json.Unmarshal(kv.Value, &st); err != nil {
 		e.t.Fatalf("status is not JSON: %v", err)
 	}
 	return st, true
+}
+
+// statusKV is the agent's status key as etcd holds it; nil when absent.
+func (e *env) statusKV(agent string) *mvccpb.KeyValue {
+	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))
+	if err != nil || len(resp.Kvs) == 0 {
+		return nil
+	}
+	return resp.Kvs[0]
 }
 
 func join(parts ...string) string { return filepath.Join(parts...) }

@@ -134,11 +134,11 @@ func TestStatusOfARunningAgent(t *testing.T) {
 
 	size := int64(len("GET /mg 200\n") * 100)
 	waitStatus(t, s.cli, logagent.StatusKey("agent-1"), func(st logagent.Status) bool {
-		return len(st.Tasks) == 1 && len(st.Tasks[0].Files) == 1 && st.Tasks[0].Files[0].Acked == size && st.KafkaReady
+		return len(st.Tasks) == 1 && st.Tasks[0].OpenFiles == 1 && st.Tasks[0].LagBytes == 0 && st.KafkaReady
 	})
 	out := s.ok("status")
 	mustContain(t, statusRow(t, out, "agent-1 "), "ready", " 1 ", "0 B")
-	mustContain(t, out, file, fmt.Sprint(size))
+	mustContain(t, out, file, fmt.Sprint(size), "STATE", "running")
 	var rep statusReport
 	decodeJSON(t, s.ok("status", "-o", "json"), &rep)
 	if len(rep.Agents) != 1 || rep.Agents[0].Pending {
