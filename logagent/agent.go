@@ -35,9 +35,11 @@ type Agent struct {
 	producer *producer
 	resolver *taskResolver
 	tasks    *conf.Supervisor[Task, *taskRunner]
-	status   *conf.StatusPublisher
-	ops      *ops.Server
-	waiter   changeWaiter
+	// cancelAcks ends the harvesters' wait for acks (the shutdown deadline).
+	cancelAcks context.CancelFunc
+	status     *conf.StatusPublisher
+	ops        *ops.Server
+	waiter     changeWaiter
 
 	applied conf.Applied
 	changed statusChange
@@ -73,6 +75,10 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 		return nil, err
 	}
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
+	// ackCtx outlives Run's ctx: it is what harvesters wait for acks
+	// under, and it ends only at the shutdown deadline.
+	ackCtx, cancelAcks := context.WithCancel(context.Background())
+	a.tasks, a.cancelAcks = conf.NewSupervisor(ackCtx, a.newRunner), cancelAcks
 	a.shares = newShares(maxConcurrentReads, cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
@@ -113,10 +119,8 @@ func (a *Agent) Ready() error {
 	if !a.producer.isReady() {
 		errs = append(errs, errors.New("kafka not reachable yet"))
 	}
-	if a.tasks != nil {
-		if d := a.tasks.Degraded(); len(d) > 0 {
-			errs = append(errs, fmt.Errorf("degraded tasks:\n%s", strings.Join(d, "\n")))
-		}
+	if d := a.tasks.Degraded(); len(d) > 0 {
+		errs = append(errs, fmt.Errorf("degraded tasks:\n%s", strings.Join(d, "\n")))
 	}
 	return errors.Join(append(errs, a.applied.Ready("task"))...)
 }
@@ -126,11 +130,8 @@ func (a *Agent) Ready() error {
 // positions are saved, and the producer is closed.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.etcd.Close()
-	// ackCtx outlives ctx: it is what harvesters wait for acks under, and
-	// it ends only at the shutdown deadline.
-	ackCtx, cancelAcks := context.WithCancel(context.WithoutCancel(ctx))
+	cancelAcks := a.cancelAcks
 	defer cancelAcks()
-	a.tasks = conf.NewSupervisor(ackCtx, a.newRunner)
 	a.status = conf.NewStatusPublisher(a.etcd, StatusKey(a.cfg.Agent.ID), a.cfg.Agent.StatusTTL,
 		a.cfg.Agent.StatusInterval, func() any { return a.buildStatus() }, a.log.With("component", "status"))
 

@@ -158,6 +158,29 @@ func (f *Framer) Shrink() {
 		f.skips[i].lf -= f.r
 	}
 	f.r, f.buf = 0, nb
+	if f.ml != nil && !f.ml.open {
+		f.ml.release()
+	}
+}
+
+// Spill drops the bytes of an incomplete last line when they are more than
+// shrinkKeep, and returns the offset its first byte came from: the caller
+// reads the file again from there once it grew. Idle files mid-way through
+// long lines then hold no memory (the file is the buffer); a line still
+// being written costs a re-read of its head per wait, not memory per file.
+// It does nothing (ok false) while a multiline event is pending or complete
+// lines are not all returned yet.
+func (f *Framer) Spill() (from int64, ok bool) {
+	if f.r < f.tail || (f.ml != nil && f.ml.open) || (len(f.buf)-f.r <= shrinkKeep && !f.skipping) {
+		return 0, false
+	}
+	f.buf, f.r, f.tail, f.skips = nil, 0, 0, nil
+	f.skipping, f.skipN = false, 0
+	f.written = f.off
+	if f.ml != nil {
+		f.ml.release()
+	}
+	return f.off, true
 }
 
 // Next returns the next complete event, or ok=false when more bytes are

@@ -87,7 +87,12 @@ type harvester struct {
 	path     atomic.Pointer[string]
 	lastSeen atomic.Int64 // unix nanos of the last scan that found it by glob
 	size     atomic.Int64
-	readOff  int64
+	readOff  int64 // the file offset the next read starts at
+	// seen is the furthest offset read: past readOff after the framer
+	// spilled an incomplete long line (spilled), to re-read once the file
+	// grows past seen.
+	seen    int64
+	spilled bool
 
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed: stop reading now
@@ -160,12 +165,13 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	lastGrowth := time.Now()
 	var goneSince time.Time
 	drainTo := int64(-1) // once draining: the size when the drain began
+	h.seen = h.readOff
 	for {
 		if sendCtx.Err() != nil {
 			return resultStopped
 		}
 		if drainTo < 0 && closed(h.drainCh) {
-			drainTo = h.readOff
+			drainTo = h.seen
 			if fi, err := h.f.Stat(); err == nil {
 				drainTo = fi.Size()
 			}
@@ -176,15 +182,22 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 			return resultStopped
 		}
-		if buf == nil {
-			if buf, err = h.getReadBuf(sendCtx); err != nil {
-				return resultStopped
+		var n int
+		if h.spilled && drainTo < 0 && !h.grew() {
+			err = io.EOF // nothing new: the spilled line stays on disk
+		} else {
+			h.spilled = false
+			if buf == nil {
+				if buf, err = h.getReadBuf(sendCtx); err != nil {
+					return resultStopped
+				}
 			}
+			n, err = h.f.Read(buf)
 		}
-		n, err := h.f.Read(buf)
 		if n > 0 {
 			idle = 0
 			h.readOff += int64(n)
+			h.seen = max(h.seen, h.readOff)
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
 			lastGrowth = time.Now()
@@ -219,11 +232,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultError
 		}
 		h.size.Store(fi.Size())
-		if fi.Size() < h.readOff {
-			h.log.Info("file truncated, starting a new generation", "size", fi.Size(), "offset", h.readOff)
+		if fi.Size() < h.seen {
+			h.log.Info("file truncated, starting a new generation", "size", fi.Size(), "offset", h.seen)
 			return resultTruncated
 		}
-		if fi.Size() > h.readOff {
+		if fi.Size() > h.seen {
 			continue // grew between read and stat
 		}
 		if same, err := h.id.sameContent(h.f); err == nil && !same {
@@ -251,12 +264,19 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		h.putReadBuf(buf)
 		buf, burst = nil, 0
 		fr.Shrink() // the buffers are held only while reading
+		if off, ok := fr.Spill(); ok {
+			if _, err := h.f.Seek(off, io.SeekStart); err != nil {
+				h.log.Error("seeking back to a spilled line", "offset", off, "err", err)
+				return resultError
+			}
+			h.readOff, h.spilled = off, true
+		}
 		wait := pollBackoff(t.cfg.PollInterval, t.cfg.MaxPollInterval, idle)
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
 		}
 		wctx, cancelWait := h.waitCtx(sendCtx)
-		t.waiter(wctx, h.getPath(), h.readOff, wait)
+		t.waiter(wctx, h.getPath(), h.seen, wait)
 		cancelWait()
 		idle++
 		// Read a growing file at most every read_interval: a writer's many
@@ -268,6 +288,12 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 		}
 	}
+}
+
+// grew reports whether the file holds bytes past seen.
+func (h *harvester) grew() bool {
+	fi, err := h.f.Stat()
+	return err != nil || fi.Size() > h.seen // an error shows on the read
 }
 
 // waitCtx ends the end-of-file wait early when a drain is requested. The

@@ -85,14 +85,10 @@ func (a *Agent) filesStatus() Status {
 
 // serveStatus adds the bulky status views to the ops server: /status/files
 // (every harvested file and problem) and /status/lines (the audit ledger,
-// linecount.go). They answer 503 until the agent runs.
+// linecount.go).
 func (a *Agent) serveStatus(s *ops.Server) {
 	serve := func(view func() any) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
-			if a.tasks == nil {
-				http.Error(w, "agent not running yet", http.StatusServiceUnavailable)
-				return
-			}
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(view())
 		}
