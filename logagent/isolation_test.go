@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/devstack"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestMissingTopicStallsOnlyItsTask: on a cluster that does not create
@@ -114,6 +118,59 @@ func TestMissingTopicStallsOnlyItsTask(t *testing.T) {
 	}
 	if n > 4*(brokenFiles+1)+40 {
 		t.Errorf("%d log lines for %d files", n, brokenFiles+1)
+	}
+}
+
+// TestRefusedTopicStallsOnlyItsTask: a topic the broker refuses to take
+// records for (TOPIC_AUTHORIZATION_FAILED on every produce: a missing ACL)
+// holds its task's share of the in-flight bytes and no more: another task
+// keeps shipping, the refused task is failing with the reason, and once the
+// ACL is granted every line arrives once.
+//
+// Before, the refused task's records filled the whole budget (its partition
+// queues alone could hold more than it) and the healthy task read nothing.
+func TestRefusedTopicStallsOnlyItsTask(t *testing.T) {
+	e := newEnv(t)
+	fault := e.kafka.Cluster().Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "denied",
+		Err: kerr.TopicAuthorizationFailed, Count: -1})
+	deniedDir, goodDir := join(e.logs, "denied"), join(e.logs, "good")
+	for _, d := range []string{deniedDir, goodDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{}
+	for i := range 4 {
+		tag := fmt.Sprintf("d%d", i)
+		want[tag] = writeLines(t, join(deniedDir, tag+".log"), tag, 0, 5000)
+	}
+	e.putTask("agent-1", "denied", Task{Path: join(deniedDir, "*.log"), Topic: "denied"})
+	e.putTask("agent-1", "healthy", Task{Path: join(goodDir, "*.log"), Topic: "good"})
+	cfg := e.config()
+	cfg.Agent.MaxInflightBytes = 2 << 20
+	logs := &levelCounter{w: devstack.TestLog{TB: t}}
+	a := e.startWithLog(cfg, logs, slog.LevelInfo)
+
+	devstack.WaitFor(t, 10*time.Second, "the denied task failing with its reason", func() bool {
+		st, ok := e.status("agent-1")
+		return ok && slices.ContainsFunc(st.Tasks, func(ts TaskStatus) bool {
+			return ts.Name == "denied" && ts.State == conf.StateFailing && strings.Contains(ts.Reason, "TOPIC_AUTHORIZATION_FAILED")
+		})
+	})
+	const goodLines = 5000
+	start := time.Now()
+	good := writeLines(t, join(goodDir, "new.log"), "good", 0, goodLines)
+	verify(t, e.readDistinct("good", goodLines, 15*time.Second), map[string][]string{"good": good})
+	t.Logf("healthy task shipped %d lines in %v beside the refused one (budget in use %d of %d)",
+		goodLines, time.Since(start).Round(time.Millisecond), a.budget.InUse(), cfg.Agent.MaxInflightBytes)
+
+	fault.Remove()
+	if dups := verify(t, e.readDistinct("denied", 4*5000, 60*time.Second), want); dups > 0 {
+		t.Errorf("%d duplicates", dups)
+	}
+	a.stop(t)
+	if _, warn := logs.counts(); warn > 10 {
+		t.Errorf("%d WARN lines: trouble must be logged once per interval per task and reason", warn)
 	}
 }
 
