@@ -99,7 +99,7 @@ func TestCloseInactiveReopens(t *testing.T) {
 
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
-	code, b := httpStatus(url)
+	code, b := devstack.HTTPGet(url)
 	if code == 0 {
 		t.Fatal(b)
 	}

@@ -71,7 +71,7 @@ func TestMissingTopicStallsOnlyItsTask(t *testing.T) {
 	t.Logf("broken task failing in the status key after %v", time.Since(start).Round(time.Millisecond))
 	var body string
 	devstack.WaitFor(t, 5*time.Second, "/readyz to name the broken task", func() bool {
-		code, b := httpStatus("http://" + a.HTTPAddr() + "/readyz")
+		code, b := devstack.HTTPGet("http://" + a.HTTPAddr() + "/readyz")
 		body = b
 		return code == http.StatusServiceUnavailable && strings.Contains(b, "broken:") && !strings.Contains(b, "healthy:")
 	})
@@ -194,16 +194,4 @@ func (c *levelCounter) counts() (lines, warns int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n, c.warns
-}
-
-// httpStatus is url's status code and body; 0 and the error when the GET
-// fails.
-func httpStatus(url string) (int, string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
