@@ -49,6 +49,8 @@ type Options struct {
 	// package does not depend on the daemons it measures.
 	TaskKey  func(agent, name string) string
 	RouteKey func(name string) string
+	// StatusKey is an agent's status key (logagent.StatusKey).
+	StatusKey func(agent string) string
 	// Progress receives a line per step; Out the final table.
 	Progress, Out io.Writer
 }
@@ -66,6 +68,7 @@ var scenarios = []scenario{
 		"agent_lost_kafka_down"}, (*env).follow},
 	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
+	{"files", []string{"etcd_kb_per_agent_min_100_files", "agent_rss_mb_midline_500_files"}, (*env).files},
 }
 
 // Scenarios lists the scenario names in the order they run.
