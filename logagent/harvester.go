@@ -24,10 +24,16 @@ var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 
 // getReadBuf waits until the task's topic can take records, then for a read
 // slot within the task's share, and returns its buffer. The topic comes
-// first: a harvester never holds a slot while its topic is missing.
+// first: a harvester never holds a slot while its topic is missing. A drain
+// (the task was removed) ends a wait for a missing topic: nothing can ship,
+// and the lines stay behind the saved position for a task that comes back.
 func (h *harvester) getReadBuf(ctx context.Context) ([]byte, error) {
 	t := h.task
-	if err := t.producer.topicState(t.task.Topic).await(ctx, t.producer); err != nil {
+	ts := t.producer.topicState(t.task.Topic)
+	wctx, cancel := h.waitCtx(ctx)
+	err := ts.await(wctx, t.producer)
+	cancel()
+	if err != nil {
 		return nil, err
 	}
 	if err := t.link.share.acquireSlot(ctx); err != nil {
@@ -195,14 +201,14 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			n, err = h.f.Read(buf)
 		}
 		if n > 0 {
-			idle = 0
 			h.readOff += int64(n)
-			h.seen = max(h.seen, h.readOff)
+			now := time.Now()
+			if h.readOff > h.seen { // not only a spilled line read again
+				h.seen, idle, lastGrowth, goneSince = h.readOff, 0, now, time.Time{}
+			}
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
-			lastGrowth = time.Now()
-			goneSince = time.Time{}
-			if err := h.emit(sendCtx, fr, lastGrowth); err != nil {
+			if err := h.emit(sendCtx, fr, now); err != nil {
 				return resultStopped
 			}
 			if n == len(buf) {
@@ -248,6 +254,10 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 				goneSince = now
 			}
 			if now.Sub(lastGrowth) >= removedGrace && now.Sub(goneSince) >= removedGrace {
+				if h.spilled {
+					h.spilled = false
+					continue // read the spilled last line again, to flush it
+				}
 				// It can no longer grow: a last line without LF is final.
 				for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
 					if err := h.send(sendCtx, ev, now); err != nil {

@@ -174,6 +174,38 @@ func TestRefusedTopicStallsOnlyItsTask(t *testing.T) {
 	}
 }
 
+// TestRemovedTaskOnMissingTopicStops: a task removed while its topic is
+// missing cannot ship what its files hold, so its drain ends at once and
+// gives back its share instead of waiting forever; its lines stay behind its
+// positions, and a task of that name shipping to a topic that exists later
+// sends every one of them.
+func TestRemovedTaskOnMissingTopicStops(t *testing.T) {
+	e := newEnvWith(t, devstack.NewKafkaManualTopics)
+	want := map[string][]string{}
+	for i := range 3 {
+		tag := fmt.Sprintf("r%d", i)
+		want[tag] = writeLines(t, join(e.logs, tag+".log"), tag, 0, 100)
+	}
+	e.putTask("agent-1", "app", Task{Path: join(e.logs, "*.log"), Topic: "typo"})
+	a := e.start(e.config())
+	devstack.WaitFor(t, 10*time.Second, "the task waiting on its topic", func() bool {
+		return gaugeValue(a.metrics.OpenFiles) == 3 && a.Ready() != nil && strings.Contains(a.Ready().Error(), "typo")
+	})
+	if _, err := e.cli.Delete(t.Context(), TaskKey("agent-1", "app")); err != nil {
+		t.Fatal(err)
+	}
+	devstack.WaitFor(t, 10*time.Second, "the removed task's harvesters to end", func() bool {
+		return gaugeValue(a.metrics.OpenFiles) == 0
+	})
+	if err := e.kafka.CreateTopic("fixed"); err != nil {
+		t.Fatal(err)
+	}
+	e.putTask("agent-1", "app", Task{Path: join(e.logs, "*.log"), Topic: "fixed"})
+	if dups := verify(t, e.readDistinct("fixed", 300, 20*time.Second), want); dups > 0 {
+		t.Errorf("%d duplicates", dups)
+	}
+}
+
 // levelCounter counts the text handler's lines, and those at WARN or
 // above, passing them on to w.
 type levelCounter struct {

@@ -111,3 +111,24 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
 }
+
+// TestDeletedFileShipsItsSpilledLastLine: a file deleted while its last
+// line, without LF and longer than the framer keeps while idle, sits on
+// disk only, still ships that line (it can no longer grow, so it is final).
+func TestDeletedFileShipsItsSpilledLastLine(t *testing.T) {
+	e := newEnv(t)
+	e.putTask("agent-1", "app", Task{Path: join(e.logs, "*.log"), Topic: "spilled"})
+	a := e.start(e.config())
+	path := join(e.logs, "app.log")
+	last := "app last " + strings.Repeat("z", 4*shrinkKeep)
+	if err := os.WriteFile(path, []byte("app first\n"+last), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	devstack.WaitFor(t, 10*time.Second, "the file read to its end", func() bool {
+		return testutilCounter2(a.metrics.BytesRead, "app") >= float64(len("app first\n")+len(last))
+	})
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	verify(t, e.readDistinct("spilled", 2, 20*time.Second), map[string][]string{"app": {"app first", last}})
+}
