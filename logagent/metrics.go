@@ -36,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.LinesProduced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_produced_total", Help: "Records handed to the Kafka producer."}, task)
 	m.LinesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_acked_total", Help: "Records acknowledged by Kafka."}, task)
 	m.BytesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_bytes_acked_total", Help: "Record value bytes acknowledged by Kafka."}, task)
-	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason; each is re-sent, never dropped."}, []string{"task", "reason"})
+	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason (unavailable: retriable; refused: until an operator acts; too_large); each is re-sent, never dropped."}, []string{"task", "reason"})
 	m.Truncated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_truncated_total", Help: "Events cut at max_line_bytes (flagged lp.truncated)."}, task)
 	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logagent_inflight_bytes", Help: "Bytes read and not yet acked by Kafka."}, func() float64 { return m.inflight() })
 	m.FileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_lag_bytes", Help: "File size minus acked offset."}, []string{"task", "path"})

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/conf"
 )
 
 // batch is one partition's records in one Kafka record batch (v2). A failed
@@ -87,7 +88,11 @@ func (b *batch) failed(p *producer, err error) {
 	}
 	b.attempts++
 	kt := classifyKafka(b.q.topic, err, time.Since(b.firstFail))
-	p.countFailed(b.recs, string(kt.state))
+	reason := "unavailable" // retriable
+	if kt.state == conf.StateFailing {
+		reason = "refused" // until an operator acts
+	}
+	p.countFailed(b.recs, reason)
 	b.report(kt)
 	b.q.done(b, true, time.Now().Add(p.retryAfter(kt, b.attempts-1)))
 }
