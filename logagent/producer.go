@@ -3,6 +3,7 @@ package logagent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ type producer struct {
 	budget  *flow.Budget
 	metrics *Metrics
 	log     *slog.Logger
+	// kafka is the condition of what all tasks share (the connection,
+	// the metadata): its trouble is logged once per interval, not per
+	// retry.
+	kafka   *conf.Condition
 	backoff func(int, int) time.Duration
 	// maxValue is the largest record value Kafka will accept, leaving room
 	// for key and headers within max_message_bytes.
@@ -83,7 +88,7 @@ func newProducer(k conf.Kafka, b *flow.Budget, m *Metrics, log *slog.Logger) (*p
 		batch = min(k.BatchBytes, batch)
 	}
 	return &producer{
-		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log,
+		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log, kafka: conf.NewCondition(log),
 		backoff:     conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
 		slowBackoff: conf.Backoff(k.RetryBackoffMax, slowRetry(k)),
 		maxValue:    k.MaxMessageBytes - recordOverhead,
@@ -138,10 +143,11 @@ func (p *producer) connect(ctx context.Context) error {
 			p.wg.Add(1)
 			go p.refresher()
 			close(p.ready)
+			p.kafka.OK()
 			p.log.Info("connected to kafka", "brokers", p.brokers)
 			return nil
 		}
-		p.log.Warn("kafka unreachable, retrying", "brokers", p.brokers, "err", err)
+		p.kafka.Trouble(conf.StateWaiting, fmt.Sprintf("kafka unreachable at %v: %v", p.brokers, err))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -206,7 +212,13 @@ func (p *producer) close(ctx context.Context) {
 		p.mu.Lock()
 		close(p.stopped) // under mu: loop starts no broker loop after this
 		p.mu.Unlock()
-		// Closing the client first ends a Produce blocked on a dead broker.
+		// Closing the connections first ends a Produce blocked on a dead
+		// broker. They are closed here, not by the client's Close, which
+		// closes them in goroutines of its own that outlive Run and log
+		// through sarama's process-global logger afterwards.
+		for _, b := range p.client.Brokers() {
+			_ = b.Close()
+		}
 		_ = p.client.Close()
 		p.wg.Wait()
 	}
@@ -260,7 +272,9 @@ func (p *producer) refreshOnce() bool {
 		names[i] = ts.name
 	}
 	if err := p.client.RefreshMetadata(names...); err != nil {
-		p.log.Warn("refreshing kafka metadata", "err", err)
+		p.kafka.Trouble(conf.StateWaiting, "refreshing kafka metadata: "+err.Error())
+	} else {
+		p.kafka.OK()
 	}
 	ok := true
 	for _, ts := range topics {
