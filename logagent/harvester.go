@@ -29,12 +29,15 @@ var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
 // and the lines stay behind the saved position for a task that comes back.
 func (h *harvester) getReadBuf(ctx context.Context) ([]byte, error) {
 	t := h.task
-	ts := t.producer.topicState(t.task.Topic)
-	wctx, cancel := h.waitCtx(ctx)
-	err := ts.await(wctx, t.producer)
-	cancel()
-	if err != nil {
-		return nil, err
+	if !closed(h.topicReady) {
+		ts := t.producer.topicState(t.task.Topic)
+		wctx, cancel := h.waitCtx(ctx)
+		err := ts.await(wctx, t.producer)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		h.topicReady = ts.ready
 	}
 	if err := t.link.share.acquireSlot(ctx); err != nil {
 		return nil, err
@@ -99,6 +102,9 @@ type harvester struct {
 	// grows past seen.
 	seen    int64
 	spilled bool
+	// topicReady is closed once the task's topic can take records; nil
+	// until the harvester first waited for it.
+	topicReady chan struct{}
 
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed: stop reading now
