@@ -18,41 +18,6 @@ import (
 // suite measured ~280 MB before the bound). Waiters queue in order.
 const maxConcurrentReads = 32
 
-// readBufs recycles the read buffers; the slots are the task's share of
-// maxConcurrentReads (share.go).
-var readBufs = sync.Pool{New: func() any { return new([readBufSize]byte) }}
-
-// getReadBuf waits until the task's topic can take records, then for a read
-// slot within the task's share, and returns its buffer. The topic comes
-// first: a harvester never holds a slot while its topic is missing. A drain
-// (the task was removed) ends a wait for a missing topic: nothing can ship,
-// and the lines stay behind the saved position for a task that comes back.
-func (h *harvester) getReadBuf(ctx context.Context) ([]byte, error) {
-	t := h.task
-	if !closed(h.topicReady) {
-		ts := t.producer.topicState(t.task.Topic)
-		wctx, cancel := h.waitCtx(ctx)
-		err := ts.await(wctx, t.producer)
-		cancel()
-		if err != nil {
-			return nil, err
-		}
-		h.topicReady = ts.ready
-	}
-	if err := t.link.share.acquireSlot(ctx); err != nil {
-		return nil, err
-	}
-	return readBufs.Get().(*[readBufSize]byte)[:], nil
-}
-
-// putReadBuf gives a buffer from getReadBuf back, with its slot; nil is a no-op.
-func (h *harvester) putReadBuf(b []byte) {
-	if b != nil {
-		readBufs.Put((*[readBufSize]byte)(b))
-		h.task.link.share.releaseSlot()
-	}
-}
-
 // readBurst is how many full reads a harvester makes before it lets a
 // waiting one have its slot: a file with a large backlog cannot starve the
 // others.
@@ -98,8 +63,9 @@ type harvester struct {
 	size     atomic.Int64
 	readOff  int64 // the file offset the next read starts at
 	// seen is the furthest offset read: past readOff after the framer
-	// spilled an incomplete long line (spilled), to re-read once the file
-	// grows past seen.
+	// spilled an incomplete long line or a pending multiline event
+	// (spilled), to re-read once the file grows past seen or the event's
+	// timeout comes.
 	seen    int64
 	spilled bool
 	// topicReady is closed once the task's topic can take records; nil
@@ -195,8 +161,8 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultStopped
 		}
 		var n int
-		if h.spilled && drainTo < 0 && !h.grew() {
-			err = io.EOF // nothing new: the spilled line stays on disk
+		if h.spilled && drainTo < 0 && !h.grew() && !due(fr.Deadline()) {
+			err = io.EOF // nothing new: what was spilled stays on disk
 		} else {
 			h.spilled = false
 			if buf == nil {
@@ -304,12 +270,6 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 		}
 	}
-}
-
-// grew reports whether the file holds bytes past seen.
-func (h *harvester) grew() bool {
-	fi, err := h.f.Stat()
-	return err != nil || fi.Size() > h.seen // an error shows on the read
 }
 
 // waitCtx ends the end-of-file wait early when a drain is requested. The
