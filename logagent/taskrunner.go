@@ -87,8 +87,12 @@ func (t *taskRunner) Stop(drain bool) {
 func (t *taskRunner) Health() conf.Health { return t.link.health.cond.Health() }
 
 // Run implements conf.Unit: it scans until stopped; ctx bounds how long
-// harvesters wait for acks.
+// harvesters wait for acks. Stopped before it started (a task changed or
+// removed again while its predecessor was stopping), it returns at once.
 func (t *taskRunner) Run(ctx context.Context) {
+	if closed(t.stopCh) || closed(t.drainCh) {
+		return
+	}
 	t.link.share = t.shares.join()
 	defer func() { t.shares.leave(t.link.share) }()
 	watchDone := make(chan struct{})
