@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -17,8 +18,10 @@ type Rejection struct {
 }
 
 // StatusPublisher keeps a daemon's status key fresh under a lease, so the key
-// disappears when the daemon does: it writes on every Poke and every
-// interval, and re-grants the lease if etcd lost it.
+// disappears when the daemon does: on every Poke and every interval it
+// builds the status and writes it if it changed (etcd keeps every write
+// until compaction, and every daemon shares it), keeps the lease alive
+// either way, and re-grants the lease (and writes again) if etcd lost it.
 type StatusPublisher struct {
 	cli      *clientv3.Client
 	key      string
@@ -45,6 +48,7 @@ func (s *StatusPublisher) Poke() {
 // Run publishes until ctx is done, then revokes the lease.
 func (s *StatusPublisher) Run(ctx context.Context) {
 	var lease clientv3.LeaseID
+	var last []byte // what the key holds under lease: unchanged, it is not written again
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
@@ -64,14 +68,19 @@ func (s *StatusPublisher) Run(ctx context.Context) {
 				s.log.Error("status is not JSON", "err", err)
 			}
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err = s.cli.Put(pctx, s.key, string(b), clientv3.WithLease(lease))
+			if !bytes.Equal(b, last) {
+				_, err = s.cli.Put(pctx, s.key, string(b), clientv3.WithLease(lease))
+			}
 			if err == nil {
 				_, err = s.cli.KeepAliveOnce(pctx, lease)
 			}
 			cancel()
-			if err != nil && ctx.Err() == nil {
+			switch {
+			case err == nil:
+				last = b
+			case ctx.Err() == nil:
 				s.log.Warn("status write failed", "key", s.key, "err", err)
-				lease = 0
+				lease, last = 0, nil
 			}
 		}
 		select {

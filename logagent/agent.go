@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
@@ -29,14 +31,20 @@ type Agent struct {
 	etcd     *clientv3.Client
 	pos      *positions
 	budget   *flow.Budget
+	shares   *shares
 	producer *producer
 	resolver *taskResolver
-	mgr      *manager
-	status   *conf.StatusPublisher
-	ops      *ops.Server
-	waiter   changeWaiter
+	tasks    *conf.Supervisor[Task, *taskRunner]
+	// cancelAcks ends the harvesters' wait for acks (the shutdown deadline).
+	cancelAcks context.CancelFunc
+	status     *conf.StatusPublisher
+	ops        *ops.Server
+	waiter     changeWaiter
 
 	applied conf.Applied
+	changed statusChange
+	// statusBuilds counts status rounds (tests wait on it).
+	statusBuilds atomic.Int64
 }
 
 // Option configures an Agent.
@@ -71,6 +79,11 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	}
 	a.pos.anchors.written = func(err error) { a.metrics.AnchorWrites.WithLabelValues(result(err)).Inc() }
 	a.budget = flow.NewBudget(cfg.Agent.MaxInflightBytes)
+	// ackCtx outlives Run's ctx: it is what harvesters wait for acks
+	// under, and it ends only at the shutdown deadline.
+	ackCtx, cancelAcks := context.WithCancel(context.Background())
+	a.tasks, a.cancelAcks = conf.NewSupervisor(ackCtx, a.newRunner), cancelAcks
+	a.shares = newShares(maxConcurrentReads, cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
 		return nil, err
@@ -87,6 +100,7 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 			a.etcd.Close()
 			return nil, err
 		}
+		a.serveStatus(a.ops)
 	}
 	return a, nil
 }
@@ -99,11 +113,18 @@ func (a *Agent) HTTPAddr() string {
 	return a.ops.Addr()
 }
 
-// Ready returns nil once Kafka answered and a task set was applied.
+// Ready returns nil once Kafka answered and a task set was applied, and while
+// no task is degraded. A waiting or failing task makes /readyz answer 503
+// with one line per degraded task (name, state, since, reason): the agent
+// runs and its other tasks ship, but one of its tasks does not, and an
+// orchestrator or probe should see it (a rollout of a bad task pauses).
 func (a *Agent) Ready() error {
 	var errs []error
 	if !a.producer.isReady() {
 		errs = append(errs, errors.New("kafka not reachable yet"))
+	}
+	if d := a.tasks.Degraded(); len(d) > 0 {
+		errs = append(errs, fmt.Errorf("degraded tasks:\n%s", strings.Join(d, "\n")))
 	}
 	return errors.Join(append(errs, a.applied.Ready("task"))...)
 }
@@ -113,11 +134,8 @@ func (a *Agent) Ready() error {
 // positions are saved, and the producer is closed.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.etcd.Close()
-	// ackCtx outlives ctx: it is what harvesters wait for acks under, and
-	// it ends only at the shutdown deadline.
-	ackCtx, cancelAcks := context.WithCancel(context.WithoutCancel(ctx))
+	cancelAcks := a.cancelAcks
 	defer cancelAcks()
-	a.mgr = &manager{ctx: ackCtx, runners: map[string]*taskRunner{}, log: a.log, newRunner: a.newRunner}
 	a.status = conf.NewStatusPublisher(a.etcd, StatusKey(a.cfg.Agent.ID), a.cfg.Agent.StatusTTL,
 		a.cfg.Agent.StatusInterval, func() any { return a.buildStatus() }, a.log.With("component", "status"))
 
@@ -148,7 +166,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.InUse())
 	deadline := time.AfterFunc(a.cfg.Agent.ShutdownTimeout*3/4, cancelAcks)
 	defer deadline.Stop()
-	a.mgr.stopAll()
+	a.tasks.StopAll(false)
 	// Phase 2: close the producer, save the final positions.
 	cctx, cancel := context.WithTimeout(context.Background(), a.cfg.Agent.ShutdownTimeout/4)
 	defer cancel()
@@ -167,13 +185,28 @@ func (a *Agent) Run(ctx context.Context) error {
 	return err
 }
 
-func (a *Agent) newRunner(name string, t Task, prev *taskRunner) *taskRunner {
+func (a *Agent) newRunner(name string, t Task) *taskRunner {
+	log := a.log.With("component", "task", "task", name)
+	gauge := a.metrics.taskState(name)
+	cond := conf.NewCondition(log, conf.WithStateHook(func(old, cur conf.State) {
+		gauge(old, cur)
+		a.pokeStatus()
+	}))
+	k := a.cfg.Kafka
 	return &taskRunner{
-		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget,
-		producer: a.producer, pos: a.pos, anchors: a.pos.anchors, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter, prev: prev,
-		log:        a.log.With("component", "task", "task", name),
+		name: name, task: t, cfg: a.cfg.Agent, agent: a.cfg.Agent.ID, budget: a.budget, shares: a.shares,
+		link:     &taskLink{health: &taskHealth{cond: cond, quiet: slowRetry(k) + k.RetryBackoffMax}},
+		producer: a.producer, pos: a.pos, anchors: a.pos.anchors, metrics: a.metrics, tm: a.metrics.forTask(name), waiter: a.waiter,
+		log:        log,
 		harvesters: map[devIno]*harvester{}, known: map[devIno]knownFile{},
-		stopCh: make(chan struct{}), drainCh: make(chan struct{}), done: make(chan struct{}),
+		stopCh: make(chan struct{}), drainCh: make(chan struct{}),
+	}
+}
+
+// pokeStatus asks for a status write soon (a task changed state).
+func (a *Agent) pokeStatus() {
+	if a.status != nil {
+		a.status.Poke()
 	}
 }
 
@@ -183,7 +216,7 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 	for _, r := range a.applied.Record(s, rejected) {
 		a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)
 	}
-	started, stopped, changed := a.mgr.apply(tasks)
+	started, stopped, changed := a.tasks.Apply(tasks)
 	for _, n := range stopped {
 		a.metrics.forgetTask(n)
 	}
@@ -193,19 +226,6 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 	a.log.Info("tasks applied", "rev", s.Rev, "cached", s.Cached, "tasks", len(tasks),
 		"started", started, "stopped", stopped, "changed", changed, "rejected", len(rejected))
 	a.status.Poke()
-}
-
-func (a *Agent) buildStatus() Status {
-	st := Status{Agent: a.cfg.Agent.ID, Version: a.version}
-	st.Rev, st.FromCache, st.Rejected = a.applied.State()
-	st.KafkaReady = a.producer.isReady()
-	st.UpdatedUnix = time.Now().Unix()
-	st.InflightB = a.budget.InUse()
-	st.Lines = a.pos.lineStatus(time.Now())
-	for _, r := range a.mgr.snapshot() {
-		st.Tasks = append(st.Tasks, TaskStatus{Name: r.name, Task: r.task, Files: r.files(), Problems: r.fileProblems(), Waiting: int(r.waiting.Load())})
-	}
-	return st
 }
 
 // saveLoop writes positions every save_interval (each harvester publishes

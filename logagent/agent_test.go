@@ -1,9 +1,8 @@
 package logagent
 
 import (
+	"encoding/json"
 	"github.com/logpipe/logpipe/internal/devstack"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,13 +42,21 @@ func TestShipsEveryLineOfSeveralFiles(t *testing.T) {
 			t.Fatalf("value keeps a line ending: %q", r.Value)
 		}
 	}
-	// Status shows the task, its files and that everything is acked.
+	// Status shows the task and that everything is acked; its files are on
+	// the agent's HTTP address, which the key names.
 	devstack.WaitFor(t, 10*time.Second, "status with 3 files fully acked", func() bool {
 		st, ok := e.status("agent-1")
-		if !ok || len(st.Tasks) != 1 || len(st.Tasks[0].Files) != 3 {
+		if !ok || len(st.Tasks) != 1 || st.Tasks[0].OpenFiles != 3 || st.Tasks[0].LagBytes != 0 || st.HTTP != a.HTTPAddr() {
 			return false
 		}
-		for _, f := range st.Tasks[0].Files {
+		var files Status
+		if err := json.Unmarshal([]byte(httpGet(t, "http://"+st.HTTP+"/status/files")), &files); err != nil {
+			t.Fatal(err)
+		}
+		if len(files.Tasks) != 1 || len(files.Tasks[0].Files) != 3 {
+			return false
+		}
+		for _, f := range files.Tasks[0].Files {
 			if f.LagByte != 0 {
 				return false
 			}
@@ -104,11 +111,9 @@ func TestCloseInactiveReopens(t *testing.T) {
 
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	code, b := devstack.HTTPGet(url)
+	if code == 0 {
+		t.Fatal(b)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return b
 }

@@ -60,6 +60,15 @@ type Framer struct {
 	skipN    int64  // bytes dropped so far from that line
 	skips    []skip // dropped bytes of over-long lines still in buf, oldest first
 
+	// spillAt is the most an idle framer keeps (Spill); replayEnd and
+	// replayAt say that lines ending at or before replayEnd were read
+	// before a Spill dropped them, while they extended a pending multiline
+	// event last at replayAt: read again, they keep that time, so the
+	// event times out as if it had been kept.
+	spillAt   int
+	replayEnd int64
+	replayAt  time.Time
+
 	written int64 // file offset just past the last byte written
 }
 
@@ -82,7 +91,7 @@ func NewFramer(cfg FramerConfig, offset int64) (*Framer, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &Framer{limit: cfg.MaxLineBytes, text: text, off: offset, written: offset}
+	f := &Framer{limit: cfg.MaxLineBytes, text: text, off: offset, written: offset, spillAt: shrinkKeep}
 	if cfg.Multiline != nil {
 		if f.ml, err = newJoiner(cfg.Multiline, cfg.MaxLineBytes); err != nil {
 			return nil, err
@@ -158,6 +167,42 @@ func (f *Framer) Shrink() {
 		f.skips[i].lf -= f.r
 	}
 	f.r, f.buf = 0, nb
+	if f.ml != nil && !f.ml.open {
+		f.ml.release()
+	}
+}
+
+// Spill drops what an idle framer holds beyond spillAt — an incomplete last
+// line, and a pending multiline event with it — and returns the offset where
+// the dropped bytes start: the caller reads the file again from there once
+// it grew, or once Deadline passed. Idle files mid-way through long lines or
+// long multiline events then hold no memory (the file is the buffer); a
+// line or event still being written costs a re-read of its head per wait,
+// not memory per file. Read again, the lines of a dropped multiline event
+// keep the time they last extended it (replayAt), so it times out when it
+// would have. It does nothing (ok false) while complete lines are not all
+// returned yet.
+func (f *Framer) Spill() (from int64, ok bool) {
+	open := f.ml != nil && f.ml.open
+	held := len(f.buf) - f.r
+	if open {
+		held += len(f.ml.data)
+	}
+	if f.r < f.tail || (held <= f.spillAt && !f.skipping) {
+		return 0, false
+	}
+	from = f.off
+	if open {
+		from, f.replayEnd, f.replayAt = f.ml.start, f.ml.end, f.ml.last
+		f.ml.open = false
+	}
+	f.buf, f.r, f.tail, f.skips = nil, 0, 0, nil
+	f.skipping, f.skipN = false, 0
+	f.off, f.written = from, from
+	if f.ml != nil {
+		f.ml.release()
+	}
+	return from, true
 }
 
 // Next returns the next complete event, or ok=false when more bytes are
@@ -188,9 +233,12 @@ func (f *Framer) lines(now time.Time) (Event, bool) {
 		} else if n := len(raw); n > 0 && raw[n-1] == '\r' {
 			raw = raw[:n-1]
 		}
-		start := f.off
+		start, at := f.off, now
+		if end <= f.replayEnd {
+			at = f.replayAt // read before a Spill: its time then
+		}
 		f.r, f.off = lf+1, end
-		if ev, ok := f.line(raw, cut, start, end, now); ok {
+		if ev, ok := f.line(raw, cut, start, end, at); ok {
 			return ev, true
 		}
 	}
@@ -250,8 +298,13 @@ func (f *Framer) Pending() (bytes int, next int64) {
 // Deadline returns when a pending multiline event will time out, or the zero
 // time if none is pending, so the caller can call Next then.
 func (f *Framer) Deadline() time.Time {
-	if f.ml == nil {
+	switch {
+	case f.ml == nil:
 		return time.Time{}
+	case f.ml.open:
+		return f.ml.deadline()
+	case f.off < f.replayEnd: // a pending event was spilled
+		return f.replayAt.Add(f.ml.timeout)
 	}
-	return f.ml.deadline()
+	return time.Time{}
 }

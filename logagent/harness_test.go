@@ -15,6 +15,7 @@ import (
 
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/logpipe/logpipe/internal/ops"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -31,10 +32,16 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, func(tb testing.TB) *devstack.Kafka { return devstack.NewKafka(tb) })
+}
+
+// newEnvWith is newEnv with the Kafka cluster newKafka starts.
+func newEnvWith(t *testing.T, newKafka func(testing.TB) *devstack.Kafka) *env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	e := &env{t: t, etcd: devstack.NewEtcd(t), kafka: devstack.NewKafka(t), logs: t.TempDir(), state: t.TempDir()}
+	e := &env{t: t, etcd: devstack.NewEtcd(t), kafka: newKafka(t), logs: t.TempDir(), state: t.TempDir()}
 	e.cli = devstack.NewEtcdClient(t, e.etcd)
 	return e
 }
@@ -232,15 +239,24 @@ func verifyLoose(t *testing.T, recs []devstack.Record, want map[string][]string)
 
 // status reads the agent's status key.
 func (e *env) status(agent string) (Status, bool) {
-	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))
-	if err != nil || len(resp.Kvs) == 0 {
+	kv := e.statusKV(agent)
+	if kv == nil {
 		return Status{}, false
 	}
 	var st Status
-	if err := json.Unmarshal(resp.Kvs[0].Value, &st); err != nil {
+	if err := json.Unmarshal(kv.Value, &st); err != nil {
 		e.t.Fatalf("status is not JSON: %v", err)
 	}
 	return st, true
+}
+
+// statusKV is the agent's status key as etcd holds it; nil when absent.
+func (e *env) statusKV(agent string) *mvccpb.KeyValue {
+	resp, err := e.cli.Get(e.t.Context(), StatusKey(agent))
+	if err != nil || len(resp.Kvs) == 0 {
+		return nil
+	}
+	return resp.Kvs[0]
 }
 
 func join(parts ...string) string { return filepath.Join(parts...) }

@@ -20,30 +20,6 @@ import (
 // suite measured ~280 MB before the bound). Waiters queue in order.
 const maxConcurrentReads = 32
 
-// readSlots is the bound; readBufs recycles the buffers.
-var (
-	readSlots = make(chan struct{}, maxConcurrentReads)
-	readBufs  = sync.Pool{New: func() any { return new([readBufSize]byte) }}
-)
-
-// getReadBuf waits for a read slot and returns its buffer.
-func getReadBuf(ctx context.Context) ([]byte, error) {
-	select {
-	case readSlots <- struct{}{}:
-		return readBufs.Get().(*[readBufSize]byte)[:], nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// putReadBuf gives a buffer from getReadBuf back, with its slot; nil is a no-op.
-func putReadBuf(b []byte) {
-	if b != nil {
-		readBufs.Put((*[readBufSize]byte)(b))
-		<-readSlots
-	}
-}
-
 // readBurst is how many full reads a harvester makes before it lets a
 // waiting one have its slot: a file with a large backlog cannot starve the
 // others.
@@ -88,7 +64,16 @@ type harvester struct {
 	path     atomic.Pointer[string]
 	lastSeen atomic.Int64 // unix nanos of the last scan that found it by glob
 	size     atomic.Int64
-	readOff  int64
+	readOff  int64 // the file offset the next read starts at
+	// seen is the furthest offset read: past readOff after the framer
+	// spilled an incomplete long line or a pending multiline event
+	// (spilled), to re-read once the file grows past seen or the event's
+	// timeout comes.
+	seen    int64
+	spilled bool
+	// topicReady is closed once the task's topic can take records; nil
+	// until the harvester first waited for it.
+	topicReady chan struct{}
 
 	stopOnce sync.Once
 	stopCh   chan struct{} // closed: stop reading now
@@ -161,18 +146,19 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 	// buf comes from readBufs while the file is read and goes back at every
 	// end-of-file wait: a thousand idle files hold no read buffers.
 	var buf []byte
-	defer func() { putReadBuf(buf) }()
+	defer func() { h.putReadBuf(buf) }()
 	idle := 0  // end-of-file waits since the file last grew
 	burst := 0 // full reads since the slot was taken
 	lastGrowth := time.Now()
 	var goneSince time.Time
 	drainTo := int64(-1) // once draining: the size when the drain began
+	h.seen = h.readOff
 	for {
 		if sendCtx.Err() != nil {
 			return resultStopped
 		}
 		if drainTo < 0 && closed(h.drainCh) {
-			drainTo = h.readOff
+			drainTo = h.seen
 			if fi, err := h.f.Stat(); err == nil {
 				drainTo = fi.Size()
 			}
@@ -183,25 +169,32 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 			return resultStopped
 		}
-		if buf == nil {
-			if buf, err = getReadBuf(sendCtx); err != nil {
-				return resultStopped
+		var n int
+		if h.spilled && drainTo < 0 && !h.grew() && !due(fr.Deadline()) {
+			err = io.EOF // nothing new: what was spilled stays on disk
+		} else {
+			h.spilled = false
+			if buf == nil {
+				if buf, err = h.getReadBuf(sendCtx); err != nil {
+					return resultStopped
+				}
 			}
+			n, err = h.f.Read(buf)
 		}
-		n, err := h.f.Read(buf)
 		if n > 0 {
-			idle = 0
 			h.readOff += int64(n)
+			now := time.Now()
+			if h.readOff > h.seen { // not only a spilled line read again
+				h.seen, idle, lastGrowth, goneSince = h.readOff, 0, now, time.Time{}
+			}
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
-			lastGrowth = time.Now()
-			goneSince = time.Time{}
-			if err := h.emit(sendCtx, fr, lastGrowth); err != nil {
+			if err := h.emit(sendCtx, fr, now); err != nil {
 				return resultStopped
 			}
 			if n == len(buf) {
 				if burst++; burst%readBurst == 0 {
-					putReadBuf(buf)
+					h.putReadBuf(buf)
 					buf = nil
 					fr.Shrink()
 				}
@@ -226,11 +219,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			return resultError
 		}
 		h.size.Store(fi.Size())
-		if fi.Size() < h.readOff {
-			h.log.Info("file truncated, starting a new generation", "size", fi.Size(), "offset", h.readOff)
+		if fi.Size() < h.seen {
+			h.log.Info("file truncated, starting a new generation", "size", fi.Size(), "offset", h.seen)
 			return resultTruncated
 		}
-		if fi.Size() > h.readOff {
+		if fi.Size() > h.seen {
 			continue // grew between read and stat
 		}
 		if same, err := h.id.sameContent(h.f); err == nil && !same {
@@ -242,6 +235,10 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 				goneSince = now
 			}
 			if now.Sub(lastGrowth) >= removedGrace && now.Sub(goneSince) >= removedGrace {
+				if h.spilled {
+					h.spilled = false
+					continue // read the spilled last line again, to flush it
+				}
 				// It can no longer grow: a last line without LF is final.
 				for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
 					if err := h.send(sendCtx, ev, now); err != nil {
@@ -255,15 +252,22 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			// position is saved and a scan reopens the file when it grows.
 			return resultInactive
 		}
-		putReadBuf(buf)
+		h.putReadBuf(buf)
 		buf, burst = nil, 0
 		fr.Shrink() // the buffers are held only while reading
+		if off, ok := fr.Spill(); ok {
+			if _, err := h.f.Seek(off, io.SeekStart); err != nil {
+				h.log.Error("seeking back to a spilled line", "offset", off, "err", err)
+				return resultError
+			}
+			h.readOff, h.spilled = off, true
+		}
 		wait := pollBackoff(t.cfg.PollInterval, t.cfg.MaxPollInterval, idle)
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
 		}
 		wctx, cancelWait := h.waitCtx(sendCtx)
-		t.waiter(wctx, h.getPath(), h.readOff, wait)
+		t.waiter(wctx, h.getPath(), h.seen, wait)
 		cancelWait()
 		idle++
 		// Read a growing file at most every read_interval: a writer's many
@@ -329,7 +333,7 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
-	if err := t.budget.Acquire(ctx, size); err != nil {
+	if err := t.acquire(ctx, size); err != nil {
 		return err
 	}
 	// now is the time the chunk holding the line was read: one clock read
@@ -337,7 +341,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	// the line is first sent (anchors.go).
 	ts, err := h.stamp.stamp(ctx, ev.Offset, now, h.readOff)
 	if err != nil {
-		t.budget.Release(size)
+		t.release(size)
 		return err
 	}
 	data := ev.Data
@@ -350,11 +354,11 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t.tm.read.Inc()
 	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
 	r := h.rb.build(ev, now, ts)
-	r.tr, r.seq, r.end, r.size, r.tm = h.tracker, h.tracker.Add(), ev.End, size, t.tm
+	r.tr, r.seq, r.end, r.size, r.tm, r.link = h.tracker, h.tracker.Add(), ev.End, size, t.tm, t.link
 	if err := t.producer.send(ctx, h.rb, r); err != nil {
 		// Never handed over: forget it, so the position stays before it.
 		h.tracker.Drop(r.seq)
-		t.budget.Release(size)
+		t.release(size)
 		r.release()
 		return err
 	}

@@ -1,6 +1,7 @@
 package logagent
 
 import (
+	"github.com/logpipe/logpipe/conf"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,6 +24,7 @@ type Metrics struct {
 	ProduceLatency prometheus.Histogram
 	PositionSaves  *prometheus.CounterVec
 	AnchorWrites   *prometheus.CounterVec
+	TaskState      *prometheus.GaugeVec
 	inflight       func() float64
 }
 
@@ -35,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.LinesProduced = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_produced_total", Help: "Records handed to the Kafka producer."}, task)
 	m.LinesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_acked_total", Help: "Records acknowledged by Kafka."}, task)
 	m.BytesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_bytes_acked_total", Help: "Record value bytes acknowledged by Kafka."}, task)
-	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason; each is re-sent, never dropped."}, []string{"task", "reason"})
+	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason (unavailable: retriable; refused: until an operator acts; too_large); each is re-sent, never dropped."}, []string{"task", "reason"})
 	m.Truncated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_truncated_total", Help: "Events cut at max_line_bytes (flagged lp.truncated)."}, task)
 	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logagent_inflight_bytes", Help: "Bytes read and not yet acked by Kafka."}, func() float64 { return m.inflight() })
 	m.FileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_lag_bytes", Help: "File size minus acked offset."}, []string{"task", "path"})
@@ -49,7 +51,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.PositionSaves = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_position_saves_total", Help: "Position registry writes, by result."}, []string{"result"})
 	m.AnchorWrites = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_anchor_writes_total",
 		Help: "Writes of anchors.json (time anchors of lines about to be sent, anchors.go), by result."}, []string{"result"})
-	reg.MustRegister(m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
+	m.TaskState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_task_state", Help: "1 for a task's current state (running, waiting, failing), 0 for the others; the status key says why."}, []string{"task", "state"})
+	reg.MustRegister(m.TaskState, m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
 		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves,
 		m.AnchorWrites)
 	return m
@@ -79,4 +82,18 @@ func (m *Metrics) forgetTask(task string) {
 	}
 	m.FileLag.DeletePartialMatch(l)
 	m.FileProblems.DeletePartialMatch(l)
+	m.TaskState.DeletePartialMatch(l)
+}
+
+// taskState sets task's state series to running and returns the hook that
+// moves it on a state change.
+func (m *Metrics) taskState(task string) func(old, cur conf.State) {
+	for _, st := range conf.States {
+		m.TaskState.WithLabelValues(task, string(st)).Set(0)
+	}
+	m.TaskState.WithLabelValues(task, string(conf.StateRunning)).Set(1)
+	return func(old, cur conf.State) {
+		m.TaskState.WithLabelValues(task, string(old)).Set(0)
+		m.TaskState.WithLabelValues(task, string(cur)).Set(1)
+	}
 }

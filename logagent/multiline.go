@@ -180,6 +180,17 @@ func (j *joiner) take() (Event, bool) {
 	return Event{Data: j.out, Offset: j.start, End: j.end, Truncated: j.cut}, true
 }
 
+// release lets go of large buffers while no event is pending (the last
+// event's Data is no longer used once the next framer call came).
+func (j *joiner) release() {
+	if cap(j.data) > shrinkKeep {
+		j.data = nil
+	}
+	if cap(j.out) > shrinkKeep {
+		j.out = nil
+	}
+}
+
 // expire returns the pending event if its timeout has passed at now.
 func (j *joiner) expire(now time.Time) (Event, bool) {
 	if !j.open || now.Before(j.last.Add(j.timeout)) {

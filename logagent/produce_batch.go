@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/conf"
 )
 
 // batch is one partition's records in one Kafka record batch (v2). A failed
@@ -15,7 +16,10 @@ type batch struct {
 	recs     []*record
 	rb       *sarama.RecordBatch
 	attempts int
-	gen      int // idempotent producer generation it was stamped with
+	// firstFail is when the first attempt failed: how long an error
+	// lasted decides whether an unknown topic is an operator's problem.
+	firstFail time.Time
+	gen       int // idempotent producer generation it was stamped with
 }
 
 func newBatch(p *producer, q *partQueue, recs []*record) *batch {
@@ -56,6 +60,14 @@ func (b *batch) acked(p *producer) {
 		r.tm.bytesAcked.Add(float64(vbytes))
 		i = j
 	}
+	linkRuns(b.recs, func(l *taskLink, run []*record) {
+		var n int64
+		for _, r := range run {
+			n += r.size
+		}
+		l.share.bytes.Release(n)
+		l.health.ok()
+	})
 	var size int64
 	for _, r := range b.recs {
 		size += r.size
@@ -66,34 +78,55 @@ func (b *batch) acked(p *producer) {
 	p.budget.Release(size)
 }
 
-// failed schedules the batch's retry after a backoff and counts its records
-// as failed, by task and reason.
+// failed schedules the batch's retry after a backoff (slow for errors only
+// an operator fixes), counts its records as failed, and reports the sorted
+// error to the tasks of its records: their Condition logs it once per
+// interval, not once per batch.
 func (b *batch) failed(p *producer, err error) {
-	b.attempts++
-	p.countFailed(b.recs, "unavailable")
-	if b.attempts == 1 || b.attempts%20 == 0 {
-		p.log.Warn("kafka refused a batch, it will be re-sent", "topic", b.q.topic, "partition", b.q.id,
-			"records", len(b.recs), "attempts", b.attempts, "err", err)
+	if b.attempts == 0 {
+		b.firstFail = time.Now()
 	}
-	b.q.done(b, true, time.Now().Add(p.backoff(min(b.attempts-1, 8), 0)))
+	b.attempts++
+	kt := classifyKafka(b.q.topic, err, time.Since(b.firstFail))
+	reason := "unavailable" // retriable
+	if kt.state == conf.StateFailing {
+		reason = "refused" // until an operator acts
+	}
+	p.countFailed(b.recs, reason)
+	b.report(kt)
+	b.q.done(b, true, time.Now().Add(p.retryAfter(kt, b.attempts-1)))
+}
+
+// report tells each task with records in the batch about kt, once.
+func (b *batch) report(kt kafkaTrouble) {
+	var last *taskLink
+	linkRuns(b.recs, func(l *taskLink, _ []*record) {
+		if l != last {
+			l.health.trouble(kt)
+			last = l
+		}
+	})
 }
 
 // tooLarge handles a batch the broker found too large: several records go
 // back to be sent one per batch; a single record is cut to half its value,
-// flagged lp.truncated, and re-sent — the line ships cut rather than
-// blocking its file forever.
+// flagged lp.truncated, and re-sent after a backoff — the line ships cut
+// rather than blocking its file forever, and its task reports failing until
+// it does.
 func (b *batch) tooLarge(p *producer) {
 	p.countFailed(b.recs, "too_large")
 	if len(b.recs) > 1 {
 		b.q.requeue(b.recs)
 		return
 	}
+	kt := tooLargeTrouble(b.q.topic)
+	b.report(kt)
 	r := b.recs[0]
 	v := r.value()
 	r.markTruncated(capUTF8(v, min(len(v)/2, p.maxValue)))
 	nb := newBatch(p, b.q, b.recs)
 	nb.attempts = b.attempts + 1
-	b.q.done(nb, true, time.Now())
+	b.q.done(nb, true, time.Now().Add(p.retryAfter(kt, nb.attempts-1)))
 }
 
 // countFailed adds recs to logagent_lines_failed_total, by task.

@@ -9,20 +9,6 @@ import (
 	"github.com/IBM/sarama"
 )
 
-// topicState is what the producer knows of one topic: a queue per partition.
-// Partitions only ever grow (Kafka cannot shrink a topic).
-type topicState struct {
-	name  string
-	mu    sync.Mutex // serializes grow
-	parts atomic.Pointer[[]*partQueue]
-}
-
-func newTopicState(name string) *topicState {
-	ts := &topicState{name: name}
-	ts.parts.Store(&[]*partQueue{})
-	return ts
-}
-
 // grow makes sure ts has n partitions and returns them.
 func (ts *topicState) grow(n int) []*partQueue {
 	ts.mu.Lock()

@@ -3,6 +3,7 @@ package logagent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ type producer struct {
 	budget  *flow.Budget
 	metrics *Metrics
 	log     *slog.Logger
+	// kafka is the condition of what all tasks share (the connection,
+	// the metadata): its trouble is logged once per interval, not per
+	// retry.
+	kafka   *conf.Condition
 	backoff func(int, int) time.Duration
 	// maxValue is the largest record value Kafka will accept, leaving room
 	// for key and headers within max_message_bytes.
@@ -59,8 +64,14 @@ type producer struct {
 	refresh chan struct{} // a metadata refresh is wanted
 	wg      sync.WaitGroup
 
+	// slowBackoff paces retries of errors only an operator fixes.
+	slowBackoff func(int, int) time.Duration
+
 	mu     sync.Mutex
 	topics map[string]*topicState
+	// pending are topics whose partitions are not known yet, each with
+	// its resolver (produce_topic.go).
+	pending map[string]*topicState
 	// tlist is topics as a list, for the broker loops to scan unlocked.
 	tlist atomic.Pointer[[]*topicState]
 	loops map[int32]*brokerLoop
@@ -77,13 +88,14 @@ func newProducer(k conf.Kafka, b *flow.Budget, m *Metrics, log *slog.Logger) (*p
 		batch = min(k.BatchBytes, batch)
 	}
 	return &producer{
-		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log,
-		backoff:    conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
-		maxValue:   k.MaxMessageBytes - recordOverhead,
-		batchBytes: batch, linger: k.Linger, queueBytes: max(2*batch, minQueueBytes), version: produceVersion(cfg.Version),
+		cfg: cfg, brokers: k.Brokers, budget: b, metrics: m, log: log, kafka: conf.NewCondition(log),
+		backoff:     conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
+		slowBackoff: conf.Backoff(k.RetryBackoffMax, slowRetry(k)),
+		maxValue:    k.MaxMessageBytes - recordOverhead,
+		batchBytes:  batch, linger: k.Linger, queueBytes: max(2*batch, minQueueBytes), version: produceVersion(cfg.Version),
 		ready: make(chan struct{}), closing: make(chan struct{}), stopped: make(chan struct{}),
 		refresh: make(chan struct{}, 1),
-		topics:  map[string]*topicState{}, loops: map[int32]*brokerLoop{},
+		topics:  map[string]*topicState{}, pending: map[string]*topicState{}, loops: map[int32]*brokerLoop{},
 	}, nil
 }
 
@@ -131,10 +143,11 @@ func (p *producer) connect(ctx context.Context) error {
 			p.wg.Add(1)
 			go p.refresher()
 			close(p.ready)
+			p.kafka.OK()
 			p.log.Info("connected to kafka", "brokers", p.brokers)
 			return nil
 		}
-		p.log.Warn("kafka unreachable, retrying", "brokers", p.brokers, "err", err)
+		p.kafka.Trouble(conf.StateWaiting, fmt.Sprintf("kafka unreachable at %v: %v", p.brokers, err))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -171,8 +184,8 @@ func (p *producer) send(ctx context.Context, rb *recordBuilder, r *record) error
 	default:
 	}
 	if rb.ts == nil {
-		ts, err := p.topic(ctx, rb.topic)
-		if err != nil {
+		ts := p.topicState(rb.topic)
+		if err := ts.await(ctx, p); err != nil {
 			return err
 		}
 		rb.ts = ts
@@ -199,7 +212,13 @@ func (p *producer) close(ctx context.Context) {
 		p.mu.Lock()
 		close(p.stopped) // under mu: loop starts no broker loop after this
 		p.mu.Unlock()
-		// Closing the client first ends a Produce blocked on a dead broker.
+		// Closing the connections first ends a Produce blocked on a dead
+		// broker. They are closed here, not by the client's Close, which
+		// closes them in goroutines of its own that outlive Run and log
+		// through sarama's process-global logger afterwards.
+		for _, b := range p.client.Brokers() {
+			_ = b.Close()
+		}
 		_ = p.client.Close()
 		p.wg.Wait()
 	}
@@ -253,7 +272,9 @@ func (p *producer) refreshOnce() bool {
 		names[i] = ts.name
 	}
 	if err := p.client.RefreshMetadata(names...); err != nil {
-		p.log.Warn("refreshing kafka metadata", "err", err)
+		p.kafka.Trouble(conf.StateWaiting, "refreshing kafka metadata: "+err.Error())
+	} else {
+		p.kafka.OK()
 	}
 	ok := true
 	for _, ts := range topics {
@@ -312,44 +333,4 @@ func (p *producer) loop(id int32) *brokerLoop {
 		go l.run()
 	}
 	return l
-}
-
-// topic returns the state of topic name, fetching its partitions (creating
-// the topic when the cluster allows it) on first use.
-func (p *producer) topic(ctx context.Context, name string) (*topicState, error) {
-	p.mu.Lock()
-	ts := p.topics[name]
-	p.mu.Unlock()
-	if ts != nil {
-		return ts, nil
-	}
-	for attempt := 0; ; attempt++ {
-		if ids, err := p.client.Partitions(name); err == nil && len(ids) > 0 {
-			break
-		} else if attempt == 0 {
-			p.log.Warn("kafka topic not available yet, retrying", "topic", name, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-p.closing:
-			return nil, errProducerClosed
-		case <-time.After(p.backoff(min(attempt, 8), 0)):
-		}
-	}
-	p.mu.Lock()
-	if ts = p.topics[name]; ts == nil {
-		ts = newTopicState(name)
-		p.topics[name] = ts
-		list := make([]*topicState, 0, len(p.topics))
-		for _, t := range p.topics {
-			list = append(list, t)
-		}
-		p.tlist.Store(&list)
-	}
-	p.mu.Unlock()
-	if !p.assign(ts) {
-		p.wantRefresh()
-	}
-	return ts, nil
 }

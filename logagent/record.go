@@ -81,6 +81,7 @@ type record struct {
 	size int64  // bytes taken from the budget
 	wire int    // bytes the record adds to a batch, before compression
 	tm   *taskMetrics
+	link *taskLink // the task's share and health; nil in producer tests
 	sent time.Time // when the line was read: the record's Kafka timestamp, the linger's start, and where the produce latency starts
 	buf  []byte    // holds the value, then the id, offset and timestamp values
 }

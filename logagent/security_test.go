@@ -2,16 +2,12 @@ package logagent
 
 import (
 	"context"
-	"io"
-	"log"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -34,9 +30,10 @@ func TestSASLSCRAMAndNoSecretLeaks(t *testing.T) {
 	cfg.Kafka.SASLMechanism, cfg.Kafka.SASLUsername, cfg.Kafka.SASLPassword = "SCRAM-SHA-256", "shipper", canary
 
 	var logs lockedBuf
-	// sarama's logger is process-global: capture it too, for this test only.
-	conf.RouteSaramaLogs(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { sarama.Logger = log.New(io.Discard, "", 0) })
+	// sarama's logger is process-global: capture it too, for this test only
+	// (main_test.go routes it once for all tests).
+	saramaLogs.to(&logs)
+	t.Cleanup(func() { saramaLogs.to(nil) })
 	e.putTask("agent-1", "s", Task{Path: join(e.logs, "*.log"), Topic: "secure"})
 	a := e.startWithLog(cfg, &logs, slog.LevelDebug)
 	want := writeLines(t, join(e.logs, "s.log"), "s", 0, 100)

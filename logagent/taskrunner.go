@@ -3,6 +3,7 @@ package logagent
 import (
 	"bytes"
 	"context"
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/flow"
 	"io"
 	"log/slog"
@@ -16,18 +17,24 @@ import (
 
 // taskRunner runs one task: it scans the task's glob and starts a harvester
 // per file identity; each harvester keeps its file's acked position in the
-// registry (progress.go).
+// registry (progress.go). It is the agent's conf.Unit: one failure domain,
+// supervised by conf.Supervisor, owning its share of the read slots and
+// in-flight bytes (share.go) and its Condition (taskhealth.go).
 //
-// Contract: run returns after stop or drain, once every harvester returned.
-// stop makes harvesters stop reading at once; drain lets them read what their
-// files hold now first (a removed or changed task ships what was written).
-// Either way positions are final when run returns.
+// Contract: Run returns after Stop, once every harvester returned. Stop(false)
+// makes harvesters stop reading at once; Stop(true) lets them read what their
+// files hold now first (a removed task ships what was written). Either way
+// positions are final when Run returns. The supervisor starts a changed
+// task's replacement only after Run returned, so two runners never ship the
+// same lines.
 type taskRunner struct {
 	name     string
 	task     Task
 	cfg      Settings
 	agent    string
 	budget   *flow.Budget
+	shares   *shares
+	link     *taskLink // the task's share and health, carried by its records
 	producer *producer
 	pos      *positions
 	anchors  *anchorStore
@@ -35,9 +42,6 @@ type taskRunner struct {
 	tm       *taskMetrics
 	waiter   changeWaiter
 	log      *slog.Logger
-	// prev is the runner this one replaces; it must be done before this one
-	// reads, or both would ship the same lines.
-	prev *taskRunner
 
 	mu         sync.Mutex
 	harvesters map[devIno]*harvester
@@ -53,7 +57,6 @@ type taskRunner struct {
 	stopCh  chan struct{}
 	drainCh chan struct{}
 	once    sync.Once
-	done    chan struct{}
 	hwg     sync.WaitGroup
 }
 
@@ -70,15 +73,32 @@ func (t *taskRunner) framerConfig() FramerConfig {
 	return FramerConfig{MaxLineBytes: t.task.MaxLineBytes, Encoding: t.task.Encoding, Multiline: t.task.Multiline}
 }
 
-func (t *taskRunner) stop()  { t.once.Do(func() { close(t.stopCh) }) }
-func (t *taskRunner) drain() { t.once.Do(func() { close(t.drainCh) }) }
+// Stop implements conf.Unit; the first call decides between stop and drain.
+func (t *taskRunner) Stop(drain bool) {
+	t.once.Do(func() {
+		if drain {
+			close(t.drainCh)
+		} else {
+			close(t.stopCh)
+		}
+	})
+}
 
-// run scans until stopped; ctx bounds how long harvesters wait for acks.
-func (t *taskRunner) run(ctx context.Context) {
-	defer close(t.done)
-	if t.prev != nil {
-		<-t.prev.done
+// Health implements conf.Unit.
+func (t *taskRunner) Health() conf.Health { return t.link.health.cond.Health() }
+
+// Run implements conf.Unit: it scans until stopped; ctx bounds how long
+// harvesters wait for acks. Stopped before it started (a task changed or
+// removed again while its predecessor was stopping), it returns at once.
+func (t *taskRunner) Run(ctx context.Context) {
+	if closed(t.stopCh) || closed(t.drainCh) {
+		return
 	}
+	t.link.share = t.shares.join()
+	defer func() { t.shares.leave(t.link.share) }()
+	watchDone := make(chan struct{})
+	go t.watchTopic(ctx, watchDone)
+	defer close(watchDone)
 	tick := time.NewTicker(t.cfg.ScanFrequency)
 	defer tick.Stop()
 	first := !t.pos.taskStarted(t.name)
@@ -91,6 +111,7 @@ func (t *taskRunner) run(ctx context.Context) {
 		t.refreshLive(time.Now())
 		select {
 		case <-tick.C:
+			t.link.health.settle()
 			continue
 		case <-t.stopCh:
 			t.endHarvesters((*harvester).stop)

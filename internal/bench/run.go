@@ -55,6 +55,8 @@ type Options struct {
 	// package does not depend on the daemons it measures.
 	TaskKey  func(agent, name string) string
 	RouteKey func(name string) string
+	// StatusKey is an agent's status key (logagent.StatusKey).
+	StatusKey func(agent string) string
 	// Progress receives a line per step; Out the final table.
 	Progress, Out io.Writer
 }
@@ -75,6 +77,7 @@ var scenarios = []scenario{
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
 	{"paced", paceFigures(), (*env).paced},
 	{"codecs", codecFigures(), (*env).codecsScenario},
+	{"files", []string{"etcd_kb_per_agent_min_100_files", "agent_rss_mb_midline_500_files"}, (*env).files},
 }
 
 // Scenarios lists the scenario names in the order they run.

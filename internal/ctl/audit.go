@@ -143,6 +143,9 @@ func (c *cli) agentStatuses(ctx context.Context, agent string) ([]agentReport, e
 		}
 		return nil
 	})
+	for i := range out {
+		c.agentLines(ctx, &out[i])
+	}
 	return out, err
 }
 

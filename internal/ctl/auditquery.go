@@ -102,6 +102,8 @@ func buildAudit(from time.Time, statuses []agentReport, indexed map[auditKey]int
 			a.Note = "no status key: not running, its lines are not compared"
 		case s.Invalid != "":
 			a.Note = "unreadable status: " + s.Invalid
+		case lc == nil && s.Detail != "":
+			a.Note = s.Detail + ": its lines are not compared"
 		case lc == nil:
 			a.Note = "reports no line counts (an older version)"
 		default:

@@ -42,6 +42,9 @@ type daemonReport struct {
 type agentReport struct {
 	daemonReport
 	Status logagent.Status `json:"status"`
+	// Detail says why what the agent serves on its HTTP address (its files,
+	// its line counts) could not be read.
+	Detail string `json:"detail_error,omitempty"`
 }
 
 type transferReport struct {
@@ -75,6 +78,9 @@ func runStatus(ctx context.Context, c *cli, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	for i := range rep.Agents {
+		c.agentFiles(ctx, &rep.Agents[i])
 	}
 	if c.asJSON {
 		rep.Agents, rep.Transfers = nonNil(rep.Agents), nonNil(rep.Transfers)
@@ -177,19 +183,20 @@ func (d daemonReport) notes(applied int64, fromCache bool, rejected []conf.Rejec
 // keys refused.
 func (rep statusReport) render(w io.Writer, now time.Time) error {
 	agents := newTable(w, "AGENT", "VERSION", "APPLIED", "KAFKA", "TASKS", "FILES", "LAG", "INFLIGHT", "UPDATED", "NOTE")
+	tasks := newTable(w, "AGENT", "TASK", "TOPIC", "STATE", "SINCE", "FILES", "LAG", "REASON")
 	files := newTable(w, "AGENT", "TASK", "TOPIC", "FILE", "ACKED", "SIZE", "LAG")
 	transfers := newTable(w, "TRANSFER", "VERSION", "APPLIED", "ROUTES", "PARTITIONS", "LAG", "INFLIGHT", "UPDATED", "NOTE")
 	parts := newTable(w, "TRANSFER", "ROUTE", "TOPIC", "GROUP", "STATE", "PARTITION", "COMMITTED", "LAG", "INFLIGHT", "LAST ERROR")
 	rejected := newTable(w, "REJECTED BY", "KEY", "REASON")
 	for _, a := range rep.Agents {
-		a.render(agents, files, rejected, now)
+		a.render(agents, tasks, files, rejected, now)
 	}
 	for _, tr := range rep.Transfers {
 		tr.render(transfers, parts, rejected, now)
 	}
 	if len(rep.Agents) == 0 {
 		fmt.Fprintf(w, "no agent status in etcd (%s)\n", logagent.StatusKey("*"))
-	} else if err := writeSections(w, agents, files); err != nil {
+	} else if err := writeSections(w, agents, tasks, files); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
@@ -205,7 +212,7 @@ func (rep statusReport) render(w io.Writer, now time.Time) error {
 	return rejected.flush()
 }
 
-func (a agentReport) render(agents, files, rejected *table, now time.Time) {
+func (a agentReport) render(agents, tasks, files, rejected *table, now time.Time) {
 	st := a.Status
 	if a.Missing || a.Invalid != "" {
 		agents.row(st.Agent, "-", "-", "-", "-", "-", "-", "-", "-", a.notes(0, false, nil))
@@ -214,21 +221,38 @@ func (a agentReport) render(agents, files, rejected *table, now time.Time) {
 	var lag int64
 	n := 0
 	for _, ts := range st.Tasks {
+		// Agents before the status split list their files in the key,
+		// without the summary.
+		tlag, tn := ts.LagBytes, ts.OpenFiles
+		if len(ts.Files) > 0 {
+			tlag, tn = 0, len(ts.Files)
+		}
 		if len(ts.Files) == 0 {
 			files.row(st.Agent, ts.Name, ts.Task.Topic, "-", "-", "-", "-")
 		}
 		for _, f := range ts.Files {
-			lag += f.LagByte
-			n++
+			tlag += f.LagByte
 			files.row(st.Agent, ts.Name, ts.Task.Topic, f.Path, f.Acked, f.Size, bytesIEC(f.LagByte))
 		}
+		lag, n = lag+tlag, n+tn
+		state, since := string(ts.State), "-"
+		if state == "" {
+			state = "-"
+		} else if !ts.Since.IsZero() {
+			since = age(now, ts.Since.Unix())
+		}
+		tasks.row(st.Agent, ts.Name, ts.Task.Topic, state, since, tn, bytesIEC(tlag), orDash(ts.Reason))
 	}
 	kafka := "ready"
 	if !st.KafkaReady {
 		kafka = "NOT READY"
 	}
+	var extra []string
+	if a.Detail != "" {
+		extra = append(extra, a.Detail)
+	}
 	agents.row(st.Agent, orDash(st.Version), st.Rev, kafka, len(st.Tasks), n, bytesIEC(lag), bytesIEC(st.InflightB),
-		age(now, st.UpdatedUnix), a.notes(st.Rev, st.FromCache, st.Rejected))
+		age(now, st.UpdatedUnix), a.notes(st.Rev, st.FromCache, st.Rejected, extra...))
 	for _, r := range st.Rejected {
 		rejected.row(st.Agent, r.Key, r.Reason)
 	}

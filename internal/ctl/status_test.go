@@ -41,9 +41,11 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 			{Path: "/data/mg_2020-06-23-19.log", FileID: "f2", Acked: 1024, Size: 3072, LagByte: 2048},
 		}}},
 		Rejected: []conf.Rejection{{Key: "/logagent/web-1/tasks/bad", Reason: `path: "x.log": must be absolute`}}})
-	// web-2 applied a revision older than a task it follows.
+	// web-2 applied a revision older than a task it follows, names an HTTP
+	// address nobody answers on, and has a failing task.
 	put(logagent.StatusKey("web-2"), logagent.Status{Agent: "web-2", Version: "v1.2.0", Rev: mgRev - 1, FromCache: true, UpdatedUnix: now,
-		Tasks: []logagent.TaskStatus{{Name: "mg", Task: mg}}})
+		HTTP: "127.0.0.1:1", Tasks: []logagent.TaskStatus{{Name: "mg", Task: mg, Health: conf.Health{State: conf.StateFailing,
+			Reason: `topic "mglogs": TOPIC_AUTHORIZATION_FAILED`, Since: time.Unix(now-60, 0)}, OpenFiles: 2}}})
 	put(logtransfer.StatusKey("lt-1"), logtransfer.Status{Instance: "lt-1", Version: "v1.2.0", Rev: rev, UpdatedUnix: now,
 		InflightB: 2 << 20, LastError: "sending bulk: 429 Too Many Requests",
 		Routes: []logtransfer.RouteStatus{{Name: "mglogs", Route: logtransfer.Route{Topic: "mglogs"}, Group: "logtransfer-mglogs",
@@ -59,9 +61,11 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 		"REJECTED BY", "/logagent/web-1/tasks/bad", "must be absolute", "/logtransfer/routes/Bad")
 	row := func(prefix string) string { return statusRow(t, out, prefix) }
 	if l := row("web-2 "); !strings.Contains(l, fmt.Sprintf("edit not applied yet (keys at revision %d, applied %d)", mgRev, mgRev-1)) ||
-		!strings.Contains(l, "running its cached snapshot") || !strings.Contains(l, "NOT READY") {
-		t.Errorf("web-2 is behind, on its cache and without Kafka; its row says:\n%s", l)
+		!strings.Contains(l, "running its cached snapshot") || !strings.Contains(l, "NOT READY") ||
+		!strings.Contains(l, "files unavailable: agent at 127.0.0.1:1") {
+		t.Errorf("web-2 is behind, on its cache, without Kafka and its HTTP address; its row says:\n%s", l)
 	}
+	mustContain(t, out, "STATE", "failing", "TOPIC_AUTHORIZATION_FAILED")
 	if l := row("web-1 "); strings.Contains(l, "not applied") || !strings.Contains(l, "1 key(s) rejected") {
 		t.Errorf("web-1 is up to date with one rejected key; its row says:\n%s", l)
 	}
@@ -136,11 +140,11 @@ func TestStatusOfARunningAgent(t *testing.T) {
 
 	size := int64(len("GET /mg 200\n") * 100)
 	waitStatus(t, s.cli, logagent.StatusKey("agent-1"), func(st logagent.Status) bool {
-		return len(st.Tasks) == 1 && len(st.Tasks[0].Files) == 1 && st.Tasks[0].Files[0].Acked == size && st.KafkaReady
+		return len(st.Tasks) == 1 && st.Tasks[0].OpenFiles == 1 && st.Tasks[0].LagBytes == 0 && st.KafkaReady
 	})
 	out := s.ok("status")
 	mustContain(t, statusRow(t, out, "agent-1 "), "ready", " 1 ", "0 B")
-	mustContain(t, out, file, fmt.Sprint(size))
+	mustContain(t, out, file, fmt.Sprint(size), "STATE", "running")
 	var rep statusReport
 	decodeJSON(t, s.ok("status", "-o", "json"), &rep)
 	if len(rep.Agents) != 1 || rep.Agents[0].Pending {

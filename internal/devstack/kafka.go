@@ -16,6 +16,7 @@ type Kafka struct {
 	dir     string
 	ports   []int
 	opts    []kfake.Opt
+	manual  bool // no topic auto-creation
 	cluster *kfake.Cluster
 }
 
@@ -23,6 +24,10 @@ type Kafka struct {
 // created on first use with DefaultNumPartitions partitions unless opts say
 // otherwise.
 func StartKafka(dir string, brokers int, opts ...kfake.Opt) (*Kafka, error) {
+	return startKafka(dir, brokers, false, opts)
+}
+
+func startKafka(dir string, brokers int, manual bool, opts []kfake.Opt) (*Kafka, error) {
 	var lastErr error
 	for range 5 {
 		ports := make([]int, brokers)
@@ -33,7 +38,7 @@ func StartKafka(dir string, brokers int, opts ...kfake.Opt) (*Kafka, error) {
 			}
 			ports[i] = p
 		}
-		k := &Kafka{dir: dir, ports: ports, opts: opts}
+		k := &Kafka{dir: dir, ports: ports, opts: opts, manual: manual}
 		if lastErr = k.start(); lastErr == nil {
 			return k, nil
 		}
@@ -42,13 +47,16 @@ func StartKafka(dir string, brokers int, opts ...kfake.Opt) (*Kafka, error) {
 }
 
 func (k *Kafka) start() error {
-	opts := append([]kfake.Opt{
+	opts := []kfake.Opt{
 		kfake.Ports(k.ports...),
 		kfake.NumBrokers(len(k.ports)),
 		kfake.DataDir(k.dir),
-		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(4),
-	}, k.opts...)
+	}
+	if !k.manual {
+		opts = append(opts, kfake.AllowAutoTopicCreation())
+	}
+	opts = append(opts, k.opts...)
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return fmt.Errorf("starting kfake cluster: %w", err)
@@ -98,4 +106,26 @@ func NewKafka(tb testing.TB, opts ...kfake.Opt) *Kafka {
 	}
 	tb.Cleanup(k.Stop)
 	return k
+}
+
+// NewKafkaManualTopics is NewKafka on a cluster that, like one with
+// auto.create.topics.enable=false, answers UNKNOWN_TOPIC_OR_PARTITION for a
+// topic nobody created: CreateTopic makes it.
+func NewKafkaManualTopics(tb testing.TB) *Kafka {
+	tb.Helper()
+	k, err := startKafka(tb.TempDir(), 1, true, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(k.Stop)
+	return k
+}
+
+// CreateTopic creates topic with 4 partitions, as auto-creation would.
+func (k *Kafka) CreateTopic(topic string) error {
+	c := k.Cluster()
+	if c == nil {
+		return fmt.Errorf("creating topic %s: cluster stopped", topic)
+	}
+	return c.CreateTopic(topic, 4, nil)
 }

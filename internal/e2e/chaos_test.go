@@ -63,7 +63,7 @@ type scenario struct {
 // scenarios is every scenario in table order; each group lives in a file
 // of its own (files_test.go: file lifecycle, faults_test.go: components).
 func scenarios() []scenario {
-	return slices.Concat(coreScenarios, fileScenarios, faultScenarios, blockScenarios, midnightScenarios)
+	return slices.Concat(coreScenarios, fileScenarios, faultScenarios, taskScenarios, blockScenarios, midnightScenarios)
 }
 
 // coreScenarios are the faults of the first cut of the suite.

@@ -61,6 +61,20 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	}
 }
 
+// SetLimit changes the limit (a share of a larger budget that grows or
+// shrinks with the number of sharers). Waiters re-check at once; bytes in
+// flight above a lowered limit stay until released.
+func (b *Budget) SetLimit(limit int64) {
+	b.mu.Lock()
+	b.limit = limit
+	wake := b.freed
+	b.freed = nil
+	b.mu.Unlock()
+	if wake != nil {
+		close(wake)
+	}
+}
+
 // Release returns n bytes taken by Acquire.
 func (b *Budget) Release(n int64) {
 	b.mu.Lock()

@@ -31,6 +31,7 @@ func NewRegistry() *prometheus.Registry {
 // Server is the ops HTTP server.
 type Server struct {
 	ln  net.Listener
+	mux *http.ServeMux
 	srv *http.Server
 	log *slog.Logger
 }
@@ -51,8 +52,12 @@ func Listen(addr string, reg *prometheus.Registry, ready ReadyFunc, log *slog.Lo
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return &Server{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, log: log}, nil
+	return &Server{ln: ln, mux: mux, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, log: log}, nil
 }
+
+// Handle serves a daemon's own view at pattern (e.g. logagent's
+// /status/files); call it before Run.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }

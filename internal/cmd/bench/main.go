@@ -29,7 +29,7 @@ func main() {
 	if short {
 		dur, e2e = 10*time.Second, 10*time.Second
 	}
-	opts := bench.Options{TaskKey: logagent.TaskKey, RouteKey: logtransfer.RouteKey, Progress: os.Stderr, Out: os.Stdout}
+	opts := bench.Options{TaskKey: logagent.TaskKey, RouteKey: logtransfer.RouteKey, StatusKey: logagent.StatusKey, Progress: os.Stderr, Out: os.Stdout}
 	flag.DurationVar(&opts.Duration, "duration", dur, "length of the follow and broker-down phases (BENCH_SHORT=1: 10s)")
 	flag.DurationVar(&opts.E2EDuration, "e2e-duration", e2e, "length of the end-to-end latency measurement")
 	flag.IntVar(&opts.Lines, "lines", 2_000_000, "lines in the throughput scenario's file")

@@ -1,0 +1,171 @@
+package logagent
+
+import (
+	"container/list"
+	"context"
+	"sync"
+
+	"github.com/logpipe/logpipe/internal/flow"
+)
+
+// shares divides the agent's two shared resources — read slots
+// (maxConcurrentReads) and in-flight bytes (max_inflight_bytes) — among its
+// running tasks, so each task is its own failure domain: a task whose lines
+// cannot leave (a missing topic, a refused ACL, a partition without leader)
+// holds at most its share of each, and every other task keeps reading at its
+// full rate with the rest.
+//
+// A task's share is total / running tasks, but at least the floor (one read
+// slot; minTaskBytes of bytes, or the whole budget when it is smaller). With
+// more tasks than the total allows at the floor, stuck tasks together can
+// still hold the whole budget: the floors are what keeps a task usable.
+//
+// Contract: the global flow.Budget still bounds the agent's bytes; a
+// taskShare only caps one task's part of it, so a harvester takes its bytes
+// from its taskShare first and then from the budget, and gives them back
+// in the other order (the producer's ack path releases the budget).
+type shares struct {
+	slots int   // total read slots
+	bytes int64 // total in-flight bytes (the budget's limit)
+
+	mu     sync.Mutex
+	tasks  int        // running tasks
+	inUse  int        // read slots taken
+	queue  *list.List // of *slotWaiter, oldest first
+	byTask map[*taskShare]struct{}
+}
+
+// minTaskBytes is the least in-flight share a task gets: two partition
+// queues' worth, so a task keeps its batches full.
+const minTaskBytes = 2 * minQueueBytes
+
+func newShares(slots int, bytes int64) *shares {
+	return &shares{slots: slots, bytes: bytes, queue: list.New(), byTask: map[*taskShare]struct{}{}}
+}
+
+// taskShare is one task's part of shares. Made by join, ended by leave.
+type taskShare struct {
+	s *shares
+
+	slots int          // read slots held, under s.mu
+	bytes *flow.Budget // the task's in-flight bytes, limited to its share
+}
+
+type slotWaiter struct {
+	ts *taskShare
+	ch chan struct{} // closed when the slot is granted
+}
+
+// join adds a running task.
+func (s *shares) join() *taskShare {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ts := &taskShare{s: s, bytes: flow.NewBudget(s.bytes)}
+	s.byTask[ts] = struct{}{}
+	s.resizeLocked()
+	return ts
+}
+
+// leave removes a task whose harvesters all returned. Shares of the others
+// grow at once.
+func (s *shares) leave(ts *taskShare) {
+	s.mu.Lock()
+	delete(s.byTask, ts)
+	s.resizeLocked()
+	s.grantLocked()
+	s.mu.Unlock()
+}
+
+// resizeLocked sets every task's byte share for the number of tasks.
+func (s *shares) resizeLocked() {
+	s.tasks = len(s.byTask)
+	share := max(s.bytes/int64(max(s.tasks, 1)), min(minTaskBytes, s.bytes))
+	for ts := range s.byTask {
+		ts.bytes.SetLimit(share)
+	}
+}
+
+// slotShareLocked is how many read slots one task may hold.
+func (s *shares) slotShareLocked() int { return max(s.slots/max(s.tasks, 1), 1) }
+
+// acquireSlot waits for a read slot within the task's share, in arrival
+// order among the tasks that may take one.
+func (ts *taskShare) acquireSlot(ctx context.Context) error {
+	s := ts.s
+	s.mu.Lock()
+	if s.queue.Len() == 0 && s.inUse < s.slots && ts.slots < s.slotShareLocked() {
+		s.inUse++
+		ts.slots++
+		s.mu.Unlock()
+		return nil
+	}
+	// Queued behind waiters of tasks at their share, it may still be
+	// granted at once: grant before waiting.
+	w := &slotWaiter{ts: ts, ch: make(chan struct{})}
+	e := s.queue.PushBack(w)
+	s.grantLocked()
+	s.mu.Unlock()
+	select {
+	case <-w.ch:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		select {
+		case <-w.ch: // granted meanwhile: give it back
+			s.releaseSlotLocked(ts)
+		default:
+			s.queue.Remove(e)
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// releaseSlot gives back a slot from acquireSlot.
+func (ts *taskShare) releaseSlot() {
+	ts.s.mu.Lock()
+	ts.s.releaseSlotLocked(ts)
+	ts.s.mu.Unlock()
+}
+
+func (s *shares) releaseSlotLocked(ts *taskShare) {
+	s.inUse--
+	ts.slots--
+	s.grantLocked()
+}
+
+// grantLocked hands free slots to the oldest waiters whose task is within
+// its share; a waiter of a task at its share is passed over, not in the way.
+func (s *shares) grantLocked() {
+	share := s.slotShareLocked()
+	for e := s.queue.Front(); e != nil && s.inUse < s.slots; {
+		next := e.Next()
+		if w := e.Value.(*slotWaiter); w.ts.slots < share {
+			s.queue.Remove(e)
+			s.inUse++
+			w.ts.slots++
+			close(w.ch)
+		}
+		e = next
+	}
+}
+
+// acquire takes n in-flight bytes for one of the task's records: from the
+// task's share, then from the agent's budget.
+func (t *taskRunner) acquire(ctx context.Context, n int64) error {
+	if err := t.link.share.bytes.Acquire(ctx, n); err != nil {
+		return err
+	}
+	if err := t.budget.Acquire(ctx, n); err != nil {
+		t.link.share.bytes.Release(n)
+		return err
+	}
+	return nil
+}
+
+// release gives back what acquire took (for a record the producer never
+// got; the producer's ack path releases the others).
+func (t *taskRunner) release(n int64) {
+	t.budget.Release(n)
+	t.link.share.bytes.Release(n)
+}
