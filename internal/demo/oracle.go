@@ -15,7 +15,7 @@ import (
 //
 //	generator ──wrote──▶ window: hash and documents seen, per line written in the last hold
 //	search pages ──▶ count ◀── expiry hook (documents retention dropped before a search read them)
-//	forget: lines written more than hold ago leave the window; unseen ones wait in lost
+//	forget: lines written hold ago or longer leave the window; unseen ones wait in lost
 //
 // It reads each document once, through the search API, as it becomes
 // searchable: per index it pages in _doc order from the last document it
@@ -27,8 +27,16 @@ import (
 // the window seen is a duplicate, its content no longer checked.
 //
 // Memory: 8 bytes per line of the window (rate × hold), one write-time
-// entry per generator batch of it, one map entry per line lost or late,
-// one cursor per index.
+// entry per generator batch of it, one map entry per lost line, one cursor
+// per index.
+//
+// NOTE: counting each document once rests on three facts of the stand-in:
+// a search sees a prefix of each index in _doc order (all up to its last
+// refresh), retention drops an index's documents oldest first, and the
+// expiry hook runs under the lock searches take. So a page never skips a
+// document that was still there, a dropped document after the read cursor
+// was in no page counted yet (the hook counts it), and a page document at
+// or before the dropped cursor was counted by the hook (the page skips it).
 type oracle struct {
 	hold   time.Duration
 	writes *writeLog
