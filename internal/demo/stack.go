@@ -41,6 +41,9 @@ const (
 	// batch); kafkaSegmentBytes lets retention delete files in steps of 4 MiB.
 	kafkaBytesPerPartition = 32 << 20
 	kafkaSegmentBytes      = 4 << 20
+	// etcdHistory is how long etcd keeps old revisions: the daemons rewrite
+	// their status keys every status_interval.
+	etcdHistory = 5 * time.Minute
 	// pollEvery is how often the oracle reads what became searchable.
 	pollEvery = 500 * time.Millisecond
 )
@@ -129,7 +132,7 @@ func startStack(dir string, o Options) (s *stack, err error) {
 	s.log = slog.New(slog.NewTextHandler(s.logSink, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	routeSarama.Do(func() { conf.RouteSaramaLogs(s.log) })
 
-	if s.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd")); err != nil {
+	if s.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd"), devstack.AutoCompact(etcdHistory)); err != nil {
 		return nil, err
 	}
 	s.undo = append(s.undo, s.etcd.Stop)
