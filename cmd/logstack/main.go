@@ -23,6 +23,8 @@ func main() {
 	flag.DurationVar(&o.Roll, "roll", o.Roll, "start a new hourly file this often (1h follows the wall clock)")
 	flag.DurationVar(&o.For, "for", o.For, "run unattended this long, then drain, check and exit (0: until Ctrl-C)")
 	flag.DurationVar(&o.Drain, "drain", o.Drain, "how long to wait for every written line to be indexed")
+	flag.DurationVar(&o.Retain, "retain", o.Retain, "how long both Kafka clusters and the ES stand-in keep what passed through them")
+	flag.IntVar(&o.MaxDocs, "max-docs", o.MaxDocs, "documents the ES stand-in keeps at most, whatever the rate")
 	flag.StringVar(&o.Dir, "dir", o.Dir, "directory for logs, ini files and data (default: a new temporary one)")
 	flag.BoolVar(&o.Keep, "keep", o.Keep, "keep the temporary directory")
 	flag.Parse()

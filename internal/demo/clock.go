@@ -98,7 +98,8 @@ func (c *clock) quantile(q float64) time.Duration {
 
 // writeLog remembers when each batch of lines was written: the generator
 // writes every line of a batch at once, so a sequence number's batch gives
-// its write time. It grows by one entry per batch (100 a second).
+// its write time. It grows by one entry per batch (100 a second); the
+// oracle trims the batches of the lines it forgot.
 type writeLog struct {
 	mu      sync.Mutex
 	batches []writeBatch
@@ -124,6 +125,28 @@ func (l *writeLog) at(seq int64) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return l.batches[i].at, true
+}
+
+// firstAfter returns the first line of the oldest batch written after t;
+// false if every batch was written at or before t.
+func (l *writeLog) firstAfter(t time.Time) (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := sort.Search(len(l.batches), func(i int) bool { return l.batches[i].at.After(t) })
+	if i == len(l.batches) {
+		return 0, false
+	}
+	return l.batches[i].first, true
+}
+
+// trim forgets the batches holding only lines before seq.
+func (l *writeLog) trim(seq int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := sort.Search(len(l.batches), func(i int) bool { return l.batches[i].first > seq }) - 1
+	if i > 0 {
+		l.batches = l.batches[i:]
+	}
 }
 
 // msHist counts latencies by whole millisecond up to maxLatency.

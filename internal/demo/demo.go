@@ -12,10 +12,18 @@
 // LoadConfig. Only Kafka (kfake), MirrorMaker 2 (internal/mirror) and
 // Elasticsearch (internal/esdev) are stand-ins.
 //
-// At the end the generator stops, the demo waits (bounded) until every
-// written line is indexed, then reads every document back through the
-// search API and matches it, by the request id each line carries and a
-// hash of the line, with what was written.
+// While it runs, an oracle reads every document back through the search
+// API as it becomes searchable and matches it, by the request id each line
+// carries and a hash of the line, with what was written. At the end the
+// generator stops and the demo waits (bounded) until every written line
+// was matched.
+//
+// It runs in bounded memory however long it runs: both clusters and the
+// stand-in keep only the last Retain of what passed through them (the
+// stand-in at most MaxDocs documents, each partition at most 32 MiB), and
+// the oracle its per-line state for Retain. A document the stand-in drops
+// before the oracle read it is counted from the stand-in's expiry hook,
+// so the check stays exact.
 package demo
 
 import (
@@ -32,6 +40,10 @@ const (
 	DefaultRate  = 2000
 	DefaultRoll  = time.Hour
 	DefaultDrain = 30 * time.Second
+	// DefaultRetain and DefaultMaxDocs bound what the demo keeps: at 2,000
+	// lines/s the stand-in holds at most 100,000 documents (50 s).
+	DefaultRetain  = time.Minute
+	DefaultMaxDocs = 100_000
 	// startTimeout bounds the daemons' readiness and the first line's trip.
 	startTimeout = 60 * time.Second
 )
@@ -49,6 +61,11 @@ type Options struct {
 	// Drain bounds the wait, once the generator stopped, for every line to
 	// be indexed.
 	Drain time.Duration
+	// Retain is how long both clusters and the stand-in keep what passed
+	// through them, and the oracle the state of a line it matched.
+	Retain time.Duration
+	// MaxDocs is how many documents the stand-in keeps at most.
+	MaxDocs int
 	// Dir holds everything (logs, ini files, data); empty makes a temporary
 	// directory, removed at the end unless Keep is set or the check failed.
 	Dir  string
@@ -62,7 +79,8 @@ type Options struct {
 
 // DefaultOptions returns the options `make demo` runs with.
 func DefaultOptions() Options {
-	return Options{Rate: DefaultRate, Roll: DefaultRoll, Drain: DefaultDrain, Out: os.Stdout}
+	return Options{Rate: DefaultRate, Roll: DefaultRoll, Drain: DefaultDrain, Retain: DefaultRetain, MaxDocs: DefaultMaxDocs,
+		Out: os.Stdout}
 }
 
 // Validate reports every problem of o.
@@ -77,6 +95,9 @@ func (o Options) Validate() error {
 	if o.For < 0 || o.Drain <= 0 {
 		errs = append(errs, fmt.Errorf("for, drain: want for >= 0 and drain > 0, got %s and %s", o.For, o.Drain))
 	}
+	if o.Retain < time.Second || o.MaxDocs <= 0 {
+		errs = append(errs, fmt.Errorf("retain, max-docs: want at least 1s and a positive number, got %s and %d", o.Retain, o.MaxDocs))
+	}
 	if o.Out == nil {
 		errs = append(errs, errors.New("out: required"))
 	}
@@ -90,6 +111,22 @@ type Result struct {
 	// writing a line to its file to its document becoming searchable (see
 	// clock), to the millisecond.
 	P99 time.Duration
+	// Kept is the most the demo held at once, sampled every second.
+	Kept Kept
+}
+
+// Kept is what the demo holds that grows with the lines passing through.
+type Kept struct {
+	// Docs are the documents in the stand-in.
+	Docs int64
+	// Records are the records of the demo's topic in both clusters.
+	Records int64
+	// Lines are the lines the oracle holds state for.
+	Lines int64
+}
+
+func (k Kept) max(o Kept) Kept {
+	return Kept{Docs: max(k.Docs, o.Docs), Records: max(k.Records, o.Records), Lines: max(k.Lines, o.Lines)}
 }
 
 // OK is true when every written line is indexed exactly once.
@@ -131,7 +168,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 }
 
 func run(ctx context.Context, o Options, dir string) (res Result, err error) {
-	st, err := startStack(dir)
+	st, err := startStack(dir, o)
 	if err != nil {
 		return res, fmt.Errorf("starting the stack: %w", err)
 	}
@@ -143,7 +180,7 @@ func run(ctx context.Context, o Options, dir string) (res Result, err error) {
 	}()
 	printBanner(o, st)
 
-	gen := newGenerator(st.logDir, o.Rate, o.Roll, st.writes, time.Now())
+	gen := newGenerator(st.logDir, o.Rate, o.Roll, st.oracle, time.Now())
 	if err := warmUp(ctx, o.Out, st, gen); err != nil {
 		return res, err
 	}
@@ -155,21 +192,23 @@ func run(ctx context.Context, o Options, dir string) (res Result, err error) {
 	ran := time.Since(mon.start)
 	fmt.Fprintf(o.Out, "generator stopped: %d lines in %d files; waiting up to %s for all to be searchable\n",
 		gen.written.Load(), gen.files.Load(), o.Drain)
-	c, err := drain(o.Drain, st, gen, mon, line)
+	c, err := drain(o.Drain, st, mon, line)
 	if err != nil {
 		return res, err
 	}
 	last := mon.sample(time.Now())
 	res = Result{Written: gen.written.Load(), Indexed: c.Indexed, Missing: c.Missing, Duplicates: c.Duplicates,
-		P99: st.clock.quantile(0.99)}
+		P99: st.clock.quantile(0.99), Kept: mon.peak}
 	transferP99 := histogram(st.transferReg, metricLatency).quantile(0.99)
 
 	began := time.Now()
 	stopped = true
 	stopErr := st.stop()
 	fmt.Fprintf(o.Out, "stopped: daemons drained and stopped in %s\n", time.Since(began).Round(time.Millisecond))
-	fmt.Fprintf(o.Out, "summary: %d lines in %d files over %s; acked=%d mirrored=%d indexed=%d foreign=%d\n",
-		res.Written, gen.files.Load(), ran.Round(100*time.Millisecond), last.acked, last.mirrored, res.Indexed, c.Foreign)
+	fmt.Fprintf(o.Out, "summary: %d lines in %d files over %s; acked=%d mirrored=%d indexed=%d foreign=%d (%d read from the expiry hook)\n",
+		res.Written, gen.files.Load(), ran.Round(100*time.Millisecond), last.acked, last.mirrored, res.Indexed, c.Foreign, c.Expired)
+	fmt.Fprintf(o.Out, "kept at most: %d documents, %d records (both clusters), state of %d lines (retain %s, max %d documents)\n",
+		res.Kept.Docs, res.Kept.Records, res.Kept.Lines, o.Retain, o.MaxDocs)
 	fmt.Fprintf(o.Out, "latency: file write to searchable p50=%dms p99=%dms max=%dms (every line after the first); logtransfer_write_to_index_seconds p99≈%dms (read to bulk answer, bucketed)\n",
 		st.clock.quantile(0.5).Milliseconds(), res.P99.Milliseconds(), st.clock.quantile(1).Milliseconds(), transferP99.Milliseconds())
 	return res, stopErr
@@ -221,13 +260,13 @@ func generate(ctx context.Context, o Options, gen *generator, mon *monitor, line
 	}
 }
 
-// drain waits up to timeout until every written line is searchable, then
-// checks the documents through the search API. Indexed is not enough:
-// a search sees a document only after the index's next periodic refresh
-// (1 s), which drain waits for rather than forcing one. It ignores the
-// run's context: after Ctrl-C the demo still finishes what it wrote (a
-// second Ctrl-C exits at once).
-func drain(timeout time.Duration, st *stack, gen *generator, mon *monitor, line *statusLine) (check, error) {
+// drain waits up to timeout until the oracle matched every written line
+// with a document, then has it read what became searchable since its last
+// poll, and returns its check. A search sees a document only after the
+// index's next periodic refresh (1 s), which drain waits for rather than
+// forcing one. It ignores the run's context: after Ctrl-C the demo still
+// finishes what it wrote (a second Ctrl-C exits at once).
+func drain(timeout time.Duration, st *stack, mon *monitor, line *statusLine) (check, error) {
 	defer line.end()
 	deadline := time.Now().Add(timeout)
 	poll := time.NewTicker(100 * time.Millisecond)
@@ -239,12 +278,9 @@ func drain(timeout time.Duration, st *stack, gen *generator, mon *monitor, line 
 			line.show(mon.sample(now))
 			nextStatus = now.Add(time.Second)
 		}
-		timedOut := now.After(deadline)
-		if timedOut || st.clock.searchable() >= gen.written.Load()-1 { // the warm-up line was reset
-			c, err := verify(context.Background(), st.esURL, st.indices(), gen.hashes)
-			if err != nil || c.Missing == 0 || timedOut {
-				return c, err
-			}
+		if now.After(deadline) || st.oracle.pending() == 0 {
+			err := st.oracle.poll(context.Background(), st.esURL, st.indices())
+			return st.oracle.result(), err
 		}
 		<-poll.C
 	}

@@ -16,21 +16,10 @@ import (
 // exactly once, the files must roll, the final line must be the last one,
 // and nothing may keep running afterwards.
 func TestDemoUnattended(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	var out bytes.Buffer
 	o := DefaultOptions()
-	o.Rate, o.For, o.Roll, o.Dir, o.Out = 500, 6*time.Second, 2*time.Second, t.TempDir(), &out
-	res, err := Run(t.Context(), o)
-	t.Logf("demo output:\n%s", out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() || res.Indexed != res.Written || res.Written < 2000 {
-		t.Errorf("%v: want every one of at least 2000 lines indexed once", res)
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	o.Rate, o.For, o.Roll = 500, 6*time.Second, 2*time.Second
+	res, out := runDemo(t, &o, 2000)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if last := lines[len(lines)-1]; last != res.String() {
 		t.Errorf("last line %q, want the final line %q", last, res.String())
 	}
@@ -39,6 +28,28 @@ func TestDemoUnattended(t *testing.T) {
 		t.Errorf("%d hourly files (%v), want at least 3 over 6s rolling every 2s", len(files), files)
 	}
 	waitGoroutines(t)
+}
+
+// runDemo runs the demo in-process with o, its directory a temporary one
+// of the test, its output logged and returned; it fails the test unless
+// the demo ran and indexed each of at least minLines lines exactly once.
+// It skips the test under -short.
+func runDemo(t *testing.T, o *Options, minLines int64) (Result, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	var out bytes.Buffer
+	o.Dir, o.Out = t.TempDir(), &out
+	res, err := Run(t.Context(), *o)
+	t.Logf("demo output:\n%s", out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Indexed != res.Written || res.Written < minLines {
+		t.Errorf("%v: want every one of at least %d lines indexed once", res, minLines)
+	}
+	return res, out.String()
 }
 
 // processSingletons are goroutines libraries start once per process and
@@ -82,7 +93,7 @@ func strayGoroutines() []string {
 }
 
 func TestLineSeq(t *testing.T) {
-	g := newGenerator(t.TempDir(), 1, time.Hour, &writeLog{}, time.Now())
+	g := newGenerator(t.TempDir(), 1, time.Hour, newOracle(time.Minute, &writeLog{}), time.Now())
 	for seq := range int64(50) {
 		l := line(g.rnd, time.Now(), seq)
 		got, ok := lineSeq(l)
@@ -110,7 +121,7 @@ func TestFileNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGenerator(t.TempDir(), 1, tt.roll, &writeLog{}, start)
+			g := newGenerator(t.TempDir(), 1, tt.roll, newOracle(time.Minute, &writeLog{}), start)
 			if got := g.fileName(start.Add(tt.at)); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}

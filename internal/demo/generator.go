@@ -16,9 +16,8 @@ import (
 const generatorTick = 10 * time.Millisecond
 
 // generator appends lines to hourly files mg_YYYY-MM-DD-HH.log in dir at a
-// steady rate. It keeps a 32-bit hash of every line it wrote, indexed by
-// sequence number (4 bytes a line), so the final check can compare each
-// document with the line it stands for.
+// steady rate. It tells the oracle a 32-bit hash of every line it writes,
+// so the check can compare each document with the line it stands for.
 type generator struct {
 	dir   string
 	rate  int
@@ -27,20 +26,19 @@ type generator struct {
 	start time.Time
 	hour0 time.Time
 
-	writes  *writeLog
+	oracle  *oracle
 	f       *os.File
 	name    string
 	files   atomic.Int64
 	written atomic.Int64
-	// hashes[seq] is the hash of line seq; written only by the generator's
-	// goroutine, read once it has stopped.
+	// hashes is the batch being written, reused.
 	hashes []uint32
 }
 
 // newGenerator prepares a generator; with roll == time.Hour files follow
 // the wall clock, otherwise a new "hour" starts every roll.
-func newGenerator(dir string, rate int, roll time.Duration, writes *writeLog, now time.Time) *generator {
-	return &generator{dir: dir, rate: rate, roll: roll, rnd: rand.New(rand.NewPCG(1, 2)), writes: writes,
+func newGenerator(dir string, rate int, roll time.Duration, o *oracle, now time.Time) *generator {
+	return &generator{dir: dir, rate: rate, roll: roll, rnd: rand.New(rand.NewPCG(1, 2)), oracle: o,
 		start: now, hour0: now.Truncate(time.Hour)}
 }
 
@@ -68,14 +66,15 @@ func (g *generator) write(now time.Time, n int) error {
 		g.files.Add(1)
 	}
 	var b strings.Builder
-	first := int64(len(g.hashes))
-	for range n {
-		l := line(g.rnd, now, int64(len(g.hashes)))
+	first := g.written.Load()
+	g.hashes = g.hashes[:0]
+	for i := range int64(n) {
+		l := line(g.rnd, now, first+i)
 		g.hashes = append(g.hashes, lineHash(l))
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	g.writes.add(first, time.Now())
+	g.oracle.wrote(first, g.hashes, time.Now())
 	if _, err := g.f.WriteString(b.String()); err != nil {
 		return fmt.Errorf("writing log file: %w", err)
 	}

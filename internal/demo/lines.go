@@ -64,7 +64,8 @@ func lineSeq(msg string) (int64, bool) {
 	return n, err == nil
 }
 
-// lineHash identifies a line's content; the generator keeps it per line.
+// lineHash identifies a line's content; the oracle keeps it while the line
+// is in its window.
 func lineHash(l string) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(l))

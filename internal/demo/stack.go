@@ -36,6 +36,16 @@ const (
 	IndexPattern = Topic + "-*"
 	// stopTimeout bounds the daemons' own drain (10 s each, concurrently).
 	stopTimeout = 30 * time.Second
+	// kafkaBytesPerPartition bounds each partition of each cluster whatever
+	// the rate, on disk (the records) and in memory (an index entry per
+	// batch); kafkaSegmentBytes lets retention delete files in steps of 4 MiB.
+	kafkaBytesPerPartition = 32 << 20
+	kafkaSegmentBytes      = 4 << 20
+	// etcdHistory is how long etcd keeps old revisions: the daemons rewrite
+	// their status keys every status_interval.
+	etcdHistory = 5 * time.Minute
+	// pollEvery is how often the oracle reads what became searchable.
+	pollEvery = 500 * time.Millisecond
 )
 
 // daemonINI is the ini file of one demo daemon (its own section first,
@@ -75,6 +85,7 @@ type stack struct {
 	esURL       string
 	writes      *writeLog
 	clock       *clock
+	oracle      *oracle
 	agent       *logagent.Agent
 	transfer    *logtransfer.Transfer
 	mirror      *mirror.Mirror
@@ -94,8 +105,10 @@ type stack struct {
 }
 
 // startStack starts everything under dir and runs the daemons until stop.
-// Daemon logs go to dir/logstack.log at info level.
-func startStack(dir string) (s *stack, err error) {
+// Daemon logs go to dir/logstack.log at info level. Both clusters and the
+// stand-in keep what passed through them for o.Retain (the stand-in at most
+// o.MaxDocs documents), and the oracle its per-line state.
+func startStack(dir string, o Options) (s *stack, err error) {
 	s = &stack{dir: dir, logDir: filepath.Join(dir, "logs"), logPath: filepath.Join(dir, "logstack.log"),
 		log: slog.New(slog.DiscardHandler)}
 	var ctx context.Context
@@ -117,35 +130,64 @@ func startStack(dir string) (s *stack, err error) {
 	s.logSink = &logSink{f: f}
 	s.undo = append(s.undo, s.logSink.close)
 	s.log = slog.New(slog.NewTextHandler(s.logSink, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	conf.RouteSaramaLogs(s.log)
+	routeSarama.Do(func() { conf.RouteSaramaLogs(s.log) })
 
-	if s.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd")); err != nil {
+	if s.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd"), devstack.AutoCompact(etcdHistory)); err != nil {
 		return nil, err
 	}
 	s.undo = append(s.undo, s.etcd.Stop)
-	if s.cloud, err = devstack.StartKafka(filepath.Join(dir, "cloud"), 1); err != nil {
+	keep := devstack.Retention{Age: o.Retain, BytesPerPartition: kafkaBytesPerPartition, SegmentBytes: kafkaSegmentBytes}
+	if s.cloud, err = devstack.StartKafka(filepath.Join(dir, "cloud"), 1, keep.Opt()); err != nil {
 		return nil, err
 	}
 	s.undo = append(s.undo, s.cloud.Stop)
-	if s.idc, err = devstack.StartKafka(filepath.Join(dir, "idc"), 1); err != nil {
+	if s.idc, err = devstack.StartKafka(filepath.Join(dir, "idc"), 1, keep.Opt()); err != nil {
 		return nil, err
 	}
 	s.undo = append(s.undo, s.idc.Stop)
-	if err = s.startES(); err != nil {
+	// Retention a quarter of the age late at most: a cluster keeps at most
+	// 1.25 × Retain of records.
+	every := min(max(o.Retain/4, 100*time.Millisecond), 5*time.Second)
+	for _, k := range []*devstack.Kafka{s.cloud, s.idc} {
+		s.goRun(ctx, "kafka retention", func(ctx context.Context) error { k.EnforceRetention(ctx, every); return nil })
+	}
+	if err = s.startES(esdev.Retention{MaxDocs: o.MaxDocs, MaxAge: o.Retain}, o.Retain); err != nil {
 		return nil, err
 	}
+	s.goRun(ctx, "oracle", s.pollOracle)
 	if err = s.startDaemons(ctx); err != nil {
 		return nil, err
 	}
 	return s, s.register()
 }
 
+// pollOracle has the oracle read what became searchable every pollEvery until
+// ctx is done, so that it can forget lines as it goes.
+func (s *stack) pollOracle(ctx context.Context) error {
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			// The next poll resumes where this one failed; drain's own poll
+			// reports an error that lasts.
+			if err := s.oracle.poll(ctx, s.esURL, s.indices()); err != nil && ctx.Err() == nil {
+				s.log.Warn("checking documents", "err", err)
+			}
+		}
+	}
+}
+
 // startES serves the Elasticsearch-API stand-in's handler on a port of its
-// own, its refreshes timed by the latency clock.
-func (s *stack) startES() error {
+// own, its refreshes timed by the latency clock, what its retention drops
+// told to the oracle, which keeps lines for hold.
+func (s *stack) startES(keep esdev.Retention, hold time.Duration) error {
 	s.writes = &writeLog{}
 	s.clock = newClock(s.writes)
-	s.es = esdev.New(esdev.WithLogger(s.log), esdev.WithOnRefresh(s.clock.observe))
+	s.oracle = newOracle(hold, s.writes)
+	s.es = esdev.New(esdev.WithLogger(s.log), esdev.WithOnRefresh(s.clock.observe), esdev.WithRetention(keep, s.oracle.expired))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listening for the ES API: %w", err)
@@ -260,6 +302,19 @@ func (s *stack) indices() []string {
 	return out
 }
 
+// records counts the records of the demo's topic that both clusters keep.
+func (s *stack) records() int64 {
+	var n int64
+	for _, k := range []*devstack.Kafka{s.cloud, s.idc} {
+		if c := k.Cluster(); c != nil {
+			for _, p := range c.PartitionInfos(Topic) {
+				n += p.HighWatermark - p.LogStartOffset
+			}
+		}
+	}
+	return n
+}
+
 // ready returns nil once both daemons report ready.
 func (s *stack) ready() error {
 	return errors.Join(s.agent.Ready(), s.transfer.Ready())
@@ -292,6 +347,13 @@ func (s *stack) close() {
 	}
 	s.undo = nil
 }
+
+// routeSarama routes sarama's process-wide logger once per process, as
+// conf.RouteSaramaLogs asks: a second demo in one process (the tests) would
+// race with the first one's brokers still closing in the background. Which
+// demo's log it goes to does not matter: sarama logs at Debug, below the
+// demo's Info.
+var routeSarama sync.Once
 
 // logSink is the daemons' log file. Once closed it drops writes: sarama's
 // logger is process-wide and brokers it closes in the background may still

@@ -20,15 +20,28 @@ type Etcd struct {
 	clientPort int
 	peerPort   int
 	certs      *Certs // nil: clients connect in plaintext
+	opts       []EtcdOption
 	srv        *embed.Etcd
 }
 
+// EtcdOption configures an embedded etcd server.
+type EtcdOption func(*embed.Config)
+
+// AutoCompact has the server compact away revisions older than keep
+// (--auto-compaction-mode=periodic, as production clusters run): without
+// it every write stays in etcd's history, on disk and in its key index.
+func AutoCompact(keep time.Duration) EtcdOption {
+	return func(c *embed.Config) {
+		c.AutoCompactionMode, c.AutoCompactionRetention = embed.CompactorModePeriodic, keep.String()
+	}
+}
+
 // StartEtcd starts an etcd server keeping its data in dir.
-func StartEtcd(dir string) (*Etcd, error) { return startEtcd(dir, nil) }
+func StartEtcd(dir string, opts ...EtcdOption) (*Etcd, error) { return startEtcd(dir, nil, opts...) }
 
 // startEtcd starts a server serving clients over TLS with certs, or in
 // plaintext when certs is nil.
-func startEtcd(dir string, certs *Certs) (*Etcd, error) {
+func startEtcd(dir string, certs *Certs, opts ...EtcdOption) (*Etcd, error) {
 	var lastErr error
 	for range 5 {
 		cp, err := FreePort()
@@ -39,7 +52,7 @@ func startEtcd(dir string, certs *Certs) (*Etcd, error) {
 		if err != nil {
 			return nil, err
 		}
-		e := &Etcd{dir: dir, clientPort: cp, peerPort: pp, certs: certs}
+		e := &Etcd{dir: dir, clientPort: cp, peerPort: pp, certs: certs, opts: opts}
 		if lastErr = e.start(); lastErr == nil {
 			return e, nil
 		}
@@ -63,6 +76,9 @@ func (e *Etcd) start() error {
 	}
 	// Its shutdown logs errors about closed listeners: noise in test output.
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	for _, o := range e.opts {
+		o(cfg)
+	}
 	srv, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return fmt.Errorf("starting embedded etcd: %w", err)

@@ -13,7 +13,8 @@
 // It is not Elasticsearch and never claims to be: GET / reports version
 // "7.17.0-standin" and a tagline saying so. There is no Lucene, no
 // relevance scoring (hits score 1, or 0 in filter context), one shard per
-// index, no replica ever assigned, no persistence and no cluster. Passing
+// index, no replica ever assigned, no persistence and no cluster. Unless
+// WithRetention bounds it, it keeps every document it was sent. Passing
 // against the stand-in is evidence, not proof, of working against a real
 // cluster.
 //
@@ -54,6 +55,8 @@
 //	  replicas > 0, docs.count of searchable documents
 //	GET /_cluster/health[/{index}]: green, yellow when replicas > 0 TestClusterHealth
 //	WithOnRefresh reports what each refresh made searchable       TestOnRefreshReportsNewlySearchable
+//	WithRetention keeps the newest documents (MaxDocs over all    TestRetentionKeepsNewestDocs,
+//	  indices, MaxAge) and reports what it drops (not in ES)      TestRetentionMaxAge
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //

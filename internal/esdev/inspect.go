@@ -20,6 +20,7 @@ type Stats struct {
 	Rejected       int64 // items answered 400 or 404: mapping, ids, names, JSON, RejectDocs, missing index
 	FailedItems    int64 // items answered 429 or 5xx by FailItems
 	Searches       int64 // _search and _count requests
+	Expired        int64 // stored documents dropped by WithRetention
 }
 
 // Stats returns a snapshot of the counters.

@@ -22,6 +22,8 @@ const maxContentLength = 100 << 20
 type Server struct {
 	log       *slog.Logger
 	onRefresh RefreshFunc
+	keep      Retention  // WithRetention
+	onExpire  ExpireFunc // WithRetention
 	table     []route
 
 	mu         sync.RWMutex // guards the data below

@@ -101,8 +101,8 @@ func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapp
 	return idx
 }
 
-// addLocked stores d as the newest version of its id and schedules the
-// next periodic refresh. The caller holds s.mu.
+// addLocked stores d as the newest version of its id, applies retention
+// and schedules the next periodic refresh. The caller holds s.mu.
 func (s *Server) addLocked(idx *index, d *doc) {
 	if cur := idx.docs[d.id]; cur != nil {
 		cur.supersededBy = d.seqNo
@@ -110,6 +110,7 @@ func (s *Server) addLocked(idx *index, d *doc) {
 	idx.docs[d.id] = d
 	idx.log = append(idx.log, d)
 	idx.bytes += int64(len(d.source))
+	s.expireLocked(d.at)
 	if idx.timer != nil || idx.refreshEvery <= 0 {
 		return
 	}
