@@ -13,11 +13,16 @@
 set -eu
 topics=/opt/kafka/bin/kafka-topics.sh
 
-for bs in kafka-cloud:9092 kafka-idc:9092; do
-	"$topics" --bootstrap-server "$bs" --create --if-not-exists \
-		--topic mglogs --partitions 6 --replication-factor 1 \
-		--config retention.ms=259200000
-done
+# The cloud copy is stored zstd: agents produce snappy (cheapest for the app
+# servers, make bench -scenarios codecs), the cloud brokers recompress, and
+# MirrorMaker 2 fetches what they store, so the WAN carries zstd
+# (deploy/README.md: compression). The IDC copy keeps what MM2 produces.
+"$topics" --bootstrap-server kafka-cloud:9092 --create --if-not-exists \
+	--topic mglogs --partitions 6 --replication-factor 1 \
+	--config retention.ms=259200000 --config compression.type=zstd
+"$topics" --bootstrap-server kafka-idc:9092 --create --if-not-exists \
+	--topic mglogs --partitions 6 --replication-factor 1 \
+	--config retention.ms=259200000
 
 # logtransfer produces records Elasticsearch refused (400) to <topic>.dlq,
 # in the cluster it consumes.

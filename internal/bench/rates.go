@@ -100,8 +100,8 @@ func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
 		}
 		r.add(fmt.Sprintf("%s_cpu_pct_at_%d", s.name, rate), p.cpuPct, none)
 		r.add(fmt.Sprintf("%s_rss_mb_at_%d", s.name, rate), mb(p.peakRSS), none)
-		r.note("paced %d lines/s: %s CPU %.2f %% (logagent ×%.2f), RSS %.1f MB (logagent ×%.2f), p99 %.0f ms",
-			rate, s.name, p.cpuPct, a.cpuPct/p.cpuPct, mb(p.peakRSS), float64(a.peakRSS)/float64(p.peakRSS), p.p99)
+		r.note("paced %d lines/s: %s CPU %.2f %% (logagent/%s %.2f), RSS %.1f MB (logagent/%s %.2f), p99 %.0f ms",
+			rate, s.name, p.cpuPct, s.name, a.cpuPct/p.cpuPct, mb(p.peakRSS), s.name, float64(a.peakRSS)/float64(p.peakRSS), p.p99)
 		if (s.name == "kcat" || s.name == "naive-go") && p.cpuPct < best {
 			best, bestName = p.cpuPct, s.name
 		}
