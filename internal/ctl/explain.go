@@ -28,6 +28,8 @@ type explainReport struct {
 	// an edit not applied yet, a matching task key it refused.
 	Notes       []string             `json:"notes,omitempty"`
 	Explanation logagent.Explanation `json:"explanation"`
+	// latest is the newest mod revision of the task keys the agent follows.
+	latest int64
 }
 
 // errNotShipped exits 1 once the report said why.
@@ -106,6 +108,9 @@ func (c *cli) agentKeys(ctx context.Context, rep *explainReport) (map[string]str
 			}
 			for _, kv := range resp.Kvs {
 				kvs[string(kv.Key)] = string(kv.Value)
+				if _, name, classic, ok := parseTaskKey(string(kv.Key)); ok && (name != "" || classic) {
+					rep.latest = max(rep.latest, kv.ModRevision)
+				}
 			}
 		}
 		return nil
@@ -134,6 +139,9 @@ func (c *cli) explain(ctx context.Context, rep *explainReport, kvs map[string]st
 		if err == nil {
 			rep.Source = st.HTTP
 			rejected = st.Rejected
+			if rep.latest > st.Rev {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("edit not applied yet (keys at revision %d, applied %d): the agent explains with its tasks as applied", rep.latest, st.Rev))
+			}
 			break
 		}
 		rep.Notes = append(rep.Notes, err.Error())

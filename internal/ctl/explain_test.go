@@ -41,6 +41,8 @@ func TestExplain(t *testing.T) {
 	}
 	s.ok("task", "add", "mg", "--agent", "agent-1", "--path", in("mg_*.log"), "--exclude", "mg_skip*", "--topic", "mglogs")
 	s.ok("task", "add", "stuck", "--agent", "all", "--path", in("stuck_*.log"), "--topic", "missing")
+	// A task key the agent refuses (a bad topic) whose glob matches mg_*.
+	s.put(logagent.TaskKey("agent-1", "bad"), `{"path":"`+in("mg_*.log")+`","topic":"bad topic"}`)
 	s.runAgent("agent-1", k, func(c *logagent.Config) {
 		c.Agent.AllowedPaths, c.Agent.HarvesterLimit = []string{logs}, 1
 	})
@@ -77,7 +79,8 @@ func TestExplain(t *testing.T) {
 		want       []string
 	}{
 		{"shipping", open, ExitOK, []string{"task mg", "matched (glob " + in("mg_*.log"), "shipping: acked " + size(open) + " of " + size(open) + " (lag 0 B)",
-			"file id ", "inode ", "fingerprint ", "generation 0", "idle close: open", "close_inactive 5m0s", "verdict: shipped by task mg"}},
+			"file id ", "inode ", "fingerprint ", "generation 0", "idle close: open", "close_inactive 5m0s", "verdict: shipped by task mg",
+			"task key " + logagent.TaskKey("agent-1", "bad") + " matches but the agent refused it: topic: \"bad topic\""}},
 		{"fully shipped idle", idle, ExitOK, []string{"shipped: acked " + size(idle) + " of " + size(idle), "idle close: closed",
 			"verdict: shipped by task mg"}},
 		{"no task matches", other, ExitFailure, []string{"task mg", "not matched (glob " + in("mg_*.log") + ")", "task stuck",
