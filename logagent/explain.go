@@ -120,6 +120,10 @@ func statView(p string) fileView {
 func (v fileView) head(agent string, s Settings) Explanation {
 	ex := Explanation{Agent: agent, Path: v.path, AllowedPaths: s.AllowedPaths, HarvesterLimit: s.HarvesterLimit,
 		CloseInactive: Duration(s.CloseInactive), ScanFrequency: Duration(s.ScanFrequency)}
+	if v.statErr == errNotExamined {
+		ex.StatError = v.statErr.Error()
+		return ex
+	}
 	if r := resolveExisting(v.path); r != v.path {
 		ex.Resolved = r
 	}
@@ -225,16 +229,33 @@ func (t *taskRunner) explain(v fileView) TaskExplanation {
 }
 
 // explain is /status/explain for the path p.
+//
+// NOTE: whoever reaches the HTTP address may ask about any path, so the
+// agent looks at the file (stat, symlinks, open) only when a task's glob
+// matches it: a path no task names is not examined.
 func (a *Agent) explain(p string) Explanation {
-	v := statView(p)
+	units := a.tasks.Units()
+	named := false
+	for _, u := range units {
+		if m, _ := filepath.Match(u.Unit.task.Path, p); m {
+			named = true
+		}
+	}
+	v := fileView{path: p, statErr: errNotExamined}
+	if named {
+		v = statView(p)
+	}
 	ex := v.head(a.cfg.Agent.ID, a.cfg.Agent)
 	ex.Live = true
-	for _, u := range a.tasks.Units() {
+	for _, u := range units {
 		ex.Tasks = append(ex.Tasks, u.Unit.explain(v))
 	}
 	sortTasks(ex.Tasks)
 	return ex
 }
+
+// errNotExamined is the stat error of a path no task matches.
+var errNotExamined = errors.New("not examined: no task matches it")
 
 // Explain is what agent would make of the file at p with tasks (resolved
 // from etcd by ResolveTasks) when it is not running, on this host as the

@@ -255,6 +255,8 @@ func taskFinding(t logagent.TaskExplanation, ex logagent.Explanation) string {
 		return "unreadable by the agent's user: " + t.Reason
 	case logagent.ExplainNoFirstLine:
 		return "not yet: " + t.Reason
+	case logagent.ExplainAbsent:
+		return "absent: no regular file there to ship"
 	}
 	return strings.ReplaceAll(t.State, "_", " ") + ": " + t.Reason
 }

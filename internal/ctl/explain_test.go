@@ -83,7 +83,7 @@ func TestExplain(t *testing.T) {
 			"task key " + logagent.TaskKey("agent-1", "bad") + " matches but the agent refused it: topic: \"bad topic\""}},
 		{"fully shipped idle", idle, ExitOK, []string{"shipped: acked " + size(idle) + " of " + size(idle), "idle close: closed",
 			"verdict: shipped by task mg"}},
-		{"no task matches", other, ExitFailure, []string{"task mg", "not matched (glob " + in("mg_*.log") + ")", "task stuck",
+		{"no task matches", other, ExitFailure, []string{"not examined: no task matches it", "task mg", "not matched (glob " + in("mg_*.log") + ")", "task stuck",
 			"verdict: NOT shipped: none of the agent's 2 task(s) matches it"}},
 		{"excluded", skipped, ExitFailure, []string{"excluded: exclude glob mg_skip*", "verdict: NOT shipped: mg excluded"}},
 		{"symlink outside allowed_paths", link, ExitFailure, []string{"resolves to " + secret, "refused: ",
