@@ -110,6 +110,30 @@ func TestExplain(t *testing.T) {
 	}
 }
 
+// TestExplainIdleClosed: a file read to its end and closed after
+// close_inactive is fully shipped (exit 0), and says it was closed.
+func TestExplainIdleClosed(t *testing.T) {
+	s := newStack(t)
+	k := s.withKafka()
+	file := filepath.Join(t.TempDir(), "app.log")
+	if err := os.WriteFile(file, []byte(strings.Repeat("GET /app 200\n", 20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("task", "add", "app", "--agent", "agent-1", "--path", filepath.Join(filepath.Dir(file), "*.log"), "--topic", "app")
+	s.runAgent("agent-1", k, func(c *logagent.Config) { c.Agent.CloseInactive = 300 * time.Millisecond })
+	devstack.WaitFor(t, 30*time.Second, "the file shipped and closed", func() bool {
+		rep, code := s.explainJSON("agent-1", file)
+		m := matchedTasks(rep)
+		return code == ExitOK && len(m) == 1 && m[0].State == logagent.ExplainShipped && m[0].Harvesters == 0
+	})
+	r := s.run("explain", "--agent", "agent-1", file)
+	if r.code != ExitOK {
+		t.Errorf("exit %d, want %d", r.code, ExitOK)
+	}
+	mustContain(t, r.stdout, "shipped: acked 260 B of 260 B (lag 0 B)", "idle close: closed", "close_inactive 300ms",
+		"verdict: shipped by task app")
+}
+
 // TestExplainWithoutAgent explains from etcd and this host when the agent
 // has no status key: the file is not shipped, and why.
 func TestExplainWithoutAgent(t *testing.T) {
