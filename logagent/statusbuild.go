@@ -84,8 +84,8 @@ func (a *Agent) filesStatus() Status {
 }
 
 // serveStatus adds the bulky status views to the ops server: /status/files
-// (every harvested file and problem) and /status/lines (the audit ledger,
-// linecount.go).
+// (every harvested file and problem), /status/lines (the audit ledger,
+// linecount.go) and /status/explain (one file, explain.go).
 func (a *Agent) serveStatus(s *ops.Server) {
 	serve := func(view func() any) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
@@ -95,6 +95,7 @@ func (a *Agent) serveStatus(s *ops.Server) {
 	}
 	s.Handle("/status/files", serve(func() any { return a.filesStatus() }))
 	s.Handle("/status/lines", serve(func() any { return a.pos.lineStatus(time.Now()) }))
+	s.Handle("/status/explain", a.explainHandler()) // explain.go
 }
 
 // advertised is the ops address others can reach: a wildcard listen

@@ -113,16 +113,19 @@ func (t Task) Validate(allowed []string) error {
 
 // excluded reports whether path matches one of the task's exclude globs,
 // tried against both the full path and the base name.
-func (t Task) excluded(path string) bool {
+func (t Task) excluded(path string) bool { return t.excludedBy(path) != "" }
+
+// excludedBy is the first exclude glob path matches, "" if none.
+func (t Task) excludedBy(path string) string {
 	for _, x := range t.Exclude {
 		if ok, _ := filepath.Match(x, path); ok {
-			return true
+			return x
 		}
 		if ok, _ := filepath.Match(x, filepath.Base(path)); ok {
-			return true
+			return x
 		}
 	}
-	return false
+	return ""
 }
 
 // globBase is the longest leading directory of pattern without glob

@@ -10,6 +10,7 @@
 //	   ├────replay──────▶ logtransfer.Replay (Kafka → Elasticsearch)
 //	   ├────search──────▶ Elasticsearch
 //	   ├────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   ├────explain─────▶ an agent's /status/explain (else its tasks in etcd)
 //	   └────check───────▶ etcd, Kafka, Elasticsearch with the ini's TLS/auth
 //
 // Connection settings are the daemons' own [etcd] [kafka] [elasticsearch]
@@ -97,6 +98,7 @@ func commands() []command {
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
+		{name: "explain", summary: "why a file is or is not shipped: tasks, excludes, allowed_paths, permissions, limits, offsets", run: runExplain},
 		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }

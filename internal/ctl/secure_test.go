@@ -173,6 +173,14 @@ func TestSecuredClusterEveryCommand(t *testing.T) {
 	mustContain(t, s.secureOK("route", "ls"), "mglogs")
 	mustContain(t, s.secureOK("route", "get", "mglogs"), `"index": "mglogs-{yyyy.MM}"`)
 	s.secureOK("status")
+	// No agent runs: explain reads its tasks from the secured etcd and
+	// says the file is not shipped (exit 1).
+	r := s.run("explain", "--agent", "web-1", "/data/mg_1.log")
+	s.noCanary("logctl explain", r.stdout+r.stderr)
+	if r.code != ExitFailure {
+		t.Errorf("explain with no agent running: exit %d, want %d", r.code, ExitFailure)
+	}
+	mustContain(t, r.stdout, "no status key", "task mg  matched (glob /data/mg_*.log", "verdict: NOT shipped")
 
 	from, to := timeWindow()
 	mustContain(t, s.secureOK("replay", "-route", "mglogs", "-from", from, "-to", to),
@@ -204,7 +212,7 @@ func TestSecuredClusterEveryCommand(t *testing.T) {
 	mustContain(t, s.secureOK("route", "rm", "mglogs"), "removed")
 
 	// --help with every variable set shows no password as a default.
-	r := s.run("-h")
+	r = s.run("-h")
 	s.noCanary("logctl -h", r.stderr)
 	mustContain(t, r.stderr, "--etcd-password", "LOGPIPE_KAFKA_PASSWORD")
 }

@@ -61,6 +61,12 @@ func printBanner(o Options, st *stack) {
 	}
 }
 
+// explainLine is `logctl explain` for the file gen writes to, with the
+// agent's ini (its etcd, its id): printed once the file exists and ships.
+func explainLine(st *stack, gen *generator) string {
+	return logctlCommand() + " explain --config " + filepath.Join(st.dir, "logagent.ini") + " " + filepath.Join(st.logDir, gen.name)
+}
+
 // statusLine prints samples: rewritten in place on a terminal, one line a
 // second otherwise.
 type statusLine struct {

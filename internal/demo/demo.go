@@ -229,6 +229,7 @@ func warmUp(ctx context.Context, out io.Writer, st *stack, gen *generator) error
 		return fmt.Errorf("the first line did not become searchable: %w; see %s", err, st.logPath)
 	}
 	fmt.Fprintf(out, "pipeline ready after %s: the first line went from file to searchable\n", time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(out, "why that file is shipped (or why not, when it is not):\n  %s\n", explainLine(st, gen))
 	// Its latency is the consumer groups' joining, not the pipeline's pace.
 	st.clock.reset()
 	return nil

@@ -11,7 +11,8 @@ import (
 	"github.com/logpipe/logpipe/internal/devstack"
 )
 
-// TestBannerLogctlLinesRun pastes every logctl line the banner prints, as
+// TestBannerLogctlLinesRun pastes every logctl line the banner (and the
+// explain line after the warm-up) prints, as
 // printed, into logctl (in-process) while the demo runs: each must exit 0
 // and print something. top runs until Ctrl-C, so it gets a few seconds
 // and is then interrupted, as a user would.
@@ -27,6 +28,8 @@ func TestBannerLogctlLinesRun(t *testing.T) {
 	go func() { _, err := Run(ctx, o); done <- err }()
 	defer func() { stop(); <-done }()
 	devstack.WaitFor(t, time.Minute, "the banner", func() bool { return strings.Contains(out.String(), "  curl -s") })
+	// explain is printed once the pipeline is ready, for the file then written.
+	devstack.WaitFor(t, time.Minute, "the explain line", func() bool { return strings.Contains(out.String(), " explain --config ") })
 
 	var pasted int
 	for _, line := range strings.Split(out.String(), "\n") {
@@ -53,7 +56,7 @@ func TestBannerLogctlLinesRun(t *testing.T) {
 			}
 		})
 	}
-	if pasted < 6 {
-		t.Errorf("the banner prints %d logctl lines, want status, top, check ×2, tap ×2 and lag", pasted)
+	if pasted < 8 {
+		t.Errorf("the banner prints %d logctl lines, want status, top, check ×2, tap ×2, lag and explain", pasted)
 	}
 }
