@@ -82,17 +82,17 @@ func (a *aggSpec) parseOptions(o map[string]any) *apiError {
 // runAggs checks the fields against the mappings, as Elasticsearch does
 // (no aggregating on text, date_histogram on dates only), then computes
 // the aggregations over hits.
-func (s *Server) runAggs(names []string, specs []*aggSpec, hits []hitRef) (map[string]any, *apiError) {
+func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *apiError) {
 	var check func(specs []*aggSpec) *apiError
 	check = func(specs []*aggSpec) *apiError {
 		for _, a := range specs {
-			for _, n := range names {
-				switch f := s.indices[n].mapping.lookup(a.field); {
+			for _, idx := range idxs {
+				switch f := idx.mapping.lookup(a.field); {
 				case f == nil:
 				case f.typ == "text":
-					return searchFailure(s.indices[n], fielddataError(a.field))
+					return searchFailure(idx, fielddataError(a.field))
 				case a.kind == "date_histogram" && f.typ != "date":
-					return searchFailure(s.indices[n], newESError("illegal_argument_exception",
+					return searchFailure(idx, newESError("illegal_argument_exception",
 						"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, f.typ, a.kind))
 				}
 			}

@@ -22,27 +22,22 @@ var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version
 	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
 // handleBulk serves POST [/{index}]/_bulk.
-func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
 	start := time.Now()
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
-	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
-	if aerr == nil {
-		if status, ok := s.faults.takeBulkFailure(); ok {
-			s.bump(&s.stats.FailedBulks, 1)
-			aerr = injectedBulkError(status)
-		}
+	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
+		return nil, aerr
 	}
-	var ops []*writeOp
-	if aerr == nil {
-		if ops, aerr = parseBulk(body, p["index"]); aerr != nil {
-			s.bump(&s.stats.MalformedBulks, 1)
-		}
+	if status, ok := s.faults.takeBulkFailure(); ok {
+		s.bump(&s.stats.FailedBulks, 1)
+		return nil, injectedBulkError(status)
 	}
+	ops, aerr := parseBulk(body, p["index"])
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		s.bump(&s.stats.MalformedBulks, 1)
+		return nil, aerr
 	}
 	s.bump(&s.stats.BulkItems, len(ops))
 	for _, op := range ops {
@@ -50,16 +45,15 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	}
 	results, err := s.applyAll(r.Context(), ops, refresh)
 	if err != nil {
-		return // the client went away while waiting for a refresh
+		return nil, nil // the client went away while waiting for a refresh
 	}
-	resp := map[string]any{"errors": false, "items": []any{}}
+	items, failed := make([]any, len(results)), false
 	for i, res := range results {
 		s.count(res)
-		resp["errors"] = resp["errors"] == true || res.Error != nil
-		resp["items"] = append(resp["items"].([]any), map[string]*itemResult{ops[i].action: res})
+		failed = failed || res.Error != nil
+		items[i] = map[string]*itemResult{ops[i].action: res}
 	}
-	resp["took"] = time.Since(start).Milliseconds()
-	s.writeJSON(w, r, http.StatusOK, resp)
+	return map[string]any{"took": time.Since(start).Milliseconds(), "errors": failed, "items": items}, nil
 }
 
 // refreshParam reads ?refresh: "" (none), "true" or "wait_for".

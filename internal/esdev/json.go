@@ -93,11 +93,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *apiError)
 	s.writeJSON(w, r, a.status, map[string]any{"error": o, "status": a.status})
 }
 
+// plainText is an answer in text, not JSON (_cat without ?format=json).
+type plainText string
+
 // writeJSON writes body with status; ?pretty indents it.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	t, isText := body.(plainText)
+	w.Header().Set("Content-Type", map[bool]string{true: "text/plain", false: "application/json"}[isText]+"; charset=UTF-8")
 	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
+	if r.Method == http.MethodHead || isText {
+		_, _ = io.WriteString(w, string(t)) // the client went away
 		return
 	}
 	enc := json.NewEncoder(w)

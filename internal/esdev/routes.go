@@ -10,10 +10,14 @@ import (
 // params are the named path segments of a matched route.
 type params map[string]string
 
+// handler answers a request: with a body to write as JSON with 200, an
+// error, or neither when it wrote the answer itself.
+type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *apiError)
+
 type route struct {
 	methods []string
 	pattern []string // literal segments and {placeholders}
-	handle  func(w http.ResponseWriter, r *http.Request, p params)
+	handle  handler
 }
 
 // routeTable lists every endpoint the stand-in answers (the package doc's
@@ -21,7 +25,7 @@ type route struct {
 func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
-	add := func(h func(http.ResponseWriter, *http.Request, params), path string, methods ...string) {
+	add := func(h handler, path string, methods ...string) {
 		out = append(out, route{methods, splitPath(path), h})
 	}
 	add(s.handleRoot, "/", get, head)
@@ -44,7 +48,11 @@ func (s *Server) routeTable() []route {
 	add(s.handleDeleteIndex, "/{index}", del)
 	add(s.handleGetDoc, "/{index}/_doc/{id}", get, head)
 	add(s.handleIndexDoc, "/{index}/_doc/{id}", put, post)
-	return append(out, s.blockRoutes()...)
+	add(s.handlePutSettings, "/_settings", put)
+	add(s.handlePutSettings, "/{index}/_settings", put)
+	add(s.handleOpenClose(true), "/{index}/_close", post)
+	add(s.handleOpenClose(false), "/{index}/_open", post)
+	return out
 }
 
 func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
@@ -80,7 +88,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	var allowed []string
 	for _, rt := range s.table {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
-			rt.handle(w, r, p)
+			if body, aerr := rt.handle(w, r, p); aerr != nil {
+				s.writeError(w, r, aerr)
+			} else if body != nil {
+				s.writeJSON(w, r, http.StatusOK, body)
+			}
 			return
 		} else if ok {
 			allowed = append(allowed, rt.methods...)
@@ -117,8 +129,8 @@ const (
 )
 
 // handleRoot serves GET / and HEAD / (olivere's ping).
-func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, _ params) {
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": "esdev", "cluster_name": "esdev", "tagline": tagline,
+func (s *Server) handleRoot(http.ResponseWriter, *http.Request, params) (any, *apiError) {
+	return map[string]any{"name": "esdev", "cluster_name": "esdev", "tagline": tagline,
 		"version": map[string]any{"number": "7.17.0-standin", "build_flavor": "standin", "lucene_version": "none",
-			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1"}})
+			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1"}}, nil
 }

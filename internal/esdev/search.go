@@ -127,16 +127,15 @@ func searchFailure(idx *index, cause *esError) *apiError {
 // run parses a _search or _count request, resolves its indices and runs
 // its query over their searchable documents: what the last refresh of
 // each made visible, never later writes. The caller holds s.mu for reading.
-func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []string, []hitRef, *apiError) {
+func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*index, []hitRef, *apiError) {
 	s.bump(&s.stats.Searches, 1)
 	req, aerr := parseSearch(r, count)
 	if aerr != nil {
 		return nil, nil, nil, aerr
 	}
-	names, aerr := s.resolveLocked(p["index"], r)
+	idxs, aerr := s.resolveLocked(p["index"], r)
 	var hits []hitRef
-	for _, name := range names {
-		idx := s.indices[name]
+	for _, idx := range idxs {
 		m, err := req.query.bind(&binder{idx: idx, now: time.Now()})
 		if err != nil {
 			return nil, nil, nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
@@ -147,37 +146,36 @@ func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []s
 			}
 		})
 	}
-	return req, names, hits, aerr
+	return req, idxs, hits, aerr
 }
 
 // handleSearch serves GET/POST [/{index}]/_search.
-func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handleSearch(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
 	start := time.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	req, names, hits, aerr := s.run(r, p, false)
+	req, idxs, hits, aerr := s.run(r, p, false)
 	var aggs map[string]any
 	if aerr == nil {
-		aerr = s.sortHits(names, req.sorts, hits)
+		aerr = sortHits(idxs, req.sorts, hits)
 	}
 	if aerr == nil && req.aggs != nil {
-		aggs, aerr = s.runAggs(names, req.aggs, hits)
+		aggs, aerr = runAggs(idxs, req.aggs, hits)
 	}
 	total := len(hits)
 	if aerr == nil && req.searchAfter != nil {
 		hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
 	}
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		return nil, aerr
 	}
 	resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false,
-		"_shards": shardsInfo{Total: len(names), Successful: len(names)},
+		"_shards": shardsInfo{Total: len(idxs), Successful: len(idxs)},
 		"hits":    req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
 	if aggs != nil {
 		resp["aggregations"] = aggs
 	}
-	s.writeJSON(w, r, http.StatusOK, resp)
+	return resp, nil
 }
 
 type searchHit struct {
@@ -241,13 +239,12 @@ func includeSource(src json.RawMessage, includes []string) json.RawMessage {
 }
 
 // handleCount serves GET/POST [/{index}]/_count.
-func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handleCount(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, names, hits, aerr := s.run(r, p, true)
+	_, idxs, hits, aerr := s.run(r, p, true)
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		return nil, aerr
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"count": len(hits), "_shards": shardsInfo{Total: len(names), Successful: len(names)}})
+	return map[string]any{"count": len(hits), "_shards": shardsInfo{Total: len(idxs), Successful: len(idxs)}}, nil
 }

@@ -56,25 +56,25 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 // sortHits checks every sort field against the mappings, as Elasticsearch
 // does (text fields and unmapped fields are errors), then sorts hits in
 // place; ties keep index-then-write order.
-func (s *Server) sortHits(names []string, sorts []*sortSpec, hits []hitRef) *apiError {
+func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *apiError {
 	for _, sp := range sorts {
 		typ := sp.unmappedType
-		for _, n := range names {
-			f := s.indices[n].mapping.lookup(sp.field)
+		for _, idx := range idxs {
+			f := idx.mapping.lookup(sp.field)
 			switch {
 			case sp.field == "_doc":
 				typ = "doc"
 			case f == nil:
 			case f.typ == "text" && f.param("fielddata") != "true":
-				return searchFailure(s.indices[n], fielddataError(sp.field))
+				return searchFailure(idx, fielddataError(sp.field))
 			default:
 				typ = f.typ
 			}
 		}
 		switch {
 		case typ == "":
-			if len(names) > 0 {
-				return searchFailure(s.indices[names[0]], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
+			if len(idxs) > 0 {
+				return searchFailure(idxs[0], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
 			}
 		case typ == "doc", typ == "keyword":
 			sp.kind = map[bool]string{true: "doc", false: "string"}[typ == "doc"]
