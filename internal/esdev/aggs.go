@@ -24,7 +24,7 @@ var aggOptions = map[string][]string{
 	"date_histogram": {"field", "fixed_interval", "min_doc_count"},
 }
 
-func parseAggs(v any) ([]*aggSpec, *apiError) {
+func parseAggs(v any) ([]*aggSpec, *esError) {
 	obj, _ := v.(map[string]any)
 	var out []*aggSpec
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
@@ -32,7 +32,7 @@ func parseAggs(v any) ([]*aggSpec, *apiError) {
 		a := &aggSpec{name: name, size: 10}
 		for k, body := range def {
 			opts, _ := body.(map[string]any)
-			var aerr *apiError
+			var aerr *esError
 			switch {
 			case k == "aggs" || k == "aggregations":
 				a.sub, aerr = parseAggs(body)
@@ -56,7 +56,7 @@ func parseAggs(v any) ([]*aggSpec, *apiError) {
 	return out, nil
 }
 
-func (a *aggSpec) parseOptions(o map[string]any) *apiError {
+func (a *aggSpec) parseOptions(o map[string]any) *esError {
 	for k := range o {
 		if !slices.Contains(aggOptions[a.kind], k) {
 			return unsupported("[%s] in the [%s] aggregation", k, a.kind)
@@ -82,9 +82,9 @@ func (a *aggSpec) parseOptions(o map[string]any) *apiError {
 // runAggs checks the fields against the mappings, as Elasticsearch does
 // (no aggregating on text, date_histogram on dates only), then computes
 // the aggregations over hits.
-func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *apiError) {
-	var check func(specs []*aggSpec) *apiError
-	check = func(specs []*aggSpec) *apiError {
+func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *esError) {
+	var check func(specs []*aggSpec) *esError
+	check = func(specs []*aggSpec) *esError {
 		for _, a := range specs {
 			for _, idx := range idxs {
 				switch f := idx.mapping.lookup(a.field); {

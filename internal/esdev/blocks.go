@@ -70,7 +70,7 @@ func refuseWrite(op *writeOp, idx *index) *itemResult {
 // handlePutSettings serves PUT [/{index}]/_settings: the body holds settings
 // in any shape (nested, dotted, with or without "index." or a "settings"
 // wrapper); a null value resets a setting.
-func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && len(body) == 0 {
 		aerr = failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;")
@@ -89,7 +89,7 @@ func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p par
 		}
 	}
 	slices.Sort(static)
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *apiError) {
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
 		if len(static) > 0 {
 			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
 				"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names(idxs))
@@ -109,8 +109,8 @@ var acknowledged = map[string]any{"acknowledged": true}
 
 // handleOpenClose serves POST /{index}/_close (close true) and _open.
 func (s *Server) handleOpenClose(close bool) handler {
-	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
-		return s.onIndices(r, p, true, func(idxs []*index) (any, *apiError) {
+	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+		return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
 			resp, closed := map[string]any{"acknowledged": true, "shards_acknowledged": true}, map[string]any{}
 			for _, idx := range idxs {
 				delete(idx.settings, settingClosed)

@@ -22,7 +22,7 @@ var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version
 	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
 // handleBulk serves POST [/{index}]/_bulk.
-func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	start := time.Now()
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
@@ -57,7 +57,7 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 }
 
 // refreshParam reads ?refresh: "" (none), "true" or "wait_for".
-func refreshParam(r *http.Request) (string, *apiError) {
+func refreshParam(r *http.Request) (string, *esError) {
 	switch v := r.URL.Query().Get("refresh"); {
 	case !r.URL.Query().Has("refresh") || v == "false":
 		return "", nil
@@ -113,7 +113,7 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 // fail the whole request with 400, as Elasticsearch does for malformed
 // action lines and for request validation (an _id over 512 bytes); a
 // malformed document only fails its item (prepare).
-func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
+func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *esError) {
 	if len(body) > 0 && body[len(body)-1] != '\n' {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]")
 	}
@@ -150,7 +150,7 @@ func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 }
 
 // parseAction reads one action/metadata line.
-func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *apiError) {
+func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 	obj, err := decodeObject(line)
 	if err != nil || len(obj) != 1 {
 		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
@@ -191,7 +191,7 @@ func idTooLong(id string) string {
 }
 
 // validationFailed is Elasticsearch's action_request_validation_exception.
-func validationFailed(why ...string) *apiError {
+func validationFailed(why ...string) *esError {
 	var b strings.Builder
 	for i, w := range why {
 		fmt.Fprintf(&b, "%d: %s;", i+1, w)

@@ -15,11 +15,11 @@ var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 // adds the header) or ?format=json. A single node never assigns replicas,
 // so an index with number_of_replicas > 0 is yellow, as on a one-node
 // cluster; docs.count counts searchable documents.
-func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r, "v", "ignore_unavailable", "allow_no_indices"); aerr != nil {
 		return nil, aerr
 	}
-	return s.onIndices(r, p, false, func(idxs []*index) (any, *apiError) {
+	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {
 		var rows [][]string
 		for _, idx := range idxs {
 			size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0

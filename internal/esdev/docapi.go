@@ -7,7 +7,7 @@ import (
 
 // handleGetDoc serves GET and HEAD /{index}/_doc/{id}. It is real-time, as
 // in Elasticsearch: it sees every write, refreshed or not.
-func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r); aerr != nil {
 		return nil, aerr
 	}
@@ -29,7 +29,7 @@ func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) 
 // handleIndexDoc serves PUT/POST /{index}/_doc/{id} (?op_type=create
 // optional): one write through the path of a bulk item, without the
 // scripted faults, answered with the item's status as HTTP status.
-func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
 	op := &writeOp{action: "index", index: p["index"], id: p["id"], source: body}

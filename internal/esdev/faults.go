@@ -91,7 +91,7 @@ func (f *faults) currentDelay() time.Duration {
 
 // injectedBulkError is the whole-request failure of FailNextBulks, shaped
 // like the errors a loaded or recovering cluster returns.
-func injectedBulkError(status int) *apiError {
+func injectedBulkError(status int) *esError {
 	switch status {
 	case http.StatusTooManyRequests:
 		return failf(status, "es_rejected_execution_exception",

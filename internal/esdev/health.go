@@ -8,11 +8,11 @@ import "net/http"
 // when an index asks for replicas and green otherwise, as _cat/indices
 // says per index. logctl check and the daemons' -check-deps read it; the
 // wait_for_* parameters are refused (nothing here ever changes health).
-func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r, "level", "local"); aerr != nil {
 		return nil, aerr
 	}
-	return s.onIndices(r, p, false, func(idxs []*index) (any, *apiError) {
+	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {
 		unassigned := 0
 		for _, idx := range idxs {
 			unassigned += idx.replicas()

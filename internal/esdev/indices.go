@@ -12,7 +12,7 @@ import (
 
 // handleCreateIndex serves PUT /{index} with an optional body of settings
 // and mappings, laid over the matching template.
-func (s *Server) handleCreateIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleCreateIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	name, req := p["index"], &template{}
 	body, aerr := readObjectBody(r)
 	if e := validateIndexName(name); e != nil {
@@ -60,8 +60,8 @@ func (s *Server) autoCreateAllowedLocked(name string) bool {
 
 // handleDeleteIndex serves DELETE /{index}; comma lists and wildcards are
 // allowed, as with Elasticsearch 7's default action.destructive_requires_name.
-func (s *Server) handleDeleteIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *apiError) {
+func (s *Server) handleDeleteIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
 		for _, idx := range idxs {
 			if idx.timer != nil {
 				idx.timer.Stop()
@@ -75,14 +75,14 @@ func (s *Server) handleDeleteIndex(_ http.ResponseWriter, r *http.Request, p par
 
 // handleRefresh serves [/{index}]/_refresh: every write so far becomes
 // searchable before the answer.
-func (s *Server) handleRefresh(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleRefresh(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	refreshed := map[string][]json.RawMessage{}
 	defer func() { // after onIndices unlocked
 		for n, srcs := range refreshed {
 			s.notifyRefresh(n, srcs)
 		}
 	}()
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *apiError) {
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
 		total := 0
 		for _, idx := range idxs {
 			refreshed[idx.name] = s.refreshLocked(idx)

@@ -57,7 +57,7 @@ func globMatch(pattern, s string) bool {
 // the request's ignore_unavailable and allow_no_indices as Elasticsearch
 // does (missing names are 404, patterns matching nothing are not). The
 // caller holds s.mu.
-func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *apiError) {
+func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *esError) {
 	q := r.URL.Query()
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(expr, ",") {
@@ -86,7 +86,7 @@ func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *apiErro
 
 // onIndices resolves the request's {index} under s.mu, held for writing
 // if write, and answers with what fn makes of the indices.
-func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*index) (any, *apiError)) (any, *apiError) {
+func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*index) (any, *esError)) (any, *esError) {
 	lock, unlock := s.mu.RLock, s.mu.RUnlock
 	if write {
 		lock, unlock = s.mu.Lock, s.mu.Unlock

@@ -39,7 +39,7 @@ var leafOptions = map[string][]string{"term": {"value"},
 
 // parseQuery parses one query clause such as {"term": {"host": "a"}}.
 // Queries the stand-in does not evaluate are refused, never ignored.
-func parseQuery(v any) (query, *apiError) {
+func parseQuery(v any) (query, *esError) {
 	obj, ok := v.(map[string]any)
 	if !ok || len(obj) != 1 {
 		return nil, badRequest("[_na] query malformed, must start with start_object and hold a single query")
@@ -89,7 +89,7 @@ func parseQuery(v any) (query, *apiError) {
 	return nil, nil // unreachable: obj has one entry
 }
 
-func parseBool(obj map[string]any) (query, *apiError) {
+func parseBool(obj map[string]any) (query, *esError) {
 	q := &boolQuery{minShould: -1}
 	for k, v := range obj {
 		dst := map[string]*[]query{"must": &q.must, "filter": &q.filter, "should": &q.should, "must_not": &q.mustNot}[k]

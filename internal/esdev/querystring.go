@@ -18,7 +18,7 @@ type qsOptions struct {
 	and    bool     // default_operator AND
 }
 
-func parseQueryString(body any) (query, *apiError) {
+func parseQueryString(body any) (query, *esError) {
 	obj, _ := body.(map[string]any)
 	text, ok := obj["query"].(string)
 	if !ok {
@@ -40,7 +40,7 @@ func parseQueryString(body any) (query, *apiError) {
 }
 
 // compileQueryString parses text into a query tree.
-func compileQueryString(text string, opts qsOptions) (query, *apiError) {
+func compileQueryString(text string, opts qsOptions) (query, *esError) {
 	p := &qsParser{toks: qsTokens(text), opts: opts}
 	q, err := p.expr()
 	if err == nil && p.pos < len(p.toks) {

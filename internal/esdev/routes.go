@@ -12,7 +12,7 @@ type params map[string]string
 
 // handler answers a request: with a body to write as JSON with 200, an
 // error, or neither when it wrote the answer itself.
-type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *apiError)
+type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *esError)
 
 type route struct {
 	methods []string
@@ -112,7 +112,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // change what a real cluster does, so they are never ignored. pretty and
 // the like only shape the answer; filter_path is ignored, so answers are a
 // superset.
-func checkParams(r *http.Request, allowed ...string) *apiError {
+func checkParams(r *http.Request, allowed ...string) *esError {
 	for k := range r.URL.Query() {
 		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path", "format"), k) {
 			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
@@ -129,7 +129,7 @@ const (
 )
 
 // handleRoot serves GET / and HEAD / (olivere's ping).
-func (s *Server) handleRoot(http.ResponseWriter, *http.Request, params) (any, *apiError) {
+func (s *Server) handleRoot(http.ResponseWriter, *http.Request, params) (any, *esError) {
 	return map[string]any{"name": "esdev", "cluster_name": "esdev", "tagline": tagline,
 		"version": map[string]any{"number": "7.17.0-standin", "build_flavor": "standin", "lucene_version": "none",
 			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1"}}, nil

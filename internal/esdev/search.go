@@ -33,7 +33,7 @@ type hitRef struct {
 // parseSearch reads the body keys and URL parameters the stand-in
 // implements, and refuses every other; URL parameters win over the body.
 // A _count takes only a query.
-func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
+func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 	body, aerr := readObjectBody(r)
 	allowed := []string{"q", "df", "default_operator", "ignore_unavailable", "allow_no_indices"}
 	if !count {
@@ -81,7 +81,7 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
 
 // option reads size, from or _source, from the body (JSON values) or the
 // URL (strings).
-func (req *searchRequest) option(k string, v any) *apiError {
+func (req *searchRequest) option(k string, v any) *esError {
 	if s, ok := v.(string); ok && k != "_source" {
 		if n, err := strconv.Atoi(s); err == nil {
 			v = n
@@ -115,7 +115,7 @@ func (req *searchRequest) option(k string, v any) *apiError {
 
 // searchFailure wraps a shard-level error the way a failed search reports
 // it: search_phase_execution_exception with the cause as root cause.
-func searchFailure(idx *index, cause *esError) *apiError {
+func searchFailure(idx *index, cause *esError) *esError {
 	cause.onIndex(idx.name, idx.uuid)
 	top := newESError("search_phase_execution_exception", "all shards failed").
 		with("phase", "query").with("grouped", true).because(cause).
@@ -127,7 +127,7 @@ func searchFailure(idx *index, cause *esError) *apiError {
 // run parses a _search or _count request, resolves its indices and runs
 // its query over their searchable documents: what the last refresh of
 // each made visible, never later writes. The caller holds s.mu for reading.
-func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*index, []hitRef, *apiError) {
+func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*index, []hitRef, *esError) {
 	s.bump(&s.stats.Searches, 1)
 	req, aerr := parseSearch(r, count)
 	if aerr != nil {
@@ -150,7 +150,7 @@ func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*
 }
 
 // handleSearch serves GET/POST [/{index}]/_search.
-func (s *Server) handleSearch(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleSearch(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	start := time.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -239,7 +239,7 @@ func includeSource(src json.RawMessage, includes []string) json.RawMessage {
 }
 
 // handleCount serves GET/POST [/{index}]/_count.
-func (s *Server) handleCount(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleCount(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	_, idxs, hits, aerr := s.run(r, p, true)

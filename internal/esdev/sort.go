@@ -18,7 +18,7 @@ type sortSpec struct {
 
 // parseSorts reads "field", {"field": "desc"}, {"field": {"order": ...,
 // "unmapped_type": ...}} or a list of those.
-func parseSorts(v any) ([]*sortSpec, *apiError) {
+func parseSorts(v any) ([]*sortSpec, *esError) {
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
@@ -56,7 +56,7 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 // sortHits checks every sort field against the mappings, as Elasticsearch
 // does (text fields and unmapped fields are errors), then sorts hits in
 // place; ties keep index-then-write order.
-func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *apiError {
+func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *esError {
 	for _, sp := range sorts {
 		typ := sp.unmappedType
 		for _, idx := range idxs {
@@ -160,7 +160,7 @@ func compareKeys(sorts []*sortSpec, a, b []any) int {
 }
 
 // applySearchAfter keeps the hits sorting strictly after the given values.
-func applySearchAfter(sorts []*sortSpec, after []any, hits []hitRef) ([]hitRef, *apiError) {
+func applySearchAfter(sorts []*sortSpec, after []any, hits []hitRef) ([]hitRef, *esError) {
 	if len(after) != len(sorts) {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
 			"search_after has %d value(s) but sort has %d.", len(after), len(sorts))

@@ -44,7 +44,7 @@ func (s *Server) templateForLocked(name string) (map[string]string, *mapping) {
 
 // parseTemplateBody reads the settings/mappings pair shared by templates
 // and create-index bodies, and checks the settings the stand-in reads.
-func parseTemplateBody(t *template, body map[string]any) *apiError {
+func parseTemplateBody(t *template, body map[string]any) *esError {
 	for k, raw := range body {
 		m, ok := raw.(map[string]any)
 		switch {
@@ -69,7 +69,7 @@ func parseTemplateBody(t *template, body map[string]any) *apiError {
 }
 
 // handlePutTemplate serves PUT /_index_template/{name}.
-func (s *Server) handlePutTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handlePutTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	t := &template{name: p["name"]}
 	t.body, _ = json.Marshal(body)
@@ -131,7 +131,7 @@ func overlap(a, b []string) bool {
 
 // handleGetTemplate serves GET and HEAD /_index_template/{name}; the name
 // may be a comma list with wildcards.
-func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *apiError) {
+func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	list := []any{}
@@ -148,7 +148,7 @@ func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p par
 
 // handlePutPolicy serves PUT /_ilm/policy/{name}. Policies are accepted
 // and never run: no rollover, no deletion by age.
-func (s *Server) handlePutPolicy(_ http.ResponseWriter, r *http.Request, _ params) (any, *apiError) {
+func (s *Server) handlePutPolicy(_ http.ResponseWriter, r *http.Request, _ params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && body["policy"] == nil {
 		aerr = failf(http.StatusBadRequest, "x_content_parse_exception",
