@@ -137,7 +137,7 @@ func (a *aggSpec) compute(hits []hitRef) map[string]any {
 		seen := map[string]bool{}
 		for _, v := range h.d.fields[f.src] {
 			var key any = scalarString(v)
-			if ms, ok := docMillis(f, v); f.typ == "date" && ok {
+			if ms, ok := docMillis(v); f.typ == "date" && ok {
 				key = ms - ((ms%max(step, 1))+max(step, 1))%max(step, 1)
 			} else if n, ok := toFloat(v); isNumeric(f.typ) && ok {
 				key = n

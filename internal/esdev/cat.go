@@ -16,7 +16,7 @@ var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 // so an index with number_of_replicas > 0 is yellow, as on a one-node
 // cluster; docs.count counts searchable documents.
 func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	if aerr := checkParams(r, "v", "ignore_unavailable", "allow_no_indices"); aerr != nil {
+	if aerr := checkParams(r, "v"); aerr != nil {
 		return nil, aerr
 	}
 	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {

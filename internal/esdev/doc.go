@@ -63,10 +63,14 @@
 // Refused, among others: update and delete (bulk actions and APIs),
 // routing, pipelines, versioning (version_type, if_seq_no), require_alias,
 // aliases, scroll, min_score, highlight, post_filter, other queries and
-// aggregations, terms include/exclude, calendar intervals, custom date
-// formats, field types other than text, keyword, numbers, boolean, date
-// and object, legacy and component templates, compressed bodies, and the
-// _nodes answers a sniffing client needs (logpipe does not sniff).
+// aggregations, terms include/exclude, minimum_should_match, query_string
+// options (default_operator, df), calendar intervals, date formats,
+// mapping parameters other than type, properties, fields and ignore_above
+// (dynamic, enabled, ignore_malformed, ...), field types other than text,
+// keyword, numbers, boolean, date and object, legacy and component
+// templates, ignore_unavailable and allow_no_indices, compressed bodies,
+// a known path with another method (Elasticsearch's 405), and the _nodes
+// answers a sniffing client needs (logpipe does not sniff).
 // Unknown URL parameters are refused too; filter_path is ignored, so
 // answers are a superset.
 //

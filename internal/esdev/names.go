@@ -53,12 +53,10 @@ func globMatch(pattern, s string) bool {
 }
 
 // resolveLocked expands an index expression — a comma list of names and
-// '*' patterns, or _all — into existing indices sorted by name, honouring
-// the request's ignore_unavailable and allow_no_indices as Elasticsearch
-// does (missing names are 404, patterns matching nothing are not). The
-// caller holds s.mu.
-func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *esError) {
-	q := r.URL.Query()
+// '*' patterns, or _all — into existing indices sorted by name, as
+// Elasticsearch does by default (a missing name is 404, a pattern matching
+// nothing is not). The caller holds s.mu.
+func (s *Server) resolveLocked(expr string) ([]*index, *esError) {
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(expr, ",") {
 		switch {
@@ -68,7 +66,7 @@ func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *esError
 			}
 		case s.indices[part] != nil:
 			seen[part] = true
-		case q.Get("ignore_unavailable") != "true":
+		default:
 			return nil, indexNotFound(part)
 		}
 	}
@@ -77,9 +75,6 @@ func (s *Server) resolveLocked(expr string, r *http.Request) ([]*index, *esError
 		if seen[n] {
 			out = append(out, s.indices[n])
 		}
-	}
-	if len(out) == 0 && q.Get("allow_no_indices") == "false" {
-		return nil, indexNotFound(expr)
 	}
 	return out, nil
 }
@@ -93,7 +88,7 @@ func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*ind
 	}
 	lock()
 	defer unlock()
-	idxs, aerr := s.resolveLocked(p["index"], r)
+	idxs, aerr := s.resolveLocked(p["index"])
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -78,14 +78,14 @@ func match(pattern, segs []string) (params, bool) {
 	return p, true
 }
 
-// route dispatches a request to its handler: a known path with another
-// method is 405, as in Elasticsearch.
+// route dispatches a request to its handler; other paths and methods are
+// refused (where Elasticsearch answers 405 for a known path with another
+// method, the stand-in answers 400 too).
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 	for i, seg := range segs {
 		segs[i], _ = url.PathUnescape(seg)
 	}
-	var allowed []string
 	for _, rt := range s.table {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
 			if body, aerr := rt.handle(w, r, p); aerr != nil {
@@ -94,15 +94,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 				s.writeJSON(w, r, http.StatusOK, body)
 			}
 			return
-		} else if ok {
-			allowed = append(allowed, rt.methods...)
 		}
-	}
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ","))
-		s.writeError(w, r, failf(http.StatusMethodNotAllowed, "illegal_argument_exception",
-			"Incorrect HTTP method for uri [%s] and method [%s], allowed: %v", r.URL.RequestURI(), r.Method, allowed))
-		return
 	}
 	s.writeError(w, r, unsupported("uri [%s] with method [%s]", r.URL.Path, r.Method))
 }

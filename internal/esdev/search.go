@@ -35,7 +35,7 @@ type hitRef struct {
 // A _count takes only a query.
 func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 	body, aerr := readObjectBody(r)
-	allowed := []string{"q", "df", "default_operator", "ignore_unavailable", "allow_no_indices"}
+	allowed := []string{"q"}
 	if !count {
 		allowed = append(allowed, "size", "from", "_source")
 	}
@@ -65,8 +65,7 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 		switch {
 		case aerr != nil:
 		case k == "q":
-			opts := qsOptions{fields: strings.Split(cmp.Or(q.Get("df"), "*"), ","), and: strings.EqualFold(q.Get("default_operator"), "and")}
-			req.query, aerr = compileQueryString(q.Get(k), opts)
+			req.query, aerr = compileQueryString(q.Get(k))
 		case k == "size" || k == "from" || k == "_source":
 			aerr = req.option(k, q.Get(k))
 		}
@@ -133,7 +132,7 @@ func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*
 	if aerr != nil {
 		return nil, nil, nil, aerr
 	}
-	idxs, aerr := s.resolveLocked(p["index"], r)
+	idxs, aerr := s.resolveLocked(p["index"])
 	var hits []hitRef
 	for _, idx := range idxs {
 		m, err := req.query.bind(&binder{idx: idx, now: time.Now()})

@@ -65,7 +65,7 @@ func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *esError {
 			case sp.field == "_doc":
 				typ = "doc"
 			case f == nil:
-			case f.typ == "text" && f.param("fielddata") != "true":
+			case f.typ == "text":
 				return searchFailure(idx, fielddataError(sp.field))
 			default:
 				typ = f.typ
@@ -113,7 +113,7 @@ func sortKeys(sorts []*sortSpec, h hitRef) []any {
 			var k any = scalarString(v)
 			if sp.kind == "number" {
 				n, ok := toFloat(v)
-				if ms, isDate := docMillis(f, v); f.typ == "date" {
+				if ms, isDate := docMillis(v); f.typ == "date" {
 					n, ok = float64(ms), isDate
 				} else if b, isBool := v.(bool); isBool {
 					n, ok = map[bool]float64{true: 1}[b], true
