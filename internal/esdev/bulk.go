@@ -30,7 +30,7 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
 		return nil, aerr
 	}
-	if status, ok := s.faults.takeBulkFailure(); ok {
+	if status := s.faults.takeBulkFailure(); status != 0 {
 		s.bump(&s.stats.FailedBulks, 1)
 		return nil, injectedBulkError(status)
 	}
@@ -215,19 +215,19 @@ func (s *Server) prepare(op *writeOp, withFaults bool) {
 	if op.outcome != nil || !withFaults {
 		return
 	}
-	reject, failItem := s.faults.predicates()
+	sc := s.faults.get()
 	var doc map[string]any // what predicates see: plain encoding/json types
-	if reject != nil || failItem != nil {
+	if sc.reject != nil || sc.failItem != nil {
 		_ = json.Unmarshal(op.source, &doc)
 	}
-	if failItem != nil {
-		if status, ok := failItem(op.index, doc); ok {
+	if sc.failItem != nil {
+		if status, ok := sc.failItem(op.index, doc); ok {
 			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
 			return
 		}
 	}
-	if reject != nil {
-		if reason, ok := reject(op.index, doc); ok {
+	if sc.reject != nil {
+		if reason, ok := sc.reject(op.index, doc); ok {
 			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
 		}
 	}

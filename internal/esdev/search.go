@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -81,11 +80,6 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 // option reads size, from or _source, from the body (JSON values) or the
 // URL (strings).
 func (req *searchRequest) option(k string, v any) *esError {
-	if s, ok := v.(string); ok && k != "_source" {
-		if n, err := strconv.Atoi(s); err == nil {
-			v = n
-		}
-	}
 	n, isInt := toInt(v)
 	b, isBool := toBool(v)
 	switch {
