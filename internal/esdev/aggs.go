@@ -86,17 +86,12 @@ func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *e
 	var check func(specs []*aggSpec) *esError
 	check = func(specs []*aggSpec) *esError {
 		for _, a := range specs {
-			for _, idx := range idxs {
-				switch f := idx.mapping.lookup(a.field); {
-				case f == nil:
-				case f.typ == "text":
-					return searchFailure(idx, fielddataError(a.field))
-				case a.kind == "date_histogram" && f.typ != "date":
-					return searchFailure(idx, newESError("illegal_argument_exception",
-						"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, f.typ, a.kind))
-				}
+			typ, idx, aerr := docValueType(idxs, a.field)
+			if aerr == nil && a.kind == "date_histogram" && typ != "" && typ != "date" {
+				aerr = searchFailure(idx, newESError("illegal_argument_exception",
+					"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, typ, a.kind))
 			}
-			if aerr := check(a.sub); aerr != nil {
+			if aerr = cmp.Or(aerr, check(a.sub)); aerr != nil {
 				return aerr
 			}
 		}

@@ -58,32 +58,35 @@ func parseSorts(v any) ([]*sortSpec, *esError) {
 // place; ties keep index-then-write order.
 func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *esError {
 	for _, sp := range sorts {
-		typ := sp.unmappedType
-		for _, idx := range idxs {
-			f := idx.mapping.lookup(sp.field)
-			switch {
-			case sp.field == "_doc":
-				typ = "doc"
-			case f == nil:
-			case f.typ == "text":
-				return searchFailure(idx, fielddataError(sp.field))
-			default:
-				typ = f.typ
-			}
-		}
-		switch {
-		case typ == "":
-			if len(idxs) > 0 {
-				return searchFailure(idxs[0], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
-			}
-		case typ == "doc", typ == "keyword":
-			sp.kind = map[bool]string{true: "doc", false: "string"}[typ == "doc"]
+		typ, _, aerr := docValueType(idxs, sp.field)
+		switch typ = cmp.Or(typ, sp.unmappedType); {
+		case aerr != nil:
+			return aerr
+		case sp.field == "_doc", typ == "keyword":
+			sp.kind = map[bool]string{true: "doc", false: "string"}[sp.field == "_doc"]
+		case typ == "" && len(idxs) > 0:
+			return searchFailure(idxs[0], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
 		default:
 			sp.kind = "number"
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hitRef) int { return compareKeys(sorts, sortKeys(sorts, a), sortKeys(sorts, b)) })
 	return nil
+}
+
+// docValueType is the type of field in the first of idxs that maps it,
+// with that index; "" when none does. Text fields have no doc values to
+// sort or aggregate on: they fail the search, as in Elasticsearch.
+func docValueType(idxs []*index, field string) (typ string, in *index, aerr *esError) {
+	for _, idx := range idxs {
+		switch f := idx.mapping.lookup(field); {
+		case f != nil && f.typ == "text":
+			return "", nil, searchFailure(idx, fielddataError(field))
+		case f != nil && in == nil:
+			typ, in = f.typ, idx
+		}
+	}
+	return typ, in, nil
 }
 
 // fielddataError is Elasticsearch's refusal to sort or aggregate on text.
