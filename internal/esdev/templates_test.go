@@ -51,6 +51,10 @@ func TestTemplateShapesAutoCreatedIndex(t *testing.T) {
 	if r := do(t, http.MethodPut, s.URL()+"/bad", `{"settings":{"refresh_interval":"soon"}}`); r.status != 400 {
 		t.Errorf("refresh_interval soon: %d, want 400", r.status)
 	}
+	// DELETE /{index} takes names and wildcards (indices-delete-index.html).
+	if r := do(t, http.MethodDelete, s.URL()+"/logs-*", ""); r.status != 200 || len(s.Indices()) != 0 {
+		t.Errorf("DELETE /logs-*: %d %s, left %v", r.status, r.text, s.Indices())
+	}
 }
 
 // TestCatIndicesHealth: a one-node cluster cannot assign replicas, so an
