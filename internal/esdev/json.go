@@ -73,7 +73,7 @@ func indexNotFound(name string) *esError {
 		with("resource.type", "index_or_alias").with("resource.id", name).onIndex(name, "_na_"))
 }
 
-// writeError writes an apiError in Elasticsearch 7's shape: the error
+// writeError writes an error in Elasticsearch 7's shape: the error
 // object with its root_cause list, and the status.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) {
 	if a.typ == "" {
