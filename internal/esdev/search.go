@@ -117,58 +117,57 @@ func searchFailure(idx *index, cause *esError) *esError {
 	return fail(http.StatusBadRequest, top)
 }
 
-// run parses a _search or _count request, resolves its indices and runs
-// its query over their searchable documents: what the last refresh of
-// each made visible, never later writes. The caller holds s.mu for reading.
-func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []*index, []hitRef, *esError) {
-	s.bump(&s.stats.Searches, 1)
-	req, aerr := parseSearch(r, count)
-	if aerr != nil {
-		return nil, nil, nil, aerr
-	}
-	idxs, aerr := s.resolveLocked(p["index"])
-	var hits []hitRef
-	for _, idx := range idxs {
-		m, err := req.query.bind(&binder{idx: idx, now: time.Now()})
-		if err != nil {
-			return nil, nil, nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
+// handleSearch serves GET/POST [/{index}]/_search, or _count if count: it
+// runs the query over the searchable documents of the indices, what the
+// last refresh of each made visible, never later writes.
+func (s *Server) handleSearch(count bool) handler {
+	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+		start := time.Now()
+		s.bump(&s.stats.Searches, 1)
+		req, aerr := parseSearch(r, count)
+		if aerr != nil {
+			return nil, aerr
 		}
-		idx.visibleDocs(func(d *doc) {
-			if m(d) {
-				hits = append(hits, hitRef{idx, d})
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		idxs, aerr := s.resolveLocked(p["index"])
+		var hits []hitRef
+		for _, idx := range idxs {
+			m, err := req.query.bind(&binder{idx: idx, now: start})
+			if err != nil {
+				return nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
 			}
-		})
+			idx.visibleDocs(func(d *doc) {
+				if m(d) {
+					hits = append(hits, hitRef{idx, d})
+				}
+			})
+		}
+		shards := shardsInfo{Total: len(idxs), Successful: len(idxs)}
+		if aerr == nil && count {
+			return map[string]any{"count": len(hits), "_shards": shards}, nil
+		}
+		var aggs map[string]any
+		if aerr == nil {
+			aerr = sortHits(idxs, req.sorts, hits)
+		}
+		if aerr == nil && req.aggs != nil {
+			aggs, aerr = runAggs(idxs, req.aggs, hits)
+		}
+		total := len(hits)
+		if aerr == nil && req.searchAfter != nil {
+			hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
+		}
+		if aerr != nil {
+			return nil, aerr
+		}
+		resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false, "_shards": shards,
+			"hits": req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
+		if aggs != nil {
+			resp["aggregations"] = aggs
+		}
+		return resp, nil
 	}
-	return req, idxs, hits, aerr
-}
-
-// handleSearch serves GET/POST [/{index}]/_search.
-func (s *Server) handleSearch(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	start := time.Now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	req, idxs, hits, aerr := s.run(r, p, false)
-	var aggs map[string]any
-	if aerr == nil {
-		aerr = sortHits(idxs, req.sorts, hits)
-	}
-	if aerr == nil && req.aggs != nil {
-		aggs, aerr = runAggs(idxs, req.aggs, hits)
-	}
-	total := len(hits)
-	if aerr == nil && req.searchAfter != nil {
-		hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
-	}
-	if aerr != nil {
-		return nil, aerr
-	}
-	resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false,
-		"_shards": shardsInfo{Total: len(idxs), Successful: len(idxs)},
-		"hits":    req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
-	if aggs != nil {
-		resp["aggregations"] = aggs
-	}
-	return resp, nil
 }
 
 type searchHit struct {
@@ -229,15 +228,4 @@ func includeSource(src json.RawMessage, includes []string) json.RawMessage {
 	_ = json.Unmarshal(src, &m)
 	b, _ := json.Marshal(filter(m, ""))
 	return b
-}
-
-// handleCount serves GET/POST [/{index}]/_count.
-func (s *Server) handleCount(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, idxs, hits, aerr := s.run(r, p, true)
-	if aerr != nil {
-		return nil, aerr
-	}
-	return map[string]any{"count": len(hits), "_shards": shardsInfo{Total: len(idxs), Successful: len(idxs)}}, nil
 }
