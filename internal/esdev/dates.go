@@ -92,34 +92,35 @@ func dateMath(expr string, now time.Time, roundUp bool) (time.Time, error) {
 	return t, nil
 }
 
+// Units of date math: calendar ones, as {years, months, days} per step,
+// and fixed ones.
+var (
+	calendarUnits = map[byte][3]int{'y': {1, 0, 0}, 'M': {0, 1, 0}, 'w': {0, 0, 7}, 'd': {0, 0, 1}}
+	fixedUnits    = map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}
+)
+
 func addUnit(t time.Time, unit byte, n int) time.Time {
-	switch unit {
-	case 'y':
-		return t.AddDate(n, 0, 0)
-	case 'M':
-		return t.AddDate(0, n, 0)
-	case 'w':
-		return t.AddDate(0, 0, 7*n)
-	case 'd':
-		return t.AddDate(0, 0, n)
+	if c, ok := calendarUnits[unit]; ok {
+		return t.AddDate(n*c[0], n*c[1], n*c[2])
 	}
-	return t.Add(time.Duration(n) * map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}[unit])
+	return t.Add(time.Duration(n) * fixedUnits[unit])
 }
 
 func floorUnit(t time.Time, unit byte) time.Time {
+	if _, ok := calendarUnits[unit]; !ok {
+		return t.Truncate(fixedUnits[unit])
+	}
 	y, mo, d := t.Date()
+	day := time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 	switch unit {
 	case 'y':
-		return time.Date(y, 1, 1, 0, 0, 0, 0, t.Location())
+		return day.AddDate(0, 1-int(mo), 1-d)
 	case 'M':
-		return time.Date(y, mo, 1, 0, 0, 0, 0, t.Location())
+		return day.AddDate(0, 0, 1-d)
 	case 'w':
-		day := time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	case 'd':
-		return time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 	}
-	return t.Truncate(map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}[unit])
+	return day
 }
 
 // formatDate prints t as Elasticsearch's default format does, in UTC.

@@ -3,6 +3,7 @@ package esdev
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,9 +33,7 @@ func (s *Server) templateForLocked(name string) (map[string]string, *mapping) {
 	}
 	settings, m := map[string]string{}, newMapping()
 	if best != nil {
-		for k, v := range best.settings {
-			settings[k] = v
-		}
+		maps.Copy(settings, best.settings)
 		if best.mapping != nil {
 			m.merge(best.mapping)
 		}
