@@ -232,6 +232,15 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
+// docNumber reads a numeric or boolean doc value as a number (booleans
+// as 0 and 1, as Elasticsearch's doc values hold them).
+func docNumber(v any) (float64, bool) {
+	if b, ok := toBool(v); ok {
+		return map[bool]float64{true: 1}[b], true
+	}
+	return toFloat(v)
+}
+
 // toBool accepts JSON booleans and the strings "true" and "false".
 func toBool(v any) (bool, bool) {
 	switch t := v.(type) {

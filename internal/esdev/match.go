@@ -117,19 +117,13 @@ func (b *binder) comparator(f *field, v any, roundUp bool) (func(any) (int, bool
 	switch {
 	case isNumeric(f.typ) || f.typ == "boolean":
 		want, ok := toFloat(v)
-		if bv, isBool := toBool(v); isBool && f.typ == "boolean" {
-			want, ok = map[bool]float64{true: 1}[bv], true
+		if f.typ == "boolean" {
+			want, ok = docNumber(v)
 		}
 		if !ok {
 			return nil, queryError("For input string: \"%s\"", scalarString(v))
 		}
-		return func(x any) (int, bool) {
-			n, ok := toFloat(x)
-			if bx, isBool := toBool(x); isBool {
-				n, ok = map[bool]float64{true: 1}[bx], true
-			}
-			return cmp.Compare(n, want), ok
-		}, nil
+		return func(x any) (int, bool) { n, ok := docNumber(x); return cmp.Compare(n, want), ok }, nil
 	case f.typ == "date":
 		want, err := b.dateBound(v, roundUp)
 		if err != nil {

@@ -115,11 +115,9 @@ func sortKeys(sorts []*sortSpec, h hitRef) []any {
 		for _, v := range h.d.fields[f.src] {
 			var k any = scalarString(v)
 			if sp.kind == "number" {
-				n, ok := toFloat(v)
+				n, ok := docNumber(v)
 				if ms, isDate := docMillis(v); f.typ == "date" {
 					n, ok = float64(ms), isDate
-				} else if b, isBool := v.(bool); isBool {
-					n, ok = map[bool]float64{true: 1}[b], true
 				}
 				if !ok {
 					continue
