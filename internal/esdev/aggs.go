@@ -24,7 +24,7 @@ var aggOptions = map[string][]string{
 	"date_histogram": {"field", "fixed_interval", "min_doc_count"},
 }
 
-func parseAggs(v any) ([]*aggSpec, *apiError) {
+func parseAggs(v any) ([]*aggSpec, *esError) {
 	obj, _ := v.(map[string]any)
 	var out []*aggSpec
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
@@ -32,7 +32,7 @@ func parseAggs(v any) ([]*aggSpec, *apiError) {
 		a := &aggSpec{name: name, size: 10}
 		for k, body := range def {
 			opts, _ := body.(map[string]any)
-			var aerr *apiError
+			var aerr *esError
 			switch {
 			case k == "aggs" || k == "aggregations":
 				a.sub, aerr = parseAggs(body)
@@ -56,7 +56,7 @@ func parseAggs(v any) ([]*aggSpec, *apiError) {
 	return out, nil
 }
 
-func (a *aggSpec) parseOptions(o map[string]any) *apiError {
+func (a *aggSpec) parseOptions(o map[string]any) *esError {
 	for k := range o {
 		if !slices.Contains(aggOptions[a.kind], k) {
 			return unsupported("[%s] in the [%s] aggregation", k, a.kind)
@@ -82,21 +82,16 @@ func (a *aggSpec) parseOptions(o map[string]any) *apiError {
 // runAggs checks the fields against the mappings, as Elasticsearch does
 // (no aggregating on text, date_histogram on dates only), then computes
 // the aggregations over hits.
-func (s *Server) runAggs(names []string, specs []*aggSpec, hits []hitRef) (map[string]any, *apiError) {
-	var check func(specs []*aggSpec) *apiError
-	check = func(specs []*aggSpec) *apiError {
+func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *esError) {
+	var check func(specs []*aggSpec) *esError
+	check = func(specs []*aggSpec) *esError {
 		for _, a := range specs {
-			for _, n := range names {
-				switch f := s.indices[n].mapping.lookup(a.field); {
-				case f == nil:
-				case f.typ == "text":
-					return searchFailure(s.indices[n], fielddataError(a.field))
-				case a.kind == "date_histogram" && f.typ != "date":
-					return searchFailure(s.indices[n], newESError("illegal_argument_exception",
-						"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, f.typ, a.kind))
-				}
+			typ, idx, aerr := docValueType(idxs, a.field)
+			if aerr == nil && a.kind == "date_histogram" && typ != "" && typ != "date" {
+				aerr = searchFailure(idx, newESError("illegal_argument_exception",
+					"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, typ, a.kind))
 			}
-			if aerr := check(a.sub); aerr != nil {
+			if aerr = cmp.Or(aerr, check(a.sub)); aerr != nil {
 				return aerr
 			}
 		}
@@ -137,7 +132,7 @@ func (a *aggSpec) compute(hits []hitRef) map[string]any {
 		seen := map[string]bool{}
 		for _, v := range h.d.fields[f.src] {
 			var key any = scalarString(v)
-			if ms, ok := docMillis(f, v); f.typ == "date" && ok {
+			if ms, ok := docMillis(v); f.typ == "date" && ok {
 				key = ms - ((ms%max(step, 1))+max(step, 1))%max(step, 1)
 			} else if n, ok := toFloat(v); isNumeric(f.typ) && ok {
 				key = n

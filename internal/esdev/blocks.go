@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,17 +46,6 @@ var writeBlocks = []struct {
 var staticSettings = []string{"index.number_of_shards", "index.codec", "index.routing_partition_size",
 	"index.uuid", "index.provided_name", "index.creation_date", "index.version.created", settingClosed}
 
-// blockRoutes are the endpoints of this file, appended to routeTable.
-func (s *Server) blockRoutes() []route {
-	put, post := []string{http.MethodPut}, []string{http.MethodPost}
-	return []route{
-		{methods: put, pattern: splitPath("/_settings"), handle: s.handlePutSettings},
-		{methods: put, pattern: splitPath("/{index}/_settings"), handle: s.handlePutSettings},
-		{methods: post, pattern: splitPath("/{index}/_close"), handle: s.handleOpenClose(true)},
-		{methods: post, pattern: splitPath("/{index}/_open"), handle: s.handleOpenClose(false)},
-	}
-}
-
 // refuseWrite is the answer to a document write into idx when the index is
 // closed or blocked, nil when the write may proceed. The caller holds s.mu.
 func refuseWrite(op *writeOp, idx *index) *itemResult {
@@ -80,89 +70,59 @@ func refuseWrite(op *writeOp, idx *index) *itemResult {
 // handlePutSettings serves PUT [/{index}]/_settings: the body holds settings
 // in any shape (nested, dotted, with or without "index." or a "settings"
 // wrapper); a null value resets a setting.
-func (s *Server) handlePutSettings(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && len(body) == 0 {
 		aerr = failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;")
 	}
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		return nil, aerr
 	}
 	if inner, ok := body["settings"].(map[string]any); ok && len(body) == 1 {
 		body = inner
 	}
-	set := flattenSettings(body)
-	var reset []string
-	collectNulls("", body, &reset)
+	set, reset := flattenSettings(body)
 	var static []string
 	for k := range set {
 		if slices.Contains(staticSettings, k) {
 			static = append(static, k)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names, aerr := s.resolveLocked(p["index"], r)
-	if aerr == nil && len(static) > 0 {
-		slices.Sort(static)
-		aerr = failf(http.StatusBadRequest, "illegal_argument_exception",
-			"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names)
-	}
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	for _, n := range names {
-		idx := s.indices[n]
-		for k, v := range set {
-			idx.settings[k] = v
+	slices.Sort(static)
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+		if len(static) > 0 {
+			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
+				"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names(idxs))
 		}
-		for _, k := range reset {
-			delete(idx.settings, k)
-		}
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
-}
-
-// collectNulls appends the flat "index.x.y" keys whose value is null.
-func collectNulls(prefix string, v any, out *[]string) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, c := range t {
-			collectNulls(joinPath(prefix, k), c, out)
-		}
-	case nil:
-		if !strings.HasPrefix(prefix, "index.") {
-			prefix = "index." + prefix
-		}
-		*out = append(*out, prefix)
-	}
-}
-
-// handleOpenClose serves POST /{index}/_close (close true) and _open.
-func (s *Server) handleOpenClose(close bool) func(http.ResponseWriter, *http.Request, params) {
-	return func(w http.ResponseWriter, r *http.Request, p params) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		names, aerr := s.resolveLocked(p["index"], r)
-		if aerr != nil {
-			s.writeError(w, r, aerr)
-			return
-		}
-		closed := map[string]any{}
-		for _, n := range names {
-			if close {
-				s.indices[n].settings[settingClosed] = "true"
-				closed[n] = map[string]any{"closed": true}
-			} else {
-				delete(s.indices[n].settings, settingClosed)
+		for _, idx := range idxs {
+			maps.Copy(idx.settings, set)
+			for _, k := range reset {
+				delete(idx.settings, k)
 			}
 		}
-		resp := map[string]any{"acknowledged": true, "shards_acknowledged": true}
-		if close {
-			resp["indices"] = closed
-		}
-		s.writeJSON(w, r, http.StatusOK, resp)
+		return acknowledged, nil
+	})
+}
+
+// acknowledged is the answer of an index or template change.
+var acknowledged = map[string]any{"acknowledged": true}
+
+// handleOpenClose serves POST /{index}/_close (close true) and _open.
+func (s *Server) handleOpenClose(close bool) handler {
+	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+		return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+			resp, closed := map[string]any{"acknowledged": true, "shards_acknowledged": true}, map[string]any{}
+			for _, idx := range idxs {
+				delete(idx.settings, settingClosed)
+				if close {
+					idx.settings[settingClosed] = "true"
+					closed[idx.name] = map[string]any{"closed": true}
+				}
+			}
+			if close {
+				resp["indices"] = closed
+			}
+			return resp, nil
+		})
 	}
 }

@@ -1,39 +1,21 @@
 package esdev_test
 
 import (
-	"maps"
 	"net/http"
-	"slices"
 	"testing"
 
 	"github.com/olivere/elastic/v7"
 )
 
-// bulkCreate indexes docs (by id) into index with op_type=create, as
-// logtransfer writes.
-func bulkCreate(t *testing.T, c *elastic.Client, index string, docs map[string]any) *elastic.BulkResponse {
+// createOne creates document {"a": id} in index logs with op_type=create,
+// as logtransfer writes, and returns its bulk item.
+func createOne(t *testing.T, c *elastic.Client, id string) *elastic.BulkResponseItem {
 	t.Helper()
-	b := c.Bulk()
-	for _, id := range slices.Sorted(maps.Keys(docs)) {
-		b.Add(elastic.NewBulkCreateRequest().Index(index).Id(id).Doc(docs[id]))
+	res, err := c.Bulk().Add(elastic.NewBulkCreateRequest().Index("logs").Id(id).Doc(map[string]any{"a": id})).Do(t.Context())
+	if err != nil || len(res.Items) != 1 || len(res.Items[0]) != 1 {
+		t.Fatalf("bulk: %+v, %v; want one item", res, err)
 	}
-	res, err := b.Do(t.Context())
-	if err != nil {
-		t.Fatalf("bulk: %v", err)
-	}
-	return res
-}
-
-// onlyItem is the one item of a one-item bulk response.
-func onlyItem(t *testing.T, res *elastic.BulkResponse) *elastic.BulkResponseItem {
-	t.Helper()
-	if len(res.Items) != 1 || len(res.Items[0]) != 1 {
-		t.Fatalf("bulk response has %d items, want 1", len(res.Items))
-	}
-	for _, it := range res.Items[0] {
-		return it
-	}
-	return nil
+	return res.Items[0]["create"]
 }
 
 // TestWriteBlocks follows the Elasticsearch 7.17 reference "Index blocks"
@@ -61,11 +43,11 @@ func TestWriteBlocks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startServer(t)
 			c := newClient(t, s.URL())
-			bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+			createOne(t, c, "1")
 			if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", tt.settings); r.status != http.StatusOK {
 				t.Fatalf("PUT _settings = %d %s", r.status, r.text)
 			}
-			it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}}))
+			it := createOne(t, c, "2")
 			if it.Status != tt.status || it.Error == nil || it.Error.Type != "cluster_block_exception" || it.Error.Reason != tt.reason {
 				t.Fatalf("blocked item = %d %+v, want %d cluster_block_exception %q", it.Status, it.Error, tt.status, tt.reason)
 			}
@@ -77,7 +59,7 @@ func TestWriteBlocks(t *testing.T) {
 			if r := do(t, http.MethodPut, s.URL()+"/_all/_settings", lift); r.status != http.StatusOK {
 				t.Fatalf("lifting = %d %s", r.status, r.text)
 			}
-			if it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}})); it.Status != http.StatusCreated {
+			if it := createOne(t, c, "2"); it.Status != http.StatusCreated {
 				t.Fatalf("after lifting = %d %+v", it.Status, it.Error)
 			}
 			if n := s.Count("logs"); n != 2 {
@@ -92,7 +74,7 @@ func TestWriteBlocks(t *testing.T) {
 func TestPutSettingsErrors(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s.URL())
-	bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+	createOne(t, c, "1")
 	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.number_of_shards": 3}`); r.status != http.StatusBadRequest || r.errorType() != "illegal_argument_exception" {
 		t.Errorf("static setting = %d %s", r.status, r.text)
 	}
@@ -109,12 +91,12 @@ func TestPutSettingsErrors(t *testing.T) {
 func TestCloseAndOpen(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s.URL())
-	bulkCreate(t, c, "logs", map[string]any{"1": map[string]any{"a": 1}})
+	createOne(t, c, "1")
 	res, err := c.CloseIndex("logs").Do(t.Context())
 	if err != nil || !res.Acknowledged {
 		t.Fatalf("close: %+v %v", res, err)
 	}
-	it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}}))
+	it := createOne(t, c, "2")
 	if it.Status != http.StatusBadRequest || it.Error == nil || it.Error.Type != "index_closed_exception" ||
 		it.Error.Reason != "closed" || it.Error.Index != "logs" {
 		t.Fatalf("item on a closed index = %d %+v", it.Status, it.Error)
@@ -125,7 +107,7 @@ func TestCloseAndOpen(t *testing.T) {
 	if _, err := c.OpenIndex("logs").Do(t.Context()); err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	if it := onlyItem(t, bulkCreate(t, c, "logs", map[string]any{"2": map[string]any{"a": 2}})); it.Status != http.StatusCreated {
+	if it := createOne(t, c, "2"); it.Status != http.StatusCreated {
 		t.Fatalf("after open = %d %+v", it.Status, it.Error)
 	}
 }

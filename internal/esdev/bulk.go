@@ -22,27 +22,22 @@ var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version
 	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
 // handleBulk serves POST [/{index}]/_bulk.
-func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	start := time.Now()
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
-	aerr = cmp.Or(cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr), rerr)
-	if aerr == nil {
-		if status, ok := s.faults.takeBulkFailure(); ok {
-			s.bump(&s.stats.FailedBulks, 1)
-			aerr = injectedBulkError(status)
-		}
+	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
+		return nil, aerr
 	}
-	var ops []*writeOp
-	if aerr == nil {
-		if ops, aerr = parseBulk(body, p["index"]); aerr != nil {
-			s.bump(&s.stats.MalformedBulks, 1)
-		}
+	if status := s.faults.takeBulkFailure(); status != 0 {
+		s.bump(&s.stats.FailedBulks, 1)
+		return nil, injectedBulkError(status)
 	}
+	ops, aerr := parseBulk(body, p["index"])
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		s.bump(&s.stats.MalformedBulks, 1)
+		return nil, aerr
 	}
 	s.bump(&s.stats.BulkItems, len(ops))
 	for _, op := range ops {
@@ -50,20 +45,19 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request, p params) {
 	}
 	results, err := s.applyAll(r.Context(), ops, refresh)
 	if err != nil {
-		return // the client went away while waiting for a refresh
+		return nil, nil // the client went away while waiting for a refresh
 	}
-	resp := map[string]any{"errors": false, "items": []any{}}
+	items, failed := make([]any, len(results)), false
 	for i, res := range results {
 		s.count(res)
-		resp["errors"] = resp["errors"] == true || res.Error != nil
-		resp["items"] = append(resp["items"].([]any), map[string]*itemResult{ops[i].action: res})
+		failed = failed || res.Error != nil
+		items[i] = map[string]*itemResult{ops[i].action: res}
 	}
-	resp["took"] = time.Since(start).Milliseconds()
-	s.writeJSON(w, r, http.StatusOK, resp)
+	return map[string]any{"took": time.Since(start).Milliseconds(), "errors": failed, "items": items}, nil
 }
 
 // refreshParam reads ?refresh: "" (none), "true" or "wait_for".
-func refreshParam(r *http.Request) (string, *apiError) {
+func refreshParam(r *http.Request) (string, *esError) {
 	switch v := r.URL.Query().Get("refresh"); {
 	case !r.URL.Query().Has("refresh") || v == "false":
 		return "", nil
@@ -119,7 +113,7 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 // fail the whole request with 400, as Elasticsearch does for malformed
 // action lines and for request validation (an _id over 512 bytes); a
 // malformed document only fails its item (prepare).
-func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
+func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *esError) {
 	if len(body) > 0 && body[len(body)-1] != '\n' {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception", "The bulk request must be terminated by a newline [\\n]")
 	}
@@ -156,7 +150,7 @@ func parseBulk(body []byte, defaultIndex string) ([]*writeOp, *apiError) {
 }
 
 // parseAction reads one action/metadata line.
-func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *apiError) {
+func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 	obj, err := decodeObject(line)
 	if err != nil || len(obj) != 1 {
 		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
@@ -197,7 +191,7 @@ func idTooLong(id string) string {
 }
 
 // validationFailed is Elasticsearch's action_request_validation_exception.
-func validationFailed(why ...string) *apiError {
+func validationFailed(why ...string) *esError {
 	var b strings.Builder
 	for i, w := range why {
 		fmt.Fprintf(&b, "%d: %s;", i+1, w)
@@ -221,19 +215,19 @@ func (s *Server) prepare(op *writeOp, withFaults bool) {
 	if op.outcome != nil || !withFaults {
 		return
 	}
-	reject, failItem := s.faults.predicates()
+	sc := s.faults.get()
 	var doc map[string]any // what predicates see: plain encoding/json types
-	if reject != nil || failItem != nil {
+	if sc.reject != nil || sc.failItem != nil {
 		_ = json.Unmarshal(op.source, &doc)
 	}
-	if failItem != nil {
-		if status, ok := failItem(op.index, doc); ok {
+	if sc.failItem != nil {
+		if status, ok := sc.failItem(op.index, doc); ok {
 			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
 			return
 		}
 	}
-	if reject != nil {
-		if reason, ok := reject(op.index, doc); ok {
+	if sc.reject != nil {
+		if reason, ok := sc.reject(op.index, doc); ok {
 			op.outcome = failedItem(op, http.StatusBadRequest, newESError("mapper_parsing_exception", "%s", reason))
 		}
 	}

@@ -14,11 +14,7 @@ func TestCreateThenConflict(t *testing.T) {
 	bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":1}`)
 	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":2}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`,
 		`{"index":{"_index":"a","_id":"2"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`)
-	for i, want := range []int{409, 201, 200, 201} {
-		if st, _ := r.item(i); st != want {
-			t.Errorf("item %d: %d, want %d", i, st, want)
-		}
-	}
+	wantItems(t, r, "409", "201", "200", "201")
 	if r.body["errors"] != true {
 		t.Error("errors is false with a failed item")
 	}
@@ -39,11 +35,8 @@ func TestMappingConflictFailsOnlyThatItem(t *testing.T) {
 		`{"create":{"_index":"a","_id":"4"}}`, `{"o":"flat"}`,
 		`{"create":{"_index":"a","_id":"5"}}`, `{"x":1,"x":2}`,
 		`{"create":{"_index":"a","_id":"6"}}`, `{"n":"7"}`)
-	for i, want := range []int{201, 400, 400, 400, 400, 201} {
-		if st, typ := r.item(i); st != want || st == 400 && typ != "mapper_parsing_exception" {
-			t.Errorf("item %d: %d %s, want %d", i, st, typ, want)
-		}
-	}
+	bad := "400 mapper_parsing_exception"
+	wantItems(t, r, "201", bad, bad, bad, bad, "201")
 }
 
 // TestMalformedBulks: a malformed action line or a body without its final

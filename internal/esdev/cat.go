@@ -1,7 +1,6 @@
 package esdev
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,51 +15,45 @@ var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 // adds the header) or ?format=json. A single node never assigns replicas,
 // so an index with number_of_replicas > 0 is yellow, as on a one-node
 // cluster; docs.count counts searchable documents.
-func (s *Server) handleCatIndices(w http.ResponseWriter, r *http.Request, p params) {
-	aerr := checkParams(r, "v", "ignore_unavailable", "allow_no_indices")
-	var rows [][]string
-	s.mu.RLock()
-	names, rerr := s.resolveLocked(p["index"], r)
-	for _, n := range names {
-		idx := s.indices[n]
-		size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
-		idx.visibleDocs(func(*doc) { docs++ })
-		rows = append(rows, []string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open", n,
-			idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size})
+func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	if aerr := checkParams(r, "v"); aerr != nil {
+		return nil, aerr
 	}
-	s.mu.RUnlock()
-	if aerr = cmp.Or(aerr, rerr); aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	if r.URL.Query().Get("format") == "json" {
-		out := make([]map[string]string, len(rows))
-		for i, row := range rows {
-			out[i] = map[string]string{}
-			for j, c := range catColumns {
-				out[i][c] = row[j]
+	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {
+		var rows [][]string
+		for _, idx := range idxs {
+			size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
+			idx.visibleDocs(func(*doc) { docs++ })
+			rows = append(rows, []string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open", idx.name,
+				idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size})
+		}
+		if r.URL.Query().Get("format") == "json" {
+			out := make([]map[string]string, len(rows))
+			for i, row := range rows {
+				out[i] = map[string]string{}
+				for j, c := range catColumns {
+					out[i][c] = row[j]
+				}
+			}
+			return out, nil
+		}
+		if r.URL.Query().Has("v") {
+			rows = append([][]string{catColumns}, rows...)
+		}
+		widths := make([]int, len(catColumns))
+		for _, row := range rows {
+			for i, c := range row {
+				widths[i] = max(widths[i], len(c))
 			}
 		}
-		s.writeJSON(w, r, http.StatusOK, out)
-		return
-	}
-	if r.URL.Query().Has("v") {
-		rows = append([][]string{catColumns}, rows...)
-	}
-	widths := make([]int, len(catColumns))
-	for _, row := range rows {
-		for i, c := range row {
-			widths[i] = max(widths[i], len(c))
+		var b strings.Builder
+		for _, row := range rows {
+			var line strings.Builder
+			for i, c := range row {
+				fmt.Fprintf(&line, "%-*s ", widths[i], c)
+			}
+			b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 		}
-	}
-	var b strings.Builder
-	for _, row := range rows {
-		var line strings.Builder
-		for i, c := range row {
-			fmt.Fprintf(&line, "%-*s ", widths[i], c)
-		}
-		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-	fmt.Fprint(w, b.String())
+		return plainText(b.String()), nil
+	})
 }

@@ -8,24 +8,19 @@ import (
 	"time"
 )
 
-// dateFormats are the date formats the stand-in parses; a mapping naming
-// another is refused. The default is strict_date_optional_time||epoch_millis.
-var dateFormats = []string{"strict_date_optional_time", "date_optional_time", "epoch_millis"}
-
-// parseDate parses s as ISO-8601 or, if format allows, epoch millis. It
-// also returns the last unit written ('y', 'M', 'd', 'h', 'm', 's', or 0
-// for exact), which decides how far rounding up extends a bound: lte
-// "2024-01-01" includes the whole day, as in Elasticsearch.
-func parseDate(s, format string) (time.Time, byte, error) {
-	if t, unit, err := parseISO(s); err == nil && (format == "" || strings.Contains(format, "date_optional_time")) {
+// parseDate parses s as strict_date_optional_time or epoch_millis, the
+// default date format and the only one the stand-in reads. It also returns
+// the last unit written ('y', 'M', 'd', 'h', 'm', 's', or 0 for exact),
+// which decides how far rounding up extends a bound: lte "2024-01-01"
+// includes the whole day, as in Elasticsearch.
+func parseDate(s string) (time.Time, byte, error) {
+	if t, unit, err := parseISO(s); err == nil {
 		return t, unit, nil
 	}
-	if format == "" || strings.Contains(format, "epoch_millis") {
-		if n, err := strconv.ParseFloat(s, 64); err == nil {
-			return time.UnixMilli(int64(n)).UTC(), 0, nil
-		}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.UnixMilli(int64(n)).UTC(), 0, nil
 	}
-	return time.Time{}, 0, fmt.Errorf("failed to parse date field [%s] with format [%s]", s, format)
+	return time.Time{}, 0, fmt.Errorf("failed to parse date field [%s] with format [strict_date_optional_time||epoch_millis]", s)
 }
 
 // looksLikeDate is dynamic date detection: a strict_date_optional_time
@@ -59,12 +54,12 @@ func parseISO(s string) (time.Time, byte, error) {
 // "now-15m", "now+1h/d"); roundUp selects the end of a rounded or
 // partially written unit (used by gt and lte), as Elasticsearch does.
 // Date math anchored on a date ("2024-01-01||+1M") is not supported.
-func dateMath(expr, format string, now time.Time, roundUp bool) (time.Time, error) {
+func dateMath(expr string, now time.Time, roundUp bool) (time.Time, error) {
 	if !strings.HasPrefix(expr, "now") {
 		if strings.Contains(expr, "||") {
 			return time.Time{}, fmt.Errorf("date math anchored on a date [%s] is %s", expr, notSupported)
 		}
-		t, unit, err := parseDate(expr, format)
+		t, unit, err := parseDate(expr)
 		if err == nil && roundUp && unit != 0 {
 			t = addUnit(floorUnit(t, unit), unit, 1).Add(-time.Millisecond)
 		}
@@ -97,34 +92,35 @@ func dateMath(expr, format string, now time.Time, roundUp bool) (time.Time, erro
 	return t, nil
 }
 
+// Units of date math: calendar ones, as {years, months, days} per step,
+// and fixed ones.
+var (
+	calendarUnits = map[byte][3]int{'y': {1, 0, 0}, 'M': {0, 1, 0}, 'w': {0, 0, 7}, 'd': {0, 0, 1}}
+	fixedUnits    = map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}
+)
+
 func addUnit(t time.Time, unit byte, n int) time.Time {
-	switch unit {
-	case 'y':
-		return t.AddDate(n, 0, 0)
-	case 'M':
-		return t.AddDate(0, n, 0)
-	case 'w':
-		return t.AddDate(0, 0, 7*n)
-	case 'd':
-		return t.AddDate(0, 0, n)
+	if c, ok := calendarUnits[unit]; ok {
+		return t.AddDate(n*c[0], n*c[1], n*c[2])
 	}
-	return t.Add(time.Duration(n) * map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}[unit])
+	return t.Add(time.Duration(n) * fixedUnits[unit])
 }
 
 func floorUnit(t time.Time, unit byte) time.Time {
+	if _, ok := calendarUnits[unit]; !ok {
+		return t.Truncate(fixedUnits[unit])
+	}
 	y, mo, d := t.Date()
+	day := time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 	switch unit {
 	case 'y':
-		return time.Date(y, 1, 1, 0, 0, 0, 0, t.Location())
+		return day.AddDate(0, 1-int(mo), 1-d)
 	case 'M':
-		return time.Date(y, mo, 1, 0, 0, 0, 0, t.Location())
+		return day.AddDate(0, 0, 1-d)
 	case 'w':
-		day := time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	case 'd':
-		return time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
 	}
-	return t.Truncate(map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}[unit])
+	return day
 }
 
 // formatDate prints t as Elasticsearch's default format does, in UTC.

@@ -36,9 +36,9 @@
 //	429 per request (FailNextBulks) and per item (FailItems)      TestRejectedExecution
 //	index.mapping.total_fields.limit (400 illegal_argument)       TestTotalFieldsLimit
 //	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
-//	index.blocks.write / read_only (403) and read_only_allow_delete TestWriteBlocks
-//	  (flood stage, 429) via PUT [/{index}]/_settings: writes
-//	  refused with cluster_block_exception
+//	index.blocks.write / read_only (403) and read_only_allow_delete TestWriteBlocks,
+//	  (flood stage, 429) via PUT [/{index}]/_settings: writes       TestPutSettingsErrors
+//	  refused with cluster_block_exception; static settings 400
 //	POST /{index}/_close and _open: writes 400 index_closed      TestCloseAndOpen
 //	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
 //	queries: bool, match_all, term, range (date math on now),     TestLogctlSearch
@@ -50,7 +50,8 @@
 //	  _source as a list of fields
 //	composable index templates (PUT, GET; same priority and       TestTemplateShapesAutoCreatedIndex
 //	  overlapping patterns refused), ILM policies (PUT, never
-//	  run), PUT /{index} with settings and mappings
+//	  run), PUT /{index} with settings and mappings, DELETE
+//	  /{index} (names, wildcards)
 //	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
 //	GET /_cluster/health[/{index}]: green, yellow when replicas > 0 TestClusterHealth
@@ -63,10 +64,14 @@
 // Refused, among others: update and delete (bulk actions and APIs),
 // routing, pipelines, versioning (version_type, if_seq_no), require_alias,
 // aliases, scroll, min_score, highlight, post_filter, other queries and
-// aggregations, terms include/exclude, calendar intervals, custom date
-// formats, field types other than text, keyword, numbers, boolean, date
-// and object, legacy and component templates, compressed bodies, and the
-// _nodes answers a sniffing client needs (logpipe does not sniff).
+// aggregations, terms include/exclude, minimum_should_match, query_string
+// options (default_operator, df), calendar intervals, date formats,
+// mapping parameters other than type, properties, fields and ignore_above
+// (dynamic, enabled, ignore_malformed, ...), field types other than text,
+// keyword, numbers, boolean, date and object, legacy and component
+// templates, ignore_unavailable and allow_no_indices, compressed bodies,
+// a known path with another method (Elasticsearch's 405), and the _nodes
+// answers a sniffing client needs (logpipe does not sniff).
 // Unknown URL parameters are refused too; filter_path is ignored, so
 // answers are a superset.
 //

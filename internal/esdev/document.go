@@ -47,18 +47,18 @@ type docParser struct {
 // m itself, or an extended copy when the document added fields.
 func applyDocument(m *mapping, id string, src map[string]any) (*mapping, *esError) {
 	p := &docParser{m: m, id: id, added: map[string]*field{}}
-	if err := p.object(src, "", cmp.Or(param(m.root, "dynamic"), "true")); err != nil {
+	if err := p.object(src, ""); err != nil {
 		return nil, err
 	}
 	if len(p.added) == 0 {
 		return m, nil
 	}
-	c := &mapping{fields: maps.Clone(m.fields), root: m.root, dynTemplates: m.dynTemplates}
+	c := &mapping{fields: maps.Clone(m.fields), dynTemplates: m.dynTemplates}
 	maps.Copy(c.fields, p.added)
 	return c, nil
 }
 
-func (p *docParser) object(obj map[string]any, path, dyn string) *esError {
+func (p *docParser) object(obj map[string]any, path string) *esError {
 	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		parts := strings.Split(k, ".")
 		if slices.Contains(parts, "") {
@@ -72,68 +72,54 @@ func (p *docParser) object(obj map[string]any, path, dyn string) *esError {
 		if len(parts) > 1 {
 			full = joinPath(path, parts[0])
 		}
-		if err := p.value(v, full, dyn); err != nil {
+		if err := p.value(v, full); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (p *docParser) value(v any, path, dyn string) *esError {
+func (p *docParser) value(v any, path string) *esError {
 	switch t := v.(type) {
 	case nil:
 		return nil
 	case []any:
 		for _, e := range t {
-			if err := p.value(e, path, dyn); err != nil {
+			if err := p.value(e, path); err != nil {
 				return err
 			}
 		}
 		return nil
 	case map[string]any:
-		f, err := p.child(path, "object", dyn)
-		switch {
-		case err != nil || f == nil || f.param("enabled") == "false":
+		f, err := p.child(path, "object")
+		if err != nil {
 			return err
-		case f.typ == "object":
-			return p.object(t, path, cmp.Or(f.param("dynamic"), dyn))
-		case f.param("ignore_malformed") == "true":
-			return nil
+		}
+		if f.typ == "object" {
+			return p.object(t, path)
 		}
 		return p.fieldErr(path, f, v, newESError("illegal_state_exception", "Can't get text on a START_OBJECT"))
 	}
-	f, err := p.child(path, p.detect(v), dyn)
-	if err != nil || f == nil {
+	f, err := p.child(path, p.detect(v))
+	if err != nil {
 		return err
 	}
 	if f.typ == "object" {
 		return newESError("mapper_parsing_exception",
 			"object mapping for [%s] tried to parse field [%s] as object, but found a concrete value", path, path[strings.LastIndex(path, ".")+1:])
 	}
-	if cause := checkValue(f, v); cause != nil && f.param("ignore_malformed") != "true" {
+	if cause := checkValue(f, v); cause != nil {
 		return p.fieldErr(path, f, v, cause)
 	}
 	return nil
 }
 
-// child returns the field at path, adding it under dynamic mapping (from
-// the first matching dynamic template, else Elasticsearch's defaults:
-// strings are text with a keyword multi-field, or date when they look like
-// one). A nil field with a nil error means "not indexed" (dynamic false).
-func (p *docParser) child(path, kind, dyn string) (*field, *esError) {
+// child returns the field at path, adding it by dynamic mapping (from the
+// first matching dynamic template, else Elasticsearch's defaults: strings
+// are text with a keyword multi-field, or date when they look like one).
+func (p *docParser) child(path, kind string) (*field, *esError) {
 	if f := cmp.Or(p.added[path], p.m.fields[path]); f != nil {
 		return f, nil
-	}
-	switch dyn {
-	case "strict":
-		parent, name := "_doc", path
-		if i := strings.LastIndex(path, "."); i >= 0 {
-			parent, name = path[:i], path[i+1:]
-		}
-		return nil, newESError("strict_dynamic_mapping_exception",
-			"mapping set to strict, dynamic introduction of [%s] within [%s] is not allowed", name, parent)
-	case "false":
-		return nil, nil
 	}
 	name := path[strings.LastIndex(path, ".")+1:]
 	def := map[string]any{"type": map[string]string{"double": "float", "string": "text"}[kind]}
@@ -170,7 +156,7 @@ func (p *docParser) detect(v any) string {
 		}
 		return "long"
 	case string:
-		if p.m.root["date_detection"] != false && looksLikeDate(t) {
+		if looksLikeDate(t) {
 			return "date"
 		}
 	}
@@ -209,9 +195,9 @@ func checkValue(f *field, v any) *esError {
 		if _, isNum := v.(json.Number); isNum {
 			return nil
 		}
-		if _, _, err := parseDate(scalarString(v), f.format()); err != nil {
-			return newESError("illegal_argument_exception", "failed to parse date field [%s] with format [%s]",
-				scalarString(v), cmp.Or(f.format(), "strict_date_optional_time||epoch_millis"))
+		if _, _, err := parseDate(scalarString(v)); err != nil {
+			return newESError("illegal_argument_exception",
+				"failed to parse date field [%s] with format [strict_date_optional_time||epoch_millis]", scalarString(v))
 		}
 	}
 	return nil

@@ -9,12 +9,30 @@ import (
 // faults holds the scripted failures. It has its own lock, never held
 // while a predicate runs, so predicates may call back into the Server.
 type faults struct {
-	mu         sync.Mutex
+	mu sync.Mutex
+	script
+}
+
+type script struct {
 	bulksLeft  int
 	bulkStatus int
 	reject     func(index string, doc map[string]any) (string, bool)
 	failItem   func(index string, doc map[string]any) (int, bool)
 	delay      time.Duration
+}
+
+// set changes the script under the lock.
+func (f *faults) set(fn func(*script)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(&f.script)
+}
+
+// get returns a copy of the script, to use without the lock.
+func (f *faults) get() script {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.script
 }
 
 // FailNextBulks makes the next n _bulk requests fail as a whole with the
@@ -23,9 +41,7 @@ type faults struct {
 // Elasticsearch-shaped error body. Nothing of those requests is indexed.
 // A status outside 400–599 is taken as 503. n <= 0 cancels pending failures.
 func (s *Server) FailNextBulks(n int, status int) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.bulksLeft, s.faults.bulkStatus = max(n, 0), validStatus(status)
+	s.faults.set(func(f *script) { f.bulksLeft, f.bulkStatus = max(n, 0), validStatus(status) })
 }
 
 // RejectDocs installs a predicate asked about every document of every bulk
@@ -34,9 +50,7 @@ func (s *Server) FailNextBulks(n int, status int) {
 // its mapping cannot take; the rest of the request proceeds. The document
 // is decoded with plain encoding/json types. nil removes the predicate.
 func (s *Server) RejectDocs(pred func(index string, doc map[string]any) (reason string, reject bool)) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.reject = pred
+	s.faults.set(func(f *script) { f.reject = pred })
 }
 
 // FailItems installs a predicate asked once for every bulk item, with its
@@ -46,18 +60,12 @@ func (s *Server) RejectDocs(pred func(index string, doc map[string]any) (reason 
 // for it, so a client that retries the item asks the predicate again. Keep
 // state in the predicate to fail an item only once. nil removes it.
 func (s *Server) FailItems(pred func(index string, doc map[string]any) (status int, reject bool)) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.failItem = pred
+	s.faults.set(func(f *script) { f.failItem = pred })
 }
 
 // SetDelay delays every response by d, to exercise client timeouts. The
 // delay ends early when the client gives up. Zero removes it.
-func (s *Server) SetDelay(d time.Duration) {
-	s.faults.mu.Lock()
-	defer s.faults.mu.Unlock()
-	s.faults.delay = d
-}
+func (s *Server) SetDelay(d time.Duration) { s.faults.set(func(f *script) { f.delay = d }) }
 
 func validStatus(status int) int {
 	if status < 400 || status > 599 {
@@ -66,32 +74,20 @@ func validStatus(status int) int {
 	return status
 }
 
-func (f *faults) takeBulkFailure() (int, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.bulksLeft == 0 {
-		return 0, false
-	}
-	f.bulksLeft--
-	return f.bulkStatus, true
-}
-
-// predicates returns the installed predicates, to call without the lock.
-func (f *faults) predicates() (func(string, map[string]any) (string, bool), func(string, map[string]any) (int, bool)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.reject, f.failItem
-}
-
-func (f *faults) currentDelay() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.delay
+// takeBulkFailure uses up one of FailNextBulks' failures: its status, or 0.
+func (f *faults) takeBulkFailure() (status int) {
+	f.set(func(f *script) {
+		if f.bulksLeft > 0 {
+			f.bulksLeft--
+			status = f.bulkStatus
+		}
+	})
+	return status
 }
 
 // injectedBulkError is the whole-request failure of FailNextBulks, shaped
 // like the errors a loaded or recovering cluster returns.
-func injectedBulkError(status int) *apiError {
+func injectedBulkError(status int) *esError {
 	switch status {
 	case http.StatusTooManyRequests:
 		return failf(status, "es_rejected_execution_exception",

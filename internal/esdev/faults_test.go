@@ -29,15 +29,8 @@ func TestRejectedExecution(t *testing.T) {
 		return http.StatusTooManyRequests, index == "hot" && asked.Add(1) == 1 // once
 	})
 	r = bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`, `{"create":{"_index":"cold","_id":"1"}}`, `{}`)
-	if st, typ := r.item(0); st != 429 || typ != "es_rejected_execution_exception" {
-		t.Errorf("hot item: %d %s, want 429", st, typ)
-	}
-	if st, _ := r.item(1); st != 201 {
-		t.Errorf("cold item: %d, want 201", st)
-	}
-	if st, _ := bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`).item(0); st != 201 {
-		t.Errorf("retried hot item: %d, want 201", st)
-	}
+	wantItems(t, r, "429 es_rejected_execution_exception", "201")                        // hot, cold
+	wantItems(t, bulk(t, s.URL(), `{"create":{"_index":"hot","_id":"1"}}`, `{}`), "201") // hot retried
 	if st := s.Stats(); st.FailedBulks != 1 || st.FailedItems != 1 || st.Created != 2 {
 		t.Errorf("stats %+v", st)
 	}
@@ -54,14 +47,11 @@ func TestTotalFieldsLimit(t *testing.T) {
 		`{"create":{"_index":"narrow","_id":"1"}}`, `{"a":1,"b":2}`,
 		`{"create":{"_index":"narrow","_id":"2"}}`, `{"c":{"d":1}}`,
 		`{"create":{"_index":"narrow","_id":"3"}}`, `{"c":1}`)
-	if st, _ := r.item(0); st != 201 {
-		t.Errorf("two fields: %d, want 201", st)
-	}
-	if st, typ := r.item(1); st != 400 || typ != "illegal_argument_exception" || !strings.Contains(r.text, "Limit of total fields [3]") {
-		t.Errorf("an object and a leaf past the limit: %d %s: %s", st, typ, r.text)
-	}
-	if st, _ := r.item(2); st != 201 {
-		t.Errorf("a third field after the refused one: %d, want 201 (the refused one added nothing)", st)
+	// Two fields fit; an object and a leaf go past the limit; a third field
+	// after the refused document fits, as that one added nothing.
+	wantItems(t, r, "201", "400 illegal_argument_exception", "201")
+	if !strings.Contains(r.text, "Limit of total fields [3]") {
+		t.Errorf("the refusal does not name the limit: %s", r.text)
 	}
 }
 
@@ -72,21 +62,11 @@ func TestAutoCreateOff(t *testing.T) {
 	s := startServer(t)
 	s.SetAutoCreate("+mglogs-*,-*")
 	r := bulk(t, s.URL(), `{"create":{"_index":"other","_id":"1"}}`, `{}`, `{"create":{"_index":"mglogs-1","_id":"1"}}`, `{}`)
-	if st, typ := r.item(0); st != 404 || typ != "index_not_found_exception" {
-		t.Errorf("not allowed: %d %s, want 404 index_not_found_exception", st, typ)
-	}
-	if st, _ := r.item(1); st != 201 {
-		t.Errorf("allowed by +mglogs-*: %d, want 201", st)
-	}
+	wantItems(t, r, "404 index_not_found_exception", "201") // not allowed; allowed by +mglogs-*
 	s.SetAutoCreate("false")
 	createIndex(t, s.URL(), "made", `{}`)
 	r = bulk(t, s.URL(), `{"create":{"_index":"mglogs-2","_id":"1"}}`, `{}`, `{"create":{"_index":"made","_id":"1"}}`, `{}`)
-	if st, _ := r.item(0); st != 404 {
-		t.Errorf("auto-create false: %d, want 404", st)
-	}
-	if st, _ := r.item(1); st != 201 {
-		t.Errorf("an existing index: %d, want 201", st)
-	}
+	wantItems(t, r, "404", "201") // auto-create false; an existing index
 }
 
 // TestRejectDocs: a predicate refuses documents with a per-item 400
@@ -95,12 +75,7 @@ func TestRejectDocs(t *testing.T) {
 	s := startServer(t)
 	s.RejectDocs(func(_ string, doc map[string]any) (string, bool) { return "poison", doc["bad"] == true })
 	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"bad":true}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`)
-	if st, typ := r.item(0); st != 400 || typ != "mapper_parsing_exception" {
-		t.Errorf("rejected: %d %s", st, typ)
-	}
-	if st, _ := r.item(1); st != 201 {
-		t.Errorf("accepted: %d", st)
-	}
+	wantItems(t, r, "400 mapper_parsing_exception", "201")
 }
 
 // TestSetDelay: a slow cluster makes the client's timeout fire.

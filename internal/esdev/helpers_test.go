@@ -3,6 +3,7 @@ package esdev_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -100,6 +101,26 @@ func (r rawResponse) item(i int) (int, string) {
 		return int(res["status"].(float64)), typ
 	}
 	return 0, ""
+}
+
+// wantItems checks the status of each bulk item, and its error type where
+// want names one ("400 mapper_parsing_exception").
+func wantItems(t *testing.T, r rawResponse, want ...string) {
+	t.Helper()
+	items, _ := r.body["items"].([]any)
+	if len(items) != len(want) {
+		t.Errorf("%d items, want %d: %s", len(items), len(want), r.text)
+	}
+	for i, w := range want {
+		st, typ := r.item(i)
+		got := fmt.Sprint(st)
+		if strings.Contains(w, " ") {
+			got += " " + typ
+		}
+		if got != w {
+			t.Errorf("item %d: %s (%s), want %s: %s", i, got, typ, w, r.text)
+		}
+	}
 }
 
 // count answers GET /{index}/_count: what searches see.

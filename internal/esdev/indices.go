@@ -12,24 +12,20 @@ import (
 
 // handleCreateIndex serves PUT /{index} with an optional body of settings
 // and mappings, laid over the matching template.
-func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request, p params) {
-	name := p["index"]
+func (s *Server) handleCreateIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	name, req := p["index"], &template{}
 	body, aerr := readObjectBody(r)
 	if e := validateIndexName(name); e != nil {
 		aerr = fail(http.StatusBadRequest, e)
 	}
-	req := &template{}
-	aerr = cmp.Or(cmp.Or(aerr, checkParams(r)), parseTemplateBody(req, body))
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+	if aerr = cmp.Or(aerr, checkParams(r), parseTemplateBody(req, body)); aerr != nil {
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idx, ok := s.indices[name]; ok {
-		s.writeError(w, r, fail(http.StatusBadRequest, newESError("resource_already_exists_exception",
-			"index [%s/%s] already exists", name, idx.uuid).onIndex(name, idx.uuid)))
-		return
+		return nil, fail(http.StatusBadRequest, newESError("resource_already_exists_exception",
+			"index [%s/%s] already exists", name, idx.uuid).onIndex(name, idx.uuid))
 	}
 	settings, m := s.templateForLocked(name)
 	maps.Copy(settings, req.settings)
@@ -37,7 +33,7 @@ func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request, p par
 		m.merge(req.mapping) // the request wins over the template
 	}
 	s.newIndexLocked(name, settings, m)
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name})
+	return map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name}, nil
 }
 
 // SetAutoCreate sets what Elasticsearch's action.auto_create_index cluster
@@ -64,44 +60,36 @@ func (s *Server) autoCreateAllowedLocked(name string) bool {
 
 // handleDeleteIndex serves DELETE /{index}; comma lists and wildcards are
 // allowed, as with Elasticsearch 7's default action.destructive_requires_name.
-func (s *Server) handleDeleteIndex(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	names, aerr := s.resolveLocked(p["index"], r)
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	for _, n := range names {
-		if t := s.indices[n].timer; t != nil {
-			t.Stop()
+func (s *Server) handleDeleteIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+		for _, idx := range idxs {
+			if idx.timer != nil {
+				idx.timer.Stop()
+			}
+			close(idx.refreshed) // release ?refresh=wait_for requests
+			delete(s.indices, idx.name)
 		}
-		close(s.indices[n].refreshed) // release ?refresh=wait_for requests
-		delete(s.indices, n)
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+		return acknowledged, nil
+	})
 }
 
 // handleRefresh serves [/{index}]/_refresh: every write so far becomes
 // searchable before the answer.
-func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.Lock()
-	names, aerr := s.resolveLocked(p["index"], r)
+func (s *Server) handleRefresh(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	refreshed := map[string][]json.RawMessage{}
-	total := 0
-	for _, n := range names {
-		refreshed[n] = s.refreshLocked(s.indices[n])
-		total += 1 + s.indices[n].replicas()
-	}
-	s.mu.Unlock()
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	for n, srcs := range refreshed {
-		s.notifyRefresh(n, srcs)
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"_shards": shardsInfo{Total: total, Successful: len(names)}})
+	defer func() { // after onIndices unlocked
+		for n, srcs := range refreshed {
+			s.notifyRefresh(n, srcs)
+		}
+	}()
+	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+		total := 0
+		for _, idx := range idxs {
+			refreshed[idx.name] = s.refreshLocked(idx)
+			total += 1 + idx.replicas()
+		}
+		return map[string]any{"_shards": shardsInfo{Total: total, Successful: len(idxs)}}, nil
+	})
 }
 
 // replicas is index.number_of_replicas; a single node never assigns them.
@@ -127,9 +115,10 @@ func refreshInterval(settings map[string]string) (time.Duration, *esError) {
 
 // flattenSettings turns index settings in any accepted shape — nested
 // objects, dotted keys, with or without the "index." prefix, numbers or
-// strings — into the flat "index.x.y" → string form Elasticsearch stores.
-func flattenSettings(in map[string]any) map[string]string {
-	out := make(map[string]string)
+// strings — into the flat "index.x.y" → string form Elasticsearch stores,
+// and lists the keys set to null (reset to their default).
+func flattenSettings(in map[string]any) (map[string]string, []string) {
+	out, reset := map[string]string{}, []string(nil)
 	var walk func(prefix string, v any)
 	walk = func(prefix string, v any) {
 		if m, ok := v.(map[string]any); ok {
@@ -141,8 +130,12 @@ func flattenSettings(in map[string]any) map[string]string {
 		if !strings.HasPrefix(prefix, "index.") {
 			prefix = "index." + prefix
 		}
-		out[prefix] = scalarString(v)
+		if v == nil {
+			reset = append(reset, prefix)
+		} else {
+			out[prefix] = scalarString(v)
+		}
 	}
 	walk("", in)
-	return out
+	return out, reset
 }

@@ -2,6 +2,7 @@ package esdev
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,10 +13,13 @@ import (
 	"strconv"
 )
 
-// esError is the "error" object of Elasticsearch's error responses and
-// failed bulk items: a type, a reason, extras such as "index", a cause,
-// and (for search failures wrapping a shard's error) the root cause.
+// esError is an Elasticsearch error: the "error" object of error answers
+// and failed bulk items (a type, a reason, extras such as "index", a cause,
+// and for search failures wrapping a shard's error the root cause), with
+// the HTTP status when it fails a request or an item (0 for a cause; no
+// type answers with the status alone, 413).
 type esError struct {
+	status         int
 	typ, reason    string
 	extra          map[string]any
 	causedBy, root *esError
@@ -24,6 +28,12 @@ type esError struct {
 func newESError(typ, format string, args ...any) *esError {
 	return &esError{typ: typ, reason: fmt.Sprintf(format, args...), extra: map[string]any{}}
 }
+
+func failf(status int, typ, format string, args ...any) *esError {
+	return fail(status, newESError(typ, format, args...))
+}
+
+func fail(status int, e *esError) *esError { e.status = status; return e }
 
 func (e *esError) with(key string, value any) *esError { e.extra[key] = value; return e }
 
@@ -43,20 +53,7 @@ func (e *esError) object() map[string]any {
 	return o
 }
 
-// apiError is a failed request: the HTTP status and the error object; a
-// nil detail answers with the status alone (413).
-type apiError struct {
-	status int
-	detail *esError
-}
-
-func failf(status int, typ, format string, args ...any) *apiError {
-	return &apiError{status, newESError(typ, format, args...)}
-}
-
-func fail(status int, e *esError) *apiError { return &apiError{status, e} }
-
-func badRequest(format string, args ...any) *apiError {
+func badRequest(format string, args ...any) *esError {
 	return failf(http.StatusBadRequest, "parsing_exception", format, args...)
 }
 
@@ -66,38 +63,40 @@ const notSupported = "not supported by the stand-in"
 // unsupported refuses an Elasticsearch feature the stand-in does not
 // implement: 400 rather than ignoring it, so that no test passes by
 // accident against behaviour a real cluster would not have.
-func unsupported(format string, args ...any) *apiError {
+func unsupported(format string, args ...any) *esError {
 	return failf(http.StatusBadRequest, "illegal_argument_exception", format+" is "+notSupported, args...)
 }
 
 // indexNotFound is the error for a concrete index name that does not exist.
-func indexNotFound(name string) *apiError {
+func indexNotFound(name string) *esError {
 	return fail(http.StatusNotFound, newESError("index_not_found_exception", "no such index [%s]", name).
 		with("resource.type", "index_or_alias").with("resource.id", name).onIndex(name, "_na_"))
 }
 
-// writeError writes an apiError in Elasticsearch 7's shape: the error
+// writeError writes an error in Elasticsearch 7's shape: the error
 // object with its root_cause list, and the status.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *apiError) {
-	if a.detail == nil {
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) {
+	if a.typ == "" {
 		w.WriteHeader(a.status)
 		return
 	}
-	root := a.detail.object()
-	if a.detail.root != nil {
-		root = a.detail.root.object()
-	}
+	root := cmp.Or(a.root, a).object()
 	delete(root, "caused_by")
-	o := a.detail.object()
+	o := a.object()
 	o["root_cause"] = []any{root}
 	s.writeJSON(w, r, a.status, map[string]any{"error": o, "status": a.status})
 }
 
+// plainText is an answer in text, not JSON (_cat without ?format=json).
+type plainText string
+
 // writeJSON writes body with status; ?pretty indents it.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	t, isText := body.(plainText)
+	w.Header().Set("Content-Type", map[bool]string{true: "text/plain", false: "application/json"}[isText]+"; charset=UTF-8")
 	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
+	if r.Method == http.MethodHead || isText {
+		_, _ = io.WriteString(w, string(t)) // the client went away
 		return
 	}
 	enc := json.NewEncoder(w)
@@ -110,10 +109,10 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, b
 
 // readBody reads the request body, size-limited by serveHTTP, and checks
 // its Content-Type as Elasticsearch 7 does.
-func readBody(r *http.Request) ([]byte, *apiError) {
+func readBody(r *http.Request) ([]byte, *esError) {
 	b, err := io.ReadAll(r.Body)
 	if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-		return nil, &apiError{status: http.StatusRequestEntityTooLarge}
+		return nil, &esError{status: http.StatusRequestEntityTooLarge}
 	}
 	if len(bytes.TrimSpace(b)) == 0 || err != nil {
 		return nil, nil
@@ -126,7 +125,7 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 }
 
 // readObjectBody reads an optional JSON object body; nil when empty.
-func readObjectBody(r *http.Request) (map[string]any, *apiError) {
+func readObjectBody(r *http.Request) (map[string]any, *esError) {
 	b, aerr := readBody(r)
 	if aerr != nil || b == nil {
 		return nil, aerr
@@ -231,6 +230,15 @@ func toFloat(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// docNumber reads a numeric or boolean doc value as a number (booleans
+// as 0 and 1, as Elasticsearch's doc values hold them).
+func docNumber(v any) (float64, bool) {
+	if b, ok := toBool(v); ok {
+		return map[bool]float64{true: 1}[b], true
+	}
+	return toFloat(v)
 }
 
 // toBool accepts JSON booleans and the strings "true" and "false".

@@ -3,7 +3,6 @@ package esdev
 import (
 	"maps"
 	"slices"
-	"strings"
 )
 
 // knownTypes are the field types the stand-in implements (see checkValue
@@ -12,50 +11,41 @@ var knownTypes = []string{"text", "keyword", "long", "integer", "short", "byte",
 
 // field is one mapped field, never changed once in a mapping.
 type field struct {
-	typ    string
-	src    string         // the path whose values it indexes: its own, or its parent's for a multi-field
-	params map[string]any // every other mapping parameter: ignore_above, format, dynamic, ...
+	typ         string
+	src         string // the path whose values it indexes: its own, or its parent's for a multi-field
+	ignoreAbove int    // keyword values longer than this are not indexed; 0: no limit
 }
+
+// fieldParams are the mapping parameters the stand-in implements; any
+// other (dynamic, enabled, ignore_malformed, format, fielddata, ...) is
+// refused.
+var fieldParams = []string{"type", "properties", "fields", "ignore_above"}
 
 // mapping is the mapping of one index, flat: every field by its dotted
 // path ("host.name"), objects and multi-fields ("message.keyword")
 // included, so a field count is len(fields).
 type mapping struct {
 	fields       map[string]*field
-	root         map[string]any // root parameters: dynamic, date_detection
 	dynTemplates []dynamicTemplate
 }
 
-func newMapping() *mapping { return &mapping{fields: map[string]*field{}, root: map[string]any{}} }
+func newMapping() *mapping { return &mapping{fields: map[string]*field{}} }
 
-func (f *field) param(name string) string { return param(f.params, name) }
-
-// param reads a mapping parameter as a string, "" when absent.
-func param(params map[string]any, name string) string {
-	if v, ok := params[name]; ok {
-		return scalarString(v)
-	}
-	return ""
-}
-
-func (f *field) format() string { return f.param("format") }
-
-// parseMapping reads a "mappings" object.
+// parseMapping reads a "mappings" object: properties and dynamic_templates.
 func parseMapping(def map[string]any) (*mapping, *esError) {
 	m := newMapping()
 	for k, v := range def {
+		var err *esError
 		switch k {
 		case "properties":
-			if err := m.addProperties("", v); err != nil {
-				return nil, err
-			}
+			err = m.addProperties("", v)
 		case "dynamic_templates":
-			var err *esError
-			if m.dynTemplates, err = parseDynamicTemplates(v); err != nil {
-				return nil, err
-			}
+			m.dynTemplates, err = parseDynamicTemplates(v)
 		default:
-			m.root[k] = v
+			err = newESError("illegal_argument_exception", "the mapping parameter [%s] is %s", k, notSupported)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -74,19 +64,18 @@ func (m *mapping) addProperties(prefix string, raw any) *esError {
 			return err
 		}
 		m.fields[path] = f
-		if sub, ok := f.params["properties"]; ok {
+		def := v.(map[string]any)
+		if sub, ok := def["properties"]; ok {
 			if err := m.addProperties(path, sub); err != nil {
 				return err
 			}
 		}
-		subs, _ := f.params["fields"].(map[string]any)
+		subs, _ := def["fields"].(map[string]any)
 		for sn, sv := range subs {
 			if m.fields[path+"."+sn], err = parseField(path+"."+sn, path, sv); err != nil {
 				return err
 			}
 		}
-		delete(f.params, "properties")
-		delete(f.params, "fields")
 	}
 	return nil
 }
@@ -96,18 +85,18 @@ func parseField(path, src string, raw any) (*field, *esError) {
 	if !ok {
 		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got a %s", path, jsonKind(raw))
 	}
-	f := &field{typ: "object", src: src, params: maps.Clone(def)}
+	for k := range def {
+		if !slices.Contains(fieldParams, k) {
+			return nil, newESError("illegal_argument_exception", "the mapping parameter [%s] (field [%s]) is %s", k, path, notSupported)
+		}
+	}
+	f := &field{typ: "object", src: src}
 	if t, ok := def["type"].(string); ok {
 		f.typ = t
 	}
-	delete(f.params, "type")
+	f.ignoreAbove, _ = toInt(def["ignore_above"])
 	if !slices.Contains(knownTypes, f.typ) {
 		return nil, newESError("illegal_argument_exception", "field type [%s] (field [%s]) is %s", f.typ, path, notSupported)
-	}
-	for part := range strings.SplitSeq(f.format(), "||") {
-		if part != "" && !slices.Contains(dateFormats, part) {
-			return nil, newESError("illegal_argument_exception", "date format [%s] is %s", part, notSupported)
-		}
 	}
 	return f, nil
 }
@@ -116,7 +105,6 @@ func parseField(path, src string, raw any) (*field, *esError) {
 // mapping under a create-index body's.
 func (m *mapping) merge(src *mapping) {
 	maps.Copy(m.fields, src.fields)
-	maps.Copy(m.root, src.root)
 	if src.dynTemplates != nil {
 		m.dynTemplates = src.dynTemplates
 	}

@@ -37,7 +37,7 @@ func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)
 	if err != nil {
 		return nil, err
 	}
-	ia, _ := toInt(f.params["ignore_above"])
+	ia := f.ignoreAbove
 	return func(d *doc) bool {
 		vals := d.fields[f.src]
 		if f.src == "_id" {
@@ -59,14 +59,14 @@ func (matchAllQuery) bind(*binder) (matcher, error) { return func(*doc) bool { r
 // of text, a keyword, a number, a date, a boolean.
 func (q *termQuery) bind(b *binder) (matcher, error) {
 	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
-		c, err := b.comparator(f, q.value, nil, false)
+		c, err := b.comparator(f, q.value, false)
 		return func(x any) bool { n, ok := c(x); return ok && n == 0 }, err
 	})
 }
 
-// bind for match analyses the text for text fields (any token, all tokens
-// with operator "and", or consecutive tokens within one value for a
-// phrase); on other fields it is a term query, as in Elasticsearch.
+// bind for match analyses the text for text fields (any token, or
+// consecutive tokens within one value for a phrase); on other fields it is
+// a term query, as in Elasticsearch.
 func (q *matchQuery) bind(b *binder) (matcher, error) {
 	f := b.idx.mapping.lookup(q.field)
 	if f == nil || f.typ != "text" {
@@ -82,8 +82,7 @@ func (q *matchQuery) bind(b *binder) (matcher, error) {
 				}
 			}
 			in := func(t string) bool { return slices.Contains(toks, t) }
-			return !q.phrase && len(want) > 0 && (q.and && !slices.ContainsFunc(want, func(t string) bool { return !in(t) }) ||
-				!q.and && slices.ContainsFunc(want, in))
+			return !q.phrase && slices.ContainsFunc(want, in)
 		}, nil
 	})
 }
@@ -102,7 +101,7 @@ func (q *rangeQuery) bind(b *binder) (matcher, error) {
 			if bd.v == nil {
 				continue
 			}
-			c, err := b.comparator(f, bd.v, q.frmt, bd.roundUp)
+			c, err := b.comparator(f, bd.v, bd.roundUp)
 			if err != nil {
 				return nil, err
 			}
@@ -114,29 +113,23 @@ func (q *rangeQuery) bind(b *binder) (matcher, error) {
 
 // comparator returns a function comparing a doc value of f to v (-1, 0,
 // 1), false when the doc value is not comparable; text compares tokens.
-func (b *binder) comparator(f *field, v any, format any, roundUp bool) (func(any) (int, bool), error) {
+func (b *binder) comparator(f *field, v any, roundUp bool) (func(any) (int, bool), error) {
 	switch {
 	case isNumeric(f.typ) || f.typ == "boolean":
 		want, ok := toFloat(v)
-		if bv, isBool := toBool(v); isBool && f.typ == "boolean" {
-			want, ok = map[bool]float64{true: 1}[bv], true
+		if f.typ == "boolean" {
+			want, ok = docNumber(v)
 		}
 		if !ok {
 			return nil, queryError("For input string: \"%s\"", scalarString(v))
 		}
-		return func(x any) (int, bool) {
-			n, ok := toFloat(x)
-			if bx, isBool := toBool(x); isBool {
-				n, ok = map[bool]float64{true: 1}[bx], true
-			}
-			return cmp.Compare(n, want), ok
-		}, nil
+		return func(x any) (int, bool) { n, ok := docNumber(x); return cmp.Compare(n, want), ok }, nil
 	case f.typ == "date":
-		want, err := b.dateBound(f, v, format, roundUp)
+		want, err := b.dateBound(v, roundUp)
 		if err != nil {
 			return nil, err
 		}
-		return func(x any) (int, bool) { ms, ok := docMillis(f, x); return cmp.Compare(ms, want), ok }, nil
+		return func(x any) (int, bool) { ms, ok := docMillis(x); return cmp.Compare(ms, want), ok }, nil
 	case f.typ == "text":
 		want := scalarString(v)
 		return func(x any) (int, bool) {
@@ -162,8 +155,8 @@ func (q *wildcardQuery) bind(b *binder) (matcher, error) {
 }
 
 // bind for bool follows Elasticsearch: every must and filter clause, no
-// must_not clause, and at least minimum_should_match should clauses —
-// which defaults to 1 only when there is no must or filter clause.
+// must_not clause, and one should clause when there is no must or filter
+// clause (minimum_should_match's default; other values are refused).
 func (q *boolQuery) bind(b *binder) (matcher, error) {
 	var ms [3][]matcher
 	for i, qs := range [][]query{append(slices.Clone(q.must), q.filter...), q.should, q.mustNot} {
@@ -176,19 +169,10 @@ func (q *boolQuery) bind(b *binder) (matcher, error) {
 		}
 	}
 	must, should, mustNot := ms[0], ms[1], ms[2]
-	minShould := q.minShould
-	if minShould < 0 {
-		minShould = map[bool]int{true: 1}[len(should) > 0 && len(must) == 0]
-	}
+	needShould := len(should) > 0 && len(must) == 0
+	some := func(ms []matcher, d *doc) bool { return slices.ContainsFunc(ms, func(m matcher) bool { return m(d) }) }
 	return func(d *doc) bool {
-		n := 0
-		for _, m := range should {
-			if n < minShould && m(d) {
-				n++
-			}
-		}
-		return n >= minShould && !slices.ContainsFunc(must, func(m matcher) bool { return !m(d) }) &&
-			!slices.ContainsFunc(mustNot, func(m matcher) bool { return m(d) })
+		return (!needShould || some(should, d)) && !some(mustNot, d) && !slices.ContainsFunc(must, func(m matcher) bool { return !m(d) })
 	}, nil
 }
 
@@ -197,27 +181,23 @@ func isNumeric(typ string) bool {
 }
 
 // docMillis reads a stored date value as epoch milliseconds.
-func docMillis(f *field, x any) (int64, bool) {
+func docMillis(x any) (int64, bool) {
 	if n, ok := x.(json.Number); ok {
 		v, err := n.Float64()
 		return int64(v), err == nil
 	}
-	t, _, err := parseDate(scalarString(x), f.format())
+	t, _, err := parseDate(scalarString(x))
 	return t.UnixMilli(), err == nil
 }
 
 // dateBound evaluates a query value for a date field to epoch millis,
 // with date math and the rounding direction of the bound it is used as.
-func (b *binder) dateBound(f *field, v any, format any, roundUp bool) (int64, error) {
+func (b *binder) dateBound(v any, roundUp bool) (int64, error) {
 	if n, ok := v.(json.Number); ok {
 		ms, err := n.Float64()
 		return int64(ms), err
 	}
-	fm := f.format()
-	if format != nil {
-		fm = scalarString(format)
-	}
-	t, err := dateMath(scalarString(v), fm, b.now, roundUp)
+	t, err := dateMath(scalarString(v), b.now, roundUp)
 	if err != nil {
 		return 0, queryError("%v", err)
 	}

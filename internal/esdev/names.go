@@ -53,12 +53,10 @@ func globMatch(pattern, s string) bool {
 }
 
 // resolveLocked expands an index expression — a comma list of names and
-// '*' patterns, or _all — into sorted existing index names, honouring the
-// request's ignore_unavailable and allow_no_indices as Elasticsearch does
-// (missing names are 404, patterns matching nothing are not). The caller
-// holds s.mu.
-func (s *Server) resolveLocked(expr string, r *http.Request) ([]string, *apiError) {
-	q := r.URL.Query()
+// '*' patterns, or _all — into existing indices sorted by name, as
+// Elasticsearch does by default (a missing name is 404, a pattern matching
+// nothing is not). The caller holds s.mu.
+func (s *Server) resolveLocked(expr string) ([]*index, *esError) {
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(expr, ",") {
 		switch {
@@ -68,14 +66,39 @@ func (s *Server) resolveLocked(expr string, r *http.Request) ([]string, *apiErro
 			}
 		case s.indices[part] != nil:
 			seen[part] = true
-		case q.Get("ignore_unavailable") != "true":
+		default:
 			return nil, indexNotFound(part)
 		}
 	}
-	names := slices.Sorted(maps.Keys(seen))
-	names = slices.DeleteFunc(names, func(n string) bool { return !seen[n] })
-	if len(names) == 0 && q.Get("allow_no_indices") == "false" {
-		return nil, indexNotFound(expr)
+	var out []*index
+	for _, n := range slices.Sorted(maps.Keys(seen)) {
+		if seen[n] {
+			out = append(out, s.indices[n])
+		}
 	}
-	return names, nil
+	return out, nil
+}
+
+// onIndices resolves the request's {index} under s.mu, held for writing
+// if write, and answers with what fn makes of the indices.
+func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*index) (any, *esError)) (any, *esError) {
+	lock, unlock := s.mu.RLock, s.mu.RUnlock
+	if write {
+		lock, unlock = s.mu.Lock, s.mu.Unlock
+	}
+	lock()
+	defer unlock()
+	idxs, aerr := s.resolveLocked(p["index"])
+	if aerr != nil {
+		return nil, aerr
+	}
+	return fn(idxs)
+}
+
+func names(idxs []*index) []string {
+	out := make([]string, len(idxs))
+	for i, idx := range idxs {
+		out[i] = idx.name
+	}
+	return out
 }

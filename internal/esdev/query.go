@@ -17,29 +17,26 @@ type (
 	}
 	matchQuery struct {
 		field, text string
-		and, phrase bool
+		phrase      bool
 	}
 	rangeQuery struct {
-		field                  string
-		gt, gte, lt, lte, frmt any // nil when absent
+		field            string
+		gt, gte, lt, lte any // nil when absent
 	}
 	// wildcardQuery matches '*' and '?' patterns (query_string only).
 	wildcardQuery struct{ field, pattern string }
-	boolQuery     struct {
-		must, filter, should, mustNot []query
-		minShould                     int // -1: Elasticsearch's default
-	}
+	boolQuery     struct{ must, filter, should, mustNot []query }
 )
 
 // leafOptions are the options each leaf query implements; any other is
 // refused. The short form {"field": value} reads as the first. (match is
 // used by query_string on text fields, not parsed from the DSL.)
 var leafOptions = map[string][]string{"term": {"value"},
-	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format"}}
+	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper"}}
 
 // parseQuery parses one query clause such as {"term": {"host": "a"}}.
 // Queries the stand-in does not evaluate are refused, never ignored.
-func parseQuery(v any) (query, *apiError) {
+func parseQuery(v any) (query, *esError) {
 	obj, ok := v.(map[string]any)
 	if !ok || len(obj) != 1 {
 		return nil, badRequest("[_na] query malformed, must start with start_object and hold a single query")
@@ -72,7 +69,7 @@ func parseQuery(v any) (query, *apiError) {
 			if name == "term" {
 				return &termQuery{field, opts["value"]}, nil
 			}
-			q := &rangeQuery{field: field, gt: opts["gt"], gte: opts["gte"], lt: opts["lt"], lte: opts["lte"], frmt: opts["format"]}
+			q := &rangeQuery{field: field, gt: opts["gt"], gte: opts["gte"], lt: opts["lt"], lte: opts["lte"]}
 			if v := opts["from"]; v != nil && incl("include_lower") { // olivere's RangeQuery form
 				q.gte = v
 			} else if v != nil {
@@ -89,15 +86,11 @@ func parseQuery(v any) (query, *apiError) {
 	return nil, nil // unreachable: obj has one entry
 }
 
-func parseBool(obj map[string]any) (query, *apiError) {
-	q := &boolQuery{minShould: -1}
+func parseBool(obj map[string]any) (query, *esError) {
+	q := &boolQuery{}
 	for k, v := range obj {
 		dst := map[string]*[]query{"must": &q.must, "filter": &q.filter, "should": &q.should, "must_not": &q.mustNot}[k]
-		switch n, isInt := toInt(v); {
-		case k == "minimum_should_match" && isInt:
-			q.minShould = n
-		case k == "boost" || k == "adjust_pure_negative":
-		case dst == nil:
+		if dst == nil && k != "boost" && k != "adjust_pure_negative" {
 			return nil, unsupported("[%s: %v] in the [bool] query", k, v)
 		}
 		clauses, isList := v.([]any)

@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,40 +9,28 @@ import (
 
 // The query_string mini-language, as far as the stand-in reads it: words
 // and "phrases", field:value, '*' and '?' wildcards, AND, OR, NOT and
-// parentheses. Juxtaposed clauses join with default_operator (OR unless
-// set); AND binds tighter than OR. Ranges ([a TO b], >=), _exists_, '+'/'-'
-// prefixes, boosts and fuzziness are refused.
+// parentheses. Juxtaposed clauses join with OR; AND binds tighter than OR.
+// Unqualified terms search every field. Ranges ([a TO b], >=), _exists_,
+// '+'/'-' prefixes, boosts, fuzziness and the options default_operator,
+// default_field (df) and fields are refused.
 
-// qsOptions are the query_string parameters that affect matching.
-type qsOptions struct {
-	fields []string // where unqualified terms search; "*" is every field
-	and    bool     // default_operator AND
-}
-
-func parseQueryString(body any) (query, *apiError) {
+func parseQueryString(body any) (query, *esError) {
 	obj, _ := body.(map[string]any)
 	text, ok := obj["query"].(string)
 	if !ok {
 		return nil, badRequest("[query_string] requires a [query] string")
 	}
-	opts := qsOptions{fields: []string{"*"}}
-	for k, v := range obj {
-		switch k {
-		case "query", "boost":
-		case "default_field":
-			opts.fields = []string{scalarString(v)}
-		case "default_operator":
-			opts.and = strings.EqualFold(scalarString(v), "and")
-		default:
+	for k := range obj {
+		if k != "query" && k != "boost" {
 			return nil, unsupported("[%s] in the [query_string] query", k)
 		}
 	}
-	return compileQueryString(text, opts)
+	return compileQueryString(text)
 }
 
 // compileQueryString parses text into a query tree.
-func compileQueryString(text string, opts qsOptions) (query, *apiError) {
-	p := &qsParser{toks: qsTokens(text), opts: opts}
+func compileQueryString(text string) (query, *esError) {
+	p := &qsParser{toks: qsTokens(text)}
 	q, err := p.expr()
 	if err == nil && p.pos < len(p.toks) {
 		err = fmt.Errorf("unexpected %q", p.toks[p.pos])
@@ -82,7 +71,6 @@ func qsTokens(text string) []string {
 type qsParser struct {
 	toks []string
 	pos  int
-	opts qsOptions
 }
 
 func (p *qsParser) peek() string {
@@ -97,7 +85,7 @@ func (p *qsParser) expr() (query, error) {
 	var ors, ands []query
 	for p.peek() != "" && p.peek() != ")" {
 		// A negated clause joins with AND, as Lucene's "a NOT b" means a -b.
-		conn := map[bool]string{true: "AND", false: "OR"}[p.opts.and || p.peek() == "NOT"]
+		conn := map[bool]string{true: "AND", false: "OR"}[p.peek() == "NOT"]
 		if t := p.peek(); t == "AND" || t == "OR" {
 			conn = t
 			p.pos++
@@ -107,17 +95,17 @@ func (p *qsParser) expr() (query, error) {
 			return nil, err
 		}
 		if conn == "OR" && len(ands) > 0 {
-			ors, ands = append(ors, &boolQuery{must: ands, minShould: -1}), nil
+			ors, ands = append(ors, &boolQuery{must: ands}), nil
 		}
 		ands = append(ands, c)
 	}
 	if len(ands) > 0 {
-		ors = append(ors, &boolQuery{must: ands, minShould: -1})
+		ors = append(ors, &boolQuery{must: ands})
 	}
 	if len(ors) == 0 { // matches nothing
-		return &boolQuery{mustNot: []query{matchAllQuery{}}, minShould: -1}, nil
+		return &boolQuery{mustNot: []query{matchAllQuery{}}}, nil
 	}
-	return &boolQuery{should: ors, minShould: -1}, nil
+	return &boolQuery{should: ors}, nil
 }
 
 // clause reads NOT clause, a parenthesised expression or [field:]value.
@@ -127,7 +115,7 @@ func (p *qsParser) clause() (query, error) {
 	switch {
 	case t == "NOT":
 		inner, err := p.clause()
-		return &boolQuery{mustNot: []query{inner}, minShould: -1}, err
+		return &boolQuery{mustNot: []query{inner}}, err
 	case t == "(":
 		q, err := p.expr()
 		if err == nil && p.peek() != ")" {
@@ -152,22 +140,18 @@ func (p *qsParser) clause() (query, error) {
 	}
 	phrase := len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"'
 	value = strings.Trim(value, `"`)
-	build := func(f string) query { return &qsTermQuery{field: f, value: value, phrase: phrase, and: p.opts.and} }
+	build := func(f string) query { return &qsTermQuery{field: f, value: value, phrase: phrase} }
 	if field != "" && !strings.Contains(field, "*") {
 		return build(field), nil
 	}
-	fields := p.opts.fields
-	if field != "" {
-		fields = []string{field}
-	}
-	return &fieldsQuery{fields: fields, build: build}, nil
+	return &fieldsQuery{pattern: cmp.Or(field, "*"), build: build}, nil
 }
 
 // qsTermQuery is one query_string term on one field: analysed like match
 // on text fields, exact like term elsewhere, wildcard when it has * or ?.
 type qsTermQuery struct {
 	field, value string
-	phrase, and  bool
+	phrase       bool
 }
 
 func (q *qsTermQuery) bind(b *binder) (matcher, error) {
@@ -178,27 +162,25 @@ func (q *qsTermQuery) bind(b *binder) (matcher, error) {
 	case !q.phrase && strings.ContainsAny(q.value, "*?"):
 		return (&wildcardQuery{field: q.field, pattern: q.value}).bind(b)
 	case f.typ == "text":
-		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase, and: q.and}).bind(b)
+		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase}).bind(b)
 	}
 	return (&termQuery{q.field, q.value}).bind(b)
 }
 
-// fieldsQuery expands field patterns ("*", "host.*") against the index
+// fieldsQuery expands a field pattern ("*", "host.*") against the index
 // mapping at bind time and ORs one clause per field, skipping clauses that
 // do not fit their field: the lenient search of many fields.
 type fieldsQuery struct {
-	fields []string
-	build  func(field string) query
+	pattern string
+	build   func(field string) query
 }
 
 func (q *fieldsQuery) bind(b *binder) (matcher, error) {
 	var ms []matcher
-	for _, pat := range q.fields {
-		for _, p := range b.idx.mapping.leafPaths() {
-			if globMatch(pat, p) {
-				if m, err := q.build(p).bind(b); err == nil {
-					ms = append(ms, m)
-				}
+	for _, p := range b.idx.mapping.leafPaths() {
+		if globMatch(q.pattern, p) {
+			if m, err := q.build(p).bind(b); err == nil {
+				ms = append(ms, m)
 			}
 		}
 	}

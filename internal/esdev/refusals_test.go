@@ -51,6 +51,14 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"custom date formats", http.MethodPut, "/x", `{"mappings":{"properties":{"t":{"type":"date","format":"yyyy/MM/dd"}}}}`, nil},
 		{"other field types", http.MethodPut, "/x", `{"mappings":{"properties":{"ip":{"type":"ip"}}}}`, nil},
 		{"_cat sorting", http.MethodGet, "/_cat/indices?s=index", "", nil},
+		{"mapping parameters", http.MethodPut, "/x", `{"mappings":{"dynamic":"strict"}}`, nil},
+		{"field parameters", http.MethodPut, "/x", `{"mappings":{"properties":{"n":{"type":"long","ignore_malformed":true}}}}`, nil},
+		{"range format", http.MethodPost, "/logs/_search", `{"query":{"range":{"@timestamp":{"gte":"2024","format":"yyyy"}}}}`, nil},
+		{"minimum_should_match", http.MethodPost, "/logs/_search", `{"query":{"bool":{"should":[{"match_all":{}}],"minimum_should_match":1}}}`, nil},
+		{"query_string options", http.MethodPost, "/logs/_search", `{"query":{"query_string":{"query":"a b","default_operator":"and"}}}`, nil},
+		{"df", http.MethodGet, "/logs/_search?q=a&df=host", "", nil},
+		{"ignore_unavailable", http.MethodGet, "/logs,nope/_search?ignore_unavailable=true", "", nil},
+		{"other methods", http.MethodGet, "/_bulk", "", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := do(t, tt.method, s.URL()+tt.path, tt.body, tt.header...)

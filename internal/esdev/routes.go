@@ -10,10 +10,14 @@ import (
 // params are the named path segments of a matched route.
 type params map[string]string
 
+// handler answers a request: with a body to write as JSON with 200, an
+// error, or neither when it wrote the answer itself.
+type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *esError)
+
 type route struct {
 	methods []string
 	pattern []string // literal segments and {placeholders}
-	handle  func(w http.ResponseWriter, r *http.Request, p params)
+	handle  handler
 }
 
 // routeTable lists every endpoint the stand-in answers (the package doc's
@@ -21,16 +25,16 @@ type route struct {
 func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
-	add := func(h func(http.ResponseWriter, *http.Request, params), path string, methods ...string) {
+	add := func(h handler, path string, methods ...string) {
 		out = append(out, route{methods, splitPath(path), h})
 	}
 	add(s.handleRoot, "/", get, head)
 	add(s.handleBulk, "/_bulk", post, put)
 	add(s.handleBulk, "/{index}/_bulk", post, put)
-	add(s.handleSearch, "/_search", get, post)
-	add(s.handleSearch, "/{index}/_search", get, post)
-	add(s.handleCount, "/_count", get, post)
-	add(s.handleCount, "/{index}/_count", get, post)
+	add(s.handleSearch(false), "/_search", get, post)
+	add(s.handleSearch(false), "/{index}/_search", get, post)
+	add(s.handleSearch(true), "/_count", get, post)
+	add(s.handleSearch(true), "/{index}/_count", get, post)
 	add(s.handleRefresh, "/_refresh", get, post)
 	add(s.handleRefresh, "/{index}/_refresh", get, post)
 	add(s.handleClusterHealth, "/_cluster/health", get)
@@ -44,7 +48,11 @@ func (s *Server) routeTable() []route {
 	add(s.handleDeleteIndex, "/{index}", del)
 	add(s.handleGetDoc, "/{index}/_doc/{id}", get, head)
 	add(s.handleIndexDoc, "/{index}/_doc/{id}", put, post)
-	return append(out, s.blockRoutes()...)
+	add(s.handlePutSettings, "/_settings", put)
+	add(s.handlePutSettings, "/{index}/_settings", put)
+	add(s.handleOpenClose(true), "/{index}/_close", post)
+	add(s.handleOpenClose(false), "/{index}/_open", post)
+	return out
 }
 
 func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }
@@ -70,27 +78,23 @@ func match(pattern, segs []string) (params, bool) {
 	return p, true
 }
 
-// route dispatches a request to its handler: a known path with another
-// method is 405, as in Elasticsearch.
+// route dispatches a request to its handler; other paths and methods are
+// refused (where Elasticsearch answers 405 for a known path with another
+// method, the stand-in answers 400 too).
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 	for i, seg := range segs {
 		segs[i], _ = url.PathUnescape(seg)
 	}
-	var allowed []string
 	for _, rt := range s.table {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
-			rt.handle(w, r, p)
+			if body, aerr := rt.handle(w, r, p); aerr != nil {
+				s.writeError(w, r, aerr)
+			} else if body != nil {
+				s.writeJSON(w, r, http.StatusOK, body)
+			}
 			return
-		} else if ok {
-			allowed = append(allowed, rt.methods...)
 		}
-	}
-	if len(allowed) > 0 {
-		w.Header().Set("Allow", strings.Join(allowed, ","))
-		s.writeError(w, r, failf(http.StatusMethodNotAllowed, "illegal_argument_exception",
-			"Incorrect HTTP method for uri [%s] and method [%s], allowed: %v", r.URL.RequestURI(), r.Method, allowed))
-		return
 	}
 	s.writeError(w, r, unsupported("uri [%s] with method [%s]", r.URL.Path, r.Method))
 }
@@ -100,7 +104,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // change what a real cluster does, so they are never ignored. pretty and
 // the like only shape the answer; filter_path is ignored, so answers are a
 // superset.
-func checkParams(r *http.Request, allowed ...string) *apiError {
+func checkParams(r *http.Request, allowed ...string) *esError {
 	for k := range r.URL.Query() {
 		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path", "format"), k) {
 			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
@@ -117,8 +121,8 @@ const (
 )
 
 // handleRoot serves GET / and HEAD / (olivere's ping).
-func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request, _ params) {
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"name": "esdev", "cluster_name": "esdev", "tagline": tagline,
+func (s *Server) handleRoot(http.ResponseWriter, *http.Request, params) (any, *esError) {
+	return map[string]any{"name": "esdev", "cluster_name": "esdev", "tagline": tagline,
 		"version": map[string]any{"number": "7.17.0-standin", "build_flavor": "standin", "lucene_version": "none",
-			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1"}})
+			"minimum_wire_compatibility_version": "6.8.0", "minimum_index_compatibility_version": "6.0.0-beta1"}}, nil
 }

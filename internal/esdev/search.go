@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -33,9 +32,9 @@ type hitRef struct {
 // parseSearch reads the body keys and URL parameters the stand-in
 // implements, and refuses every other; URL parameters win over the body.
 // A _count takes only a query.
-func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
+func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 	body, aerr := readObjectBody(r)
-	allowed := []string{"q", "df", "default_operator", "ignore_unavailable", "allow_no_indices"}
+	allowed := []string{"q"}
 	if !count {
 		allowed = append(allowed, "size", "from", "_source")
 	}
@@ -65,8 +64,7 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
 		switch {
 		case aerr != nil:
 		case k == "q":
-			opts := qsOptions{fields: strings.Split(cmp.Or(q.Get("df"), "*"), ","), and: strings.EqualFold(q.Get("default_operator"), "and")}
-			req.query, aerr = compileQueryString(q.Get(k), opts)
+			req.query, aerr = compileQueryString(q.Get(k))
 		case k == "size" || k == "from" || k == "_source":
 			aerr = req.option(k, q.Get(k))
 		}
@@ -81,12 +79,7 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *apiError) {
 
 // option reads size, from or _source, from the body (JSON values) or the
 // URL (strings).
-func (req *searchRequest) option(k string, v any) *apiError {
-	if s, ok := v.(string); ok && k != "_source" {
-		if n, err := strconv.Atoi(s); err == nil {
-			v = n
-		}
-	}
+func (req *searchRequest) option(k string, v any) *esError {
 	n, isInt := toInt(v)
 	b, isBool := toBool(v)
 	switch {
@@ -115,7 +108,7 @@ func (req *searchRequest) option(k string, v any) *apiError {
 
 // searchFailure wraps a shard-level error the way a failed search reports
 // it: search_phase_execution_exception with the cause as root cause.
-func searchFailure(idx *index, cause *esError) *apiError {
+func searchFailure(idx *index, cause *esError) *esError {
 	cause.onIndex(idx.name, idx.uuid)
 	top := newESError("search_phase_execution_exception", "all shards failed").
 		with("phase", "query").with("grouped", true).because(cause).
@@ -124,60 +117,57 @@ func searchFailure(idx *index, cause *esError) *apiError {
 	return fail(http.StatusBadRequest, top)
 }
 
-// run parses a _search or _count request, resolves its indices and runs
-// its query over their searchable documents: what the last refresh of
-// each made visible, never later writes. The caller holds s.mu for reading.
-func (s *Server) run(r *http.Request, p params, count bool) (*searchRequest, []string, []hitRef, *apiError) {
-	s.bump(&s.stats.Searches, 1)
-	req, aerr := parseSearch(r, count)
-	if aerr != nil {
-		return nil, nil, nil, aerr
-	}
-	names, aerr := s.resolveLocked(p["index"], r)
-	var hits []hitRef
-	for _, name := range names {
-		idx := s.indices[name]
-		m, err := req.query.bind(&binder{idx: idx, now: time.Now()})
-		if err != nil {
-			return nil, nil, nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
+// handleSearch serves GET/POST [/{index}]/_search, or _count if count: it
+// runs the query over the searchable documents of the indices, what the
+// last refresh of each made visible, never later writes.
+func (s *Server) handleSearch(count bool) handler {
+	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+		start := time.Now()
+		s.bump(&s.stats.Searches, 1)
+		req, aerr := parseSearch(r, count)
+		if aerr != nil {
+			return nil, aerr
 		}
-		idx.visibleDocs(func(d *doc) {
-			if m(d) {
-				hits = append(hits, hitRef{idx, d})
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		idxs, aerr := s.resolveLocked(p["index"])
+		var hits []hitRef
+		for _, idx := range idxs {
+			m, err := req.query.bind(&binder{idx: idx, now: start})
+			if err != nil {
+				return nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
 			}
-		})
+			idx.visibleDocs(func(d *doc) {
+				if m(d) {
+					hits = append(hits, hitRef{idx, d})
+				}
+			})
+		}
+		shards := shardsInfo{Total: len(idxs), Successful: len(idxs)}
+		if aerr == nil && count {
+			return map[string]any{"count": len(hits), "_shards": shards}, nil
+		}
+		var aggs map[string]any
+		if aerr == nil {
+			aerr = sortHits(idxs, req.sorts, hits)
+		}
+		if aerr == nil && req.aggs != nil {
+			aggs, aerr = runAggs(idxs, req.aggs, hits)
+		}
+		total := len(hits)
+		if aerr == nil && req.searchAfter != nil {
+			hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
+		}
+		if aerr != nil {
+			return nil, aerr
+		}
+		resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false, "_shards": shards,
+			"hits": req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
+		if aggs != nil {
+			resp["aggregations"] = aggs
+		}
+		return resp, nil
 	}
-	return req, names, hits, aerr
-}
-
-// handleSearch serves GET/POST [/{index}]/_search.
-func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, p params) {
-	start := time.Now()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	req, names, hits, aerr := s.run(r, p, false)
-	var aggs map[string]any
-	if aerr == nil {
-		aerr = s.sortHits(names, req.sorts, hits)
-	}
-	if aerr == nil && req.aggs != nil {
-		aggs, aerr = s.runAggs(names, req.aggs, hits)
-	}
-	total := len(hits)
-	if aerr == nil && req.searchAfter != nil {
-		hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
-	}
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false,
-		"_shards": shardsInfo{Total: len(names), Successful: len(names)},
-		"hits":    req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
-	if aggs != nil {
-		resp["aggregations"] = aggs
-	}
-	s.writeJSON(w, r, http.StatusOK, resp)
 }
 
 type searchHit struct {
@@ -238,16 +228,4 @@ func includeSource(src json.RawMessage, includes []string) json.RawMessage {
 	_ = json.Unmarshal(src, &m)
 	b, _ := json.Marshal(filter(m, ""))
 	return b
-}
-
-// handleCount serves GET/POST [/{index}]/_count.
-func (s *Server) handleCount(w http.ResponseWriter, r *http.Request, p params) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, names, hits, aerr := s.run(r, p, true)
-	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"count": len(hits), "_shards": shardsInfo{Total: len(names), Successful: len(names)}})
 }

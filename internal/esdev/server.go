@@ -163,7 +163,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	select {
-	case <-time.After(s.faults.currentDelay()):
+	case <-time.After(s.faults.get().delay):
 	case <-r.Context().Done():
 		return
 	}

@@ -18,7 +18,7 @@ type sortSpec struct {
 
 // parseSorts reads "field", {"field": "desc"}, {"field": {"order": ...,
 // "unmapped_type": ...}} or a list of those.
-func parseSorts(v any) ([]*sortSpec, *apiError) {
+func parseSorts(v any) ([]*sortSpec, *esError) {
 	list, ok := v.([]any)
 	if !ok {
 		list = []any{v}
@@ -56,34 +56,37 @@ func parseSorts(v any) ([]*sortSpec, *apiError) {
 // sortHits checks every sort field against the mappings, as Elasticsearch
 // does (text fields and unmapped fields are errors), then sorts hits in
 // place; ties keep index-then-write order.
-func (s *Server) sortHits(names []string, sorts []*sortSpec, hits []hitRef) *apiError {
+func sortHits(idxs []*index, sorts []*sortSpec, hits []hitRef) *esError {
 	for _, sp := range sorts {
-		typ := sp.unmappedType
-		for _, n := range names {
-			f := s.indices[n].mapping.lookup(sp.field)
-			switch {
-			case sp.field == "_doc":
-				typ = "doc"
-			case f == nil:
-			case f.typ == "text" && f.param("fielddata") != "true":
-				return searchFailure(s.indices[n], fielddataError(sp.field))
-			default:
-				typ = f.typ
-			}
-		}
-		switch {
-		case typ == "":
-			if len(names) > 0 {
-				return searchFailure(s.indices[names[0]], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
-			}
-		case typ == "doc", typ == "keyword":
-			sp.kind = map[bool]string{true: "doc", false: "string"}[typ == "doc"]
+		typ, _, aerr := docValueType(idxs, sp.field)
+		switch typ = cmp.Or(typ, sp.unmappedType); {
+		case aerr != nil:
+			return aerr
+		case sp.field == "_doc", typ == "keyword":
+			sp.kind = map[bool]string{true: "doc", false: "string"}[sp.field == "_doc"]
+		case typ == "" && len(idxs) > 0:
+			return searchFailure(idxs[0], newESError("query_shard_exception", "No mapping found for [%s] in order to sort on", sp.field))
 		default:
 			sp.kind = "number"
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hitRef) int { return compareKeys(sorts, sortKeys(sorts, a), sortKeys(sorts, b)) })
 	return nil
+}
+
+// docValueType is the type of field in the first of idxs that maps it,
+// with that index; "" when none does. Text fields have no doc values to
+// sort or aggregate on: they fail the search, as in Elasticsearch.
+func docValueType(idxs []*index, field string) (typ string, in *index, aerr *esError) {
+	for _, idx := range idxs {
+		switch f := idx.mapping.lookup(field); {
+		case f != nil && f.typ == "text":
+			return "", nil, searchFailure(idx, fielddataError(field))
+		case f != nil && in == nil:
+			typ, in = f.typ, idx
+		}
+	}
+	return typ, in, nil
 }
 
 // fielddataError is Elasticsearch's refusal to sort or aggregate on text.
@@ -112,11 +115,9 @@ func sortKeys(sorts []*sortSpec, h hitRef) []any {
 		for _, v := range h.d.fields[f.src] {
 			var k any = scalarString(v)
 			if sp.kind == "number" {
-				n, ok := toFloat(v)
-				if ms, isDate := docMillis(f, v); f.typ == "date" {
+				n, ok := docNumber(v)
+				if ms, isDate := docMillis(v); f.typ == "date" {
 					n, ok = float64(ms), isDate
-				} else if b, isBool := v.(bool); isBool {
-					n, ok = map[bool]float64{true: 1}[b], true
 				}
 				if !ok {
 					continue
@@ -160,7 +161,7 @@ func compareKeys(sorts []*sortSpec, a, b []any) int {
 }
 
 // applySearchAfter keeps the hits sorting strictly after the given values.
-func applySearchAfter(sorts []*sortSpec, after []any, hits []hitRef) ([]hitRef, *apiError) {
+func applySearchAfter(sorts []*sortSpec, after []any, hits []hitRef) ([]hitRef, *esError) {
 	if len(after) != len(sorts) {
 		return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
 			"search_after has %d value(s) but sort has %d.", len(after), len(sorts))

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"strconv"
 	"time"
 )
@@ -86,9 +87,7 @@ func randomString(n int) string {
 // settings. The caller holds s.mu for writing.
 func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapping) *index {
 	flat := map[string]string{"index.number_of_shards": "1", "index.number_of_replicas": "1"}
-	for k, v := range settings {
-		flat[k] = v
-	}
+	maps.Copy(flat, settings)
 	idx := &index{name: name, uuid: randomString(16), created: time.Now(), settings: flat, mapping: m,
 		docs: make(map[string]*doc), seqNo: -1, visibleSeq: -1, refreshed: make(chan struct{})}
 	idx.refreshEvery, _ = refreshInterval(flat)

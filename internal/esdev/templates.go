@@ -3,6 +3,7 @@ package esdev
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,9 +33,7 @@ func (s *Server) templateForLocked(name string) (map[string]string, *mapping) {
 	}
 	settings, m := map[string]string{}, newMapping()
 	if best != nil {
-		for k, v := range best.settings {
-			settings[k] = v
-		}
+		maps.Copy(settings, best.settings)
 		if best.mapping != nil {
 			m.merge(best.mapping)
 		}
@@ -44,7 +43,7 @@ func (s *Server) templateForLocked(name string) (map[string]string, *mapping) {
 
 // parseTemplateBody reads the settings/mappings pair shared by templates
 // and create-index bodies, and checks the settings the stand-in reads.
-func parseTemplateBody(t *template, body map[string]any) *apiError {
+func parseTemplateBody(t *template, body map[string]any) *esError {
 	for k, raw := range body {
 		m, ok := raw.(map[string]any)
 		switch {
@@ -53,7 +52,7 @@ func parseTemplateBody(t *template, body map[string]any) *apiError {
 		case !ok:
 			return badRequest("[%s] must be an object", k)
 		case k == "settings":
-			t.settings = flattenSettings(m)
+			t.settings, _ = flattenSettings(m)
 			if _, err := refreshInterval(t.settings); err != nil {
 				return fail(http.StatusBadRequest, err)
 			}
@@ -69,7 +68,7 @@ func parseTemplateBody(t *template, body map[string]any) *apiError {
 }
 
 // handlePutTemplate serves PUT /_index_template/{name}.
-func (s *Server) handlePutTemplate(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handlePutTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	t := &template{name: p["name"]}
 	t.body, _ = json.Marshal(body)
@@ -95,22 +94,20 @@ func (s *Server) handlePutTemplate(w http.ResponseWriter, r *http.Request, p par
 		aerr = cmp.Or(aerr, validationFailed("index patterns are missing"))
 	}
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		return nil, aerr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, o := range s.templates {
 		if name != t.name && o.priority == t.priority && overlap(o.patterns, t.patterns) {
-			s.writeError(w, r, failf(http.StatusBadRequest, "illegal_argument_exception",
+			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
 				"index template [%s] has index patterns %v matching patterns from existing templates [%s] with patterns (%s => %v) "+
 					"that have the same priority [%d], multiple index templates may not match during index creation, "+
-					"please use a different priority", t.name, t.patterns, name, name, o.patterns, t.priority))
-			return
+					"please use a different priority", t.name, t.patterns, name, name, o.patterns, t.priority)
 		}
 	}
 	s.templates[t.name] = t
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+	return acknowledged, nil
 }
 
 // overlap reports whether some index name matches a pattern of a and one
@@ -133,7 +130,7 @@ func overlap(a, b []string) bool {
 
 // handleGetTemplate serves GET and HEAD /_index_template/{name}; the name
 // may be a comma list with wildcards.
-func (s *Server) handleGetTemplate(w http.ResponseWriter, r *http.Request, p params) {
+func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	list := []any{}
@@ -143,24 +140,21 @@ func (s *Server) handleGetTemplate(w http.ResponseWriter, r *http.Request, p par
 		}
 	}
 	if len(list) == 0 && !strings.Contains(p["name"], "*") {
-		s.writeError(w, r, failf(http.StatusNotFound, "resource_not_found_exception",
-			"index template matching [%s] not found", p["name"]))
-		return
+		return nil, failf(http.StatusNotFound, "resource_not_found_exception", "index template matching [%s] not found", p["name"])
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"index_templates": list})
+	return map[string]any{"index_templates": list}, nil
 }
 
 // handlePutPolicy serves PUT /_ilm/policy/{name}. Policies are accepted
 // and never run: no rollover, no deletion by age.
-func (s *Server) handlePutPolicy(w http.ResponseWriter, r *http.Request, _ params) {
+func (s *Server) handlePutPolicy(_ http.ResponseWriter, r *http.Request, _ params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && body["policy"] == nil {
 		aerr = failf(http.StatusBadRequest, "x_content_parse_exception",
 			"[1:2] [put_lifecycle_request] failed to parse field [policy]: required")
 	}
 	if aerr != nil {
-		s.writeError(w, r, aerr)
-		return
+		return nil, aerr
 	}
-	s.writeJSON(w, r, http.StatusOK, map[string]any{"acknowledged": true})
+	return acknowledged, nil
 }

@@ -25,9 +25,7 @@ func TestTemplateShapesAutoCreatedIndex(t *testing.T) {
 		}
 	}
 	r := bulk(t, s.URL(), `{"create":{"_index":"logs-1","_id":"1"}}`, `{"n":"x"}`, `{"create":{"_index":"logs-1","_id":"2"}}`, `{"n":1,"host":"Web-1"}`)
-	if st, _ := r.item(0); st != 400 {
-		t.Errorf("\"x\" into the template's long: %d, want 400", st)
-	}
+	wantItems(t, r, "400", "201") // "x" into the template's long
 	do(t, http.MethodPost, s.URL()+"/logs-1/_refresh", "")
 	if r := do(t, http.MethodGet, s.URL()+"/logs-1/_search?q=host:web-1", ""); !strings.Contains(r.text, `"value":0`) {
 		t.Errorf("the dynamic template made host a keyword, so web-1 must not match Web-1: %s", r.text)
@@ -52,6 +50,10 @@ func TestTemplateShapesAutoCreatedIndex(t *testing.T) {
 	}
 	if r := do(t, http.MethodPut, s.URL()+"/bad", `{"settings":{"refresh_interval":"soon"}}`); r.status != 400 {
 		t.Errorf("refresh_interval soon: %d, want 400", r.status)
+	}
+	// DELETE /{index} takes names and wildcards (indices-delete-index.html).
+	if r := do(t, http.MethodDelete, s.URL()+"/logs-*", ""); r.status != 200 || len(s.Indices()) != 0 {
+		t.Errorf("DELETE /logs-*: %d %s, left %v", r.status, r.text, s.Indices())
 	}
 }
 

@@ -17,11 +17,7 @@ func TestDocumentIDs(t *testing.T) {
 		`{"create":{"_index":"logs","_id":""}}`, `{}`,
 		`{"create":{"_index":"logs"}}`, `{}`,
 		`{"create":{"_index":"logs","_id":"`+strings.Repeat("x", 512)+`"}}`, `{}`)
-	for i, want := range []int{400, 201, 201} {
-		if got, typ := r.item(i); got != want || want == 400 && typ != "illegal_argument_exception" {
-			t.Errorf("item %d: %d %s, want %d", i, got, typ, want)
-		}
-	}
+	wantItems(t, r, "400 illegal_argument_exception", "201", "201")
 	if s.Count("logs") != 2 {
 		t.Errorf("stored %d documents, want 2", s.Count("logs"))
 	}
@@ -42,9 +38,7 @@ func TestIndexNames(t *testing.T) {
 	s := startServer(t)
 	for _, name := range []string{"Logs", "a*b", "a?b", "a,b", "a b", "a#b", `a\b`, "a|b", "a<b", "-a", "+a", "..", strings.Repeat("é", 128)} {
 		r := bulk(t, s.URL(), `{"create":{"_index":"`+strings.ReplaceAll(name, `\`, `\\`)+`","_id":"1"}}`, `{}`)
-		if got, typ := r.item(0); got != 400 || typ != "invalid_index_name_exception" {
-			t.Errorf("index %q: %d %s, want 400 invalid_index_name_exception", name, got, typ)
-		}
+		wantItems(t, r, "400 invalid_index_name_exception")
 	}
 	if r := do(t, http.MethodPut, s.URL()+"/_a", `{}`); r.status != 400 {
 		t.Errorf("PUT /_a: %d, want 400", r.status)

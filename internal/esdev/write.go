@@ -54,7 +54,7 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	idx := s.indices[op.index]
 	if idx == nil {
 		if !s.autoCreateAllowedLocked(op.index) {
-			return failedItem(op, http.StatusNotFound, indexNotFound(op.index).detail)
+			return failedItem(op, http.StatusNotFound, indexNotFound(op.index))
 		}
 		settings, m := s.templateForLocked(op.index)
 		idx = s.newIndexLocked(op.index, settings, m)
