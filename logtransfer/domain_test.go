@@ -105,11 +105,11 @@ func TestBlockedIndexStallsOnlyItsRoute(t *testing.T) {
 			if n := e.es.Count("stuck"); n != 0 {
 				t.Fatalf("stuck index has %d documents while blocked", n)
 			}
-			code, body := devstack.HTTPGet("http://"+tr.HTTPAddr()+"/readyz")
+			code, body := devstack.HTTPGet("http://" + tr.HTTPAddr() + "/readyz")
 			if code != http.StatusServiceUnavailable || !strings.Contains(body, "route stuck: failing since") || !strings.Contains(body, tt.reason) {
 				t.Errorf("/readyz = %d %q, want 503 naming the stuck route and its reason", code, body)
 			}
-			_, metrics := devstack.HTTPGet("http://"+tr.HTTPAddr()+"/metrics")
+			_, metrics := devstack.HTTPGet("http://" + tr.HTTPAddr() + "/metrics")
 			for _, want := range []string{`logtransfer_route_state{route="stuck",state="failing"} 1`, `logtransfer_route_state{route="live",state="running"} 1`} {
 				if !strings.Contains(metrics, want) {
 					t.Errorf("/metrics lacks %s", want)
@@ -127,7 +127,7 @@ func TestBlockedIndexStallsOnlyItsRoute(t *testing.T) {
 			if n := e.es.Count("stuck"); n != nStuck {
 				t.Fatalf("stuck index has %d documents, want exactly %d", n, nStuck)
 			}
-			if _, metrics := devstack.HTTPGet("http://"+tr.HTTPAddr()+"/metrics"); strings.Contains(metrics, `logtransfer_documents_dead_lettered_total{route="stuck"}`) {
+			if _, metrics := devstack.HTTPGet("http://" + tr.HTTPAddr() + "/metrics"); strings.Contains(metrics, `logtransfer_documents_dead_lettered_total{route="stuck"}`) {
 				t.Fatal("stuck records dead-lettered: index-level refusals must not be")
 			}
 			t.Logf("log lines: %d in all, %d at WARN or above, %d of them about the stuck route",

@@ -53,7 +53,7 @@ func TestRoutesHotReload(t *testing.T) {
 		return ok && len(st.Routes) == 1 && st.Routes[0].Name == "web"
 	})
 	devstack.WaitFor(t, 10*time.Second, "the removed route's state series deleted", func() bool {
-		_, m := devstack.HTTPGet("http://"+tr.HTTPAddr()+"/metrics")
+		_, m := devstack.HTTPGet("http://" + tr.HTTPAddr() + "/metrics")
 		return !strings.Contains(m, `logtransfer_route_state{route="api"`) && strings.Contains(m, `logtransfer_route_state{route="web",state="running"} 1`)
 	})
 	e.produce("api", "p", 30, 10, time.Time{})
