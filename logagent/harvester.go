@@ -266,9 +266,15 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		if d := fr.Deadline(); !d.IsZero() {
 			wait = min(wait, max(time.Until(d), time.Millisecond))
 		}
-		wctx, cancelWait := h.waitCtx(sendCtx)
-		t.waiter(wctx, h.getPath(), h.seen, wait)
-		cancelWait()
+		// NOTE: a file that grew in this cycle is being written: the
+		// read_interval sleep below is its wait. An inotify watch per cycle
+		// (add, one event, remove, and the goroutines around them) cost more
+		// than the read it would save; the watch is for files that stopped.
+		if idle > 0 || t.cfg.ReadInterval <= 0 || !fr.Deadline().IsZero() {
+			wctx, cancelWait := h.waitCtx(sendCtx)
+			t.waiter(wctx, h.getPath(), h.seen, wait)
+			cancelWait()
+		}
 		idle++
 		// Read a growing file at most every read_interval: a writer's many
 		// small writes are then shipped as bursts of lines, which costs the
