@@ -50,7 +50,9 @@ func linesBytes(lines []string) int64 {
 // read are not acked. a.log is deleted while its harvester holds it and the
 // agent then stops: its unacked bytes and lines are lost (deleted, exact).
 // b.log is deleted while the agent is down: the registry knew its size, and
-// the next agent books the bytes between its offset and that size. Both
+// the next agent books the bytes between its offset and that size; d.log is
+// rotated out of the glob then, a new d.log taking its path (rotated_away).
+// All
 // show in the status key (the task's summary), on /status/lines (each loss)
 // and in /metrics (the loss the running agent found); a file that is still
 // there, shipped late, is not counted.
@@ -60,19 +62,21 @@ func TestDeletedUnshippedFilesAreCounted(t *testing.T) {
 	cfg.Agent.ShutdownTimeout = 2 * time.Second
 	e.putTask("agent-1", "t", Task{Path: join(e.logs, "*.log"), Topic: "lost"})
 	a := e.start(cfg)
-	pa, pb, pc := join(e.logs, "a.log"), join(e.logs, "b.log"), join(e.logs, "c.log")
+	pa, pb, pc, pd := join(e.logs, "a.log"), join(e.logs, "b.log"), join(e.logs, "c.log"), join(e.logs, "d.log")
+	writeLines(t, pd, "d", 0, 10)
 	writeLines(t, pa, "a", 0, 10)
 	writeLines(t, pb, "b", 0, 10)
 	writeLines(t, pc, "c", 0, 10)
-	e.readDistinct("lost", 30, 20*time.Second)
+	e.readDistinct("lost", 40, 20*time.Second)
 
 	e.kafka.Stop()
+	lostD := writeLines(t, pd, "d", 10, 15)
 	lostA := writeLines(t, pa, "a", 10, 40)
 	lostB := writeLines(t, pb, "b", 10, 30)
 	later := writeLines(t, pc, "c", 10, 20)
 	devstack.WaitFor(t, 10*time.Second, "the agent to read what was written", func() bool {
 		m := regexp.MustCompile(`logagent_lines_read_total\{task="t"\} (\d+)`).FindStringSubmatch(httpGet(t, "http://"+a.HTTPAddr()+"/metrics"))
-		return m != nil && m[1] == "120"
+		return m != nil && m[1] == "145"
 	})
 	if err := os.Remove(pa); err != nil {
 		t.Fatal(err)
@@ -81,11 +85,15 @@ func TestDeletedUnshippedFilesAreCounted(t *testing.T) {
 	if err := os.Remove(pb); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Rename(pd, pd+".1"); err != nil {
+		t.Fatal(err)
+	}
+	newD := writeLines(t, pd, "e", 0, 3)
 	if err := e.kafka.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	a = e.start(cfg)
-	e.readDistinct("lost", 30+len(later), 30*time.Second) // c.log's late lines are shipped, not lost
+	e.readDistinct("lost", 40+len(later)+len(newD), 30*time.Second) // c.log's late lines and the new d.log are shipped
 
 	var sum *LostSummary
 	devstack.WaitFor(t, 10*time.Second, "the losses in the status key", func() bool {
@@ -94,21 +102,33 @@ func TestDeletedUnshippedFilesAreCounted(t *testing.T) {
 			return false
 		}
 		sum = st.Tasks[0].Lost
-		return sum != nil && sum.Files == 2
+		return sum != nil && sum.Files == 3
 	})
-	wantBytes := linesBytes(lostA) + linesBytes(lostB)
-	if sum.Bytes != wantBytes || sum.Lines != int64(len(lostA)) || sum.LastReason != lostDeleted || sum.LastPath != pb {
-		t.Errorf("status lost = %+v, want %d bytes, %d lines, last deleted %s", sum, wantBytes, len(lostA), pb)
+	wantBytes := linesBytes(lostA) + linesBytes(lostB) + linesBytes(lostD)
+	if sum.Bytes != wantBytes || sum.Lines != int64(len(lostA)) {
+		t.Errorf("status lost = %+v, want %d bytes, %d lines", sum, wantBytes, len(lostA))
 	}
 	evs := lostEvents(t, a)
-	if len(evs) != 2 || evs[0].Path != pa || evs[0].Bytes != linesBytes(lostA) || evs[0].Lines != int64(len(lostA)) ||
-		evs[1].Path != pb || evs[1].Bytes != linesBytes(lostB) || evs[1].Reason != lostDeleted || evs[1].FileID == "" ||
-		!evs[1].Hour.Equal(evs[1].At.Truncate(time.Hour)) {
-		t.Errorf("/status/lines lost = %+v, want a.log (%d bytes, %d lines) then b.log (%d bytes), deleted", evs,
-			linesBytes(lostA), len(lostA), linesBytes(lostB))
+	got := map[string]LostFile{}
+	for _, ev := range evs {
+		got[ev.Path] = ev
+	}
+	if len(evs) != 3 || evs[0].Path != pa {
+		t.Errorf("/status/lines lost = %+v, want a.log first, then b.log and d.log", evs)
+	}
+	for _, w := range []LostFile{{Path: pa, Reason: lostDeleted, Bytes: linesBytes(lostA), Lines: int64(len(lostA))},
+		{Path: pb, Reason: lostDeleted, Bytes: linesBytes(lostB)}, {Path: pd, Reason: lostRotatedAway, Bytes: linesBytes(lostD)}} {
+		ev := got[w.Path]
+		if ev.Reason != w.Reason || ev.Bytes != w.Bytes || ev.Lines != w.Lines || ev.Task != "t" || ev.FileID == "" ||
+			!ev.Hour.Equal(ev.At.Truncate(time.Hour)) {
+			t.Errorf("/status/lines loss of %s = %+v, want %s, %d bytes, %d lines", w.Path, ev, w.Reason, w.Bytes, w.Lines)
+		}
 	}
 	if got := lostMetric(t, a, "bytes", "t", lostDeleted); got != linesBytes(lostB) {
 		t.Errorf("logagent_data_lost_bytes_total{reason=deleted} = %d, want %d (b.log, found by this agent)", got, linesBytes(lostB))
+	}
+	if got := lostMetric(t, a, "bytes", "t", lostRotatedAway); got != linesBytes(lostD) {
+		t.Errorf("logagent_data_lost_bytes_total{reason=rotated_away} = %d, want %d", got, linesBytes(lostD))
 	}
 	if got := lostMetric(t, a, "bytes", "t", lostTruncated); got != -1 {
 		t.Errorf("logagent_data_lost_bytes_total{reason=truncated} = %d, want none", got)

@@ -1,6 +1,7 @@
 package logtransfer
 
 import (
+	"encoding/json"
 	"io"
 	"regexp"
 	"strconv"
@@ -64,6 +65,8 @@ func TestRetentionRiskWarnsBeforeDeletion(t *testing.T) {
 	}
 	st, _ := e.status("t1")
 	r, _ := routeStatus(st, "short")
+	b, _ := json.Marshal(r)
+	t.Logf("route status at the warning: %s", b)
 	if strings.Contains(r.Reason, "retention") {
 		t.Errorf("route state %+v carries the retention warning: a lagging route is not failing for it", r.Health)
 	}
