@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"sync"
@@ -38,6 +39,7 @@ type retentionWatch struct {
 	h            *handler
 	metrics      *Metrics
 	cond         *conf.Condition
+	log          *slog.Logger
 
 	mu        sync.Mutex
 	retention time.Duration // 0: not known yet, or unlimited (-1)
@@ -66,6 +68,7 @@ func (w *retentionWatch) run(ctx context.Context) {
 		}
 	}()
 	var readAt time.Time
+	unreadable := false // logged that retention.ms cannot be read
 	t := time.NewTicker(w.every)
 	defer t.Stop()
 	for {
@@ -82,11 +85,17 @@ func (w *retentionWatch) run(ctx context.Context) {
 			client = c
 		}
 		if time.Since(readAt) >= retentionRefresh {
-			if r, err := topicRetention(client, w.topic); err == nil {
+			r, err := topicRetention(client, w.topic)
+			switch {
+			case err == nil:
 				w.mu.Lock()
 				w.retention = r
 				w.mu.Unlock()
-				readAt = time.Now()
+				readAt, unreadable = time.Now(), false
+			case !unreadable:
+				// Once per failing spell: without it the risk is not checked.
+				w.log.Warn("cannot read the topic's retention.ms; lag is not checked against it", "topic", w.topic, "err", err)
+				unreadable = true
 			}
 		}
 		w.check(ctx, client, time.Now())
@@ -174,7 +183,6 @@ func topicRetention(client sarama.Client, topic string) (time.Duration, error) {
 		return 0, err
 	}
 	resp, err := b.DescribeConfigs(&sarama.DescribeConfigsRequest{
-		Version:   1,
 		Resources: []*sarama.ConfigResource{{Type: sarama.TopicResource, Name: topic, ConfigNames: []string{"retention.ms"}}},
 	})
 	if err != nil {

@@ -205,7 +205,7 @@ func (t *Transfer) newRunner(name string, r Route) *runner {
 	rn.h = newHandler(name, b, rn.lane, t.cfg.Transfer.CommitInterval, t.metrics, log)
 	rn.risk = &retentionWatch{route: name, topic: r.Topic, brokers: t.cfg.Kafka.Brokers, cfg: t.consumer,
 		fraction: t.cfg.Transfer.RetentionWarnFraction, every: t.cfg.Transfer.StatusInterval, h: rn.h, metrics: t.metrics,
-		cond: conf.NewCondition(log.With("check", "retention"))}
+		cond: conf.NewCondition(log.With("check", "retention")), log: log.With("check", "retention")}
 	return rn
 }
 
