@@ -222,6 +222,13 @@ func (t *taskRunner) harvestEnded(h *harvester) {
 	t.lose(ev, positionKey(t.name, h.id), &position{Gen: h.gen, Offset: acked})
 }
 
+// knownSize is the file's size as far as the agent knows: its last stat,
+// or what a scan saw since, whichever is larger (a harvester blocked on the
+// budget or the producer does not stat its file).
+func (h *harvester) knownSize() int64 {
+	return max(h.size.Load(), h.task.lost.seenSize(h.id.devIno))
+}
+
 // seenSize is the largest size scans saw of the harvested file di, 0 if none.
 func (l *taskLost) seenSize(di devIno) int64 {
 	l.mu.Lock()

@@ -78,6 +78,19 @@ func TestDeletedUnshippedFilesAreCounted(t *testing.T) {
 		m := regexp.MustCompile(`logagent_lines_read_total\{task="t"\} (\d+)`).FindStringSubmatch(httpGet(t, "http://"+a.HTTPAddr()+"/metrics"))
 		return m != nil && m[1] == "145"
 	})
+	devstack.WaitFor(t, 10*time.Second, "the agent to know every file's size", func() bool {
+		var st Status
+		if json.Unmarshal([]byte(httpGet(t, "http://"+a.HTTPAddr()+"/status/files")), &st) != nil || len(st.Tasks) != 1 {
+			return false
+		}
+		n := 0
+		for _, f := range st.Tasks[0].Files {
+			if fi, err := os.Stat(f.Path); err == nil && f.Size == fi.Size() {
+				n++
+			}
+		}
+		return n == 4
+	})
 	if err := os.Remove(pa); err != nil {
 		t.Fatal(err)
 	}

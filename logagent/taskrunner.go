@@ -276,7 +276,7 @@ func (t *taskRunner) files() []FileStatus {
 	out := make([]FileStatus, 0, len(t.harvesters))
 	for _, h := range t.harvesters {
 		acked, _ := h.tracker.Position()
-		size := max(h.size.Load(), t.lost.seenSize(h.id.devIno)) // a blocked harvester does not stat
+		size := h.knownSize()
 		out = append(out, FileStatus{Path: h.getPath(), FileID: h.fileID, Acked: acked, Size: size, LagByte: max(size-acked, 0)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
