@@ -23,8 +23,12 @@ import (
 //   - rotated_away: as deleted, but another file now has its path (renamed
 //     out of the glob, or deleted and replaced) while it was not open.
 //   - truncated: truncated (copytruncate) below bytes not yet read: from
-//     what was read to the largest size the harvester or a scan saw, or,
-//     not open, to the registry's last size.
+//     the acked offset (after the harvester waited for its acks; a partial
+//     last line read but never sent is lost with the rest) to the largest
+//     size the harvester or a scan saw, or, not open, from the registry's
+//     offset to its last size. Bytes the harvester read from the new
+//     content before it noticed (the copytruncate hazard) count as shipped,
+//     so the count errs short.
 //
 // Bytes read and sent before a truncation are not lost: the harvester
 // still waits for their acks. Each loss is counted once: the registry
