@@ -78,7 +78,11 @@ func (w *retentionWatch) run(ctx context.Context) {
 		case <-t.C:
 		}
 		if client == nil {
-			c, err := sarama.NewClient(w.brokers, w.cfg)
+			// A timestamp needs one record: fetch the least the broker
+			// allows (one record batch), not a route's prefetch.
+			cfg := *w.cfg
+			cfg.Consumer.Fetch.Default, cfg.ChannelBufferSize = 1<<10, 1
+			c, err := sarama.NewClient(w.brokers, &cfg)
 			if err != nil {
 				continue // the route's own consumer reports Kafka trouble
 			}
