@@ -119,7 +119,8 @@ func (h *harvester) run(ctx context.Context) {
 	close(stop)
 	<-published
 	h.stamp.done()
-	h.publish(true) // progress.go: the harvester is its position's one writer
+	h.publish(true)        // progress.go: the harvester is its position's one writer
+	h.task.harvestEnded(h) // lost.go: what the file lost, while it is still open
 }
 
 func (h *harvester) read(ctx context.Context) harvestResult {

@@ -43,6 +43,9 @@ type LineCounts struct {
 	// or of files dropped by the bounds) are not all counted.
 	CompleteSince time.Time   `json:"complete_since"`
 	Files         []FileLines `json:"files"`
+	// Lost lists the last losses of files before they were shipped
+	// (lost.go), oldest first.
+	Lost []LostFile `json:"lost,omitempty"`
 }
 
 // FileLines is one file generation's counts. Path is the path its records
@@ -283,7 +286,7 @@ func (p *positions) lineStatus(now time.Time) *LineCounts {
 		c.each(c.committed, passed, func(h, n int64) { acked[hk{c.file, h}] += n })
 		c.each(c.committed, passed+int64(inflight), func(h, n int64) { read[hk{c.file, h}] += n })
 	}
-	out := &LineCounts{CompleteSince: time.Unix(max(b.Since, oldest), 0).UTC(), Files: []FileLines{}}
+	out := &LineCounts{CompleteSince: time.Unix(max(b.Since, oldest), 0).UTC(), Files: []FileLines{}, Lost: slices.Clone(p.lost.Events)}
 	byFile := map[*fileLines]*FileLines{}
 	for k, n := range read {
 		if k.hour < oldest {

@@ -25,6 +25,8 @@ type Metrics struct {
 	PositionSaves  *prometheus.CounterVec
 	AnchorWrites   *prometheus.CounterVec
 	TaskState      *prometheus.GaugeVec
+	LostBytes      *prometheus.CounterVec
+	LostLines      *prometheus.CounterVec
 	inflight       func() float64
 }
 
@@ -52,7 +54,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.AnchorWrites = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_anchor_writes_total",
 		Help: "Writes of anchors.json (time anchors of lines about to be sent, anchors.go), by result."}, []string{"result"})
 	m.TaskState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_task_state", Help: "1 for a task's current state (running, waiting, failing), 0 for the others; the status key says why."}, []string{"task", "state"})
-	reg.MustRegister(m.TaskState, m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
+	m.LostBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_data_lost_bytes_total",
+		Help: "Bytes of files lost before they were shipped, by reason (deleted, rotated_away, truncated; lost.go)."}, []string{"task", "reason"})
+	m.LostLines = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_data_lost_lines_total",
+		Help: "Lines lost before Kafka acked them, where known (read and sent, then the file deleted), by reason."}, []string{"task", "reason"})
+	reg.MustRegister(m.LostBytes, m.LostLines, m.TaskState, m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
 		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves,
 		m.AnchorWrites)
 	return m
@@ -77,7 +83,7 @@ func (m *Metrics) forTask(task string) *taskMetrics {
 // forgetTask deletes a stopped task's labelled series.
 func (m *Metrics) forgetTask(task string) {
 	l := prometheus.Labels{"task": task}
-	for _, v := range []*prometheus.CounterVec{m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated} {
+	for _, v := range []*prometheus.CounterVec{m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated, m.LostBytes, m.LostLines} {
 		v.DeletePartialMatch(l)
 	}
 	m.FileLag.DeletePartialMatch(l)

@@ -48,6 +48,9 @@ type positions struct {
 	// lines are the per-hour line counts (linecount.go), saved with the
 	// positions they belong to.
 	lines lineBook
+	// lost is what files lost before it was shipped (lost.go), saved with
+	// the positions it settled.
+	lost  lostBook
 	dirty bool
 	// saveMu serializes saves: two writes in flight could land out of
 	// order and put an older registry on disk.
@@ -63,6 +66,7 @@ type registryFile struct {
 	Started []string    `json:"tasks_started"`
 	Files   []*position `json:"files"`
 	Lines   *lineBook   `json:"lines,omitempty"`
+	Lost    *lostBook   `json:"lost,omitempty"`
 }
 
 const positionsFile = "positions.json"
@@ -92,6 +96,9 @@ func loadPositions(path string) (*positions, error) {
 		// Written before line counts existed: lines read so far in this
 		// hour went uncounted.
 		p.lines.Since = hourOf(time.Now().Unix()) + 3600
+	}
+	if rf.Lost != nil {
+		p.lost = *rf.Lost
 	}
 	for _, e := range rf.Files {
 		p.entries[positionKey(e.Task, e.identity())] = e
@@ -209,6 +216,7 @@ func (p *positions) save() error {
 	sort.Strings(started)
 	p.pruneLinesLocked(time.Now())
 	lines := p.lines.copyLocked()
+	lost := p.lost.copyLocked()
 	p.dirty = false
 	p.mu.Unlock()
 	sort.Slice(list, func(i, j int) bool {
@@ -217,7 +225,7 @@ func (p *positions) save() error {
 		}
 		return list[i].Path < list[j].Path
 	})
-	b, err := json.MarshalIndent(registryFile{Version: 1, Started: started, Files: list, Lines: lines}, "", " ")
+	b, err := json.MarshalIndent(registryFile{Version: 1, Started: started, Files: list, Lines: lines, Lost: lost}, "", " ")
 	if err == nil {
 		err = atomicfile.Write(p.path, b, 0o600)
 	}

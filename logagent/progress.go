@@ -20,7 +20,7 @@ func (h *harvester) publish(final bool) {
 	t := h.task
 	acked, passed, _ := h.tracker.Progress()
 	pos := position{Task: t.name, Path: h.getPath(), Dev: h.id.Dev, Ino: h.id.Ino, FP: h.id.FP, FPLen: h.id.FPLen,
-		Gen: h.gen, Offset: acked, Size: h.size.Load(), Seen: time.Unix(0, h.lastSeen.Load())}
+		Gen: h.gen, Offset: acked, Size: h.knownSize(), Seen: time.Unix(0, h.lastSeen.Load())}
 	if final && h.result == resultTruncated {
 		pos.Gen, pos.Offset = h.gen+1, 0
 	}
@@ -54,6 +54,6 @@ func (t *taskRunner) refreshLive(now time.Time) {
 	for _, h := range hs {
 		t.pos.touch(positionKey(t.name, h.id), now)
 		acked, _ := h.tracker.Position()
-		t.metrics.FileLag.WithLabelValues(t.name, h.getPath()).Set(float64(max(h.size.Load()-acked, 0)))
+		t.metrics.FileLag.WithLabelValues(t.name, h.getPath()).Set(float64(max(h.knownSize()-acked, 0)))
 	}
 }

@@ -2,12 +2,16 @@ package logagent
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
 )
 
 // Rotation scenarios: each writes, rotates the way real tools do, writes on,
-// and checks every line arrived once in order.
+// and checks every line arrived once in order, and that no loss was counted
+// (lost.go) once the old file's harvester closed.
 func TestRotation(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -61,7 +65,7 @@ func TestRotation(t *testing.T) {
 				e.putTask("agent-1", "app", Task{Path: join(e.logs, tt.glob), Topic: "rot"})
 				cfg := e.config()
 				cfg.Agent.WatchMethod = method
-				e.start(cfg)
+				a := e.start(cfg)
 				want := map[string][]string{}
 				want["a"] = writeLines(t, join(e.logs, "app.log"), "app", 0, 1000)
 				e.readDistinct("rot", 1000, 30*time.Second) // shipped before rotating
@@ -75,6 +79,12 @@ func TestRotation(t *testing.T) {
 				recs := e.readDistinct("rot", len(want["a"])+500, 30*time.Second)
 				if dups := verify(t, recs, want); dups != 0 {
 					t.Errorf("%d duplicates", dups)
+				}
+				devstack.WaitFor(t, 10*time.Second, "only the new file open", func() bool {
+					return strings.Contains(httpGet(t, "http://"+a.HTTPAddr()+"/metrics"), "\nlogagent_open_files 1\n")
+				})
+				if m := httpGet(t, "http://"+a.HTTPAddr()+"/metrics"); strings.Contains(m, "logagent_data_lost_bytes_total{") {
+					t.Errorf("a loss was counted though every line arrived:\n%s", m[strings.Index(m, "logagent_data_lost_bytes_total{"):][:200])
 				}
 			})
 		}

@@ -59,6 +59,9 @@ type TaskStatus struct {
 	// Waiting is how many matched files wait for a harvester
 	// (harvester_limit).
 	Waiting int `json:"waiting_files,omitempty"`
+	// Lost sums what the task's files lost before it was shipped, with
+	// the last loss (lost.go); each loss is on /status/lines.
+	Lost *LostSummary `json:"lost,omitempty"`
 }
 
 // FileProblem is a matched file the task cannot ship, and why.

@@ -40,7 +40,7 @@ func (a *Agent) buildStatus() Status {
 	st.InflightB = roundBytes(a.budget.InUse())
 	for _, u := range a.tasks.Units() {
 		r := u.Unit
-		ts := TaskStatus{Name: r.name, Task: r.task, Health: r.Health(), Waiting: int(r.waiting.Load())}
+		ts := TaskStatus{Name: r.name, Task: r.task, Health: r.Health(), Waiting: int(r.waiting.Load()), Lost: a.pos.lostSummary(r.name)}
 		var lag int64
 		for _, f := range r.files() {
 			ts.OpenFiles++
@@ -73,7 +73,7 @@ func (a *Agent) filesStatus() Status {
 	for _, u := range a.tasks.Units() {
 		r := u.Unit
 		ts := TaskStatus{Name: r.name, Task: r.task, Health: r.Health(), Waiting: int(r.waiting.Load()),
-			Files: r.files(), Problems: r.fileProblems()}
+			Files: r.files(), Problems: r.fileProblems(), Lost: a.pos.lostSummary(r.name)}
 		ts.OpenFiles, ts.ProblemCount = len(ts.Files), len(ts.Problems)
 		for _, f := range ts.Files {
 			ts.LagBytes += f.LagByte

@@ -53,6 +53,7 @@ type taskRunner struct {
 	// had harvester_limit harvesters; while any wait, a harvester at the end
 	// of a file that stopped growing closes at once to make room.
 	waiting atomic.Int32
+	lost    taskLost // losses between scans (lost.go)
 
 	stopCh  chan struct{}
 	drainCh chan struct{}
@@ -146,6 +147,8 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 	defer t.setProblems(problems)
 	waiting := int32(0)
 	defer func() { t.waiting.Store(waiting) }()
+	found := map[devIno]bool{}
+	defer t.vanished(found)
 	for _, p := range matches {
 		if t.task.excluded(p) {
 			continue
@@ -155,6 +158,7 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 			continue
 		}
 		di := statDevIno(fi)
+		found[di] = true
 		t.mu.Lock()
 		h := t.harvesters[di]
 		kf, isKnown := t.known[di]
@@ -162,6 +166,7 @@ func (t *taskRunner) scan(ctx context.Context, first bool) {
 		if h != nil {
 			h.path.Store(&p)
 			h.lastSeen.Store(now.UnixNano())
+			t.lost.observe(di, fi.Size())
 			continue
 		}
 		if isKnown && kf.size == fi.Size() && kf.mtime.Equal(fi.ModTime()) && kf.offset == fi.Size() {
@@ -202,6 +207,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 		}
 	} else if fi.Size() < pos.Offset {
 		t.log.Info("file shrank while not watched, starting a new generation", "path", p, "size", fi.Size(), "offset", pos.Offset)
+		t.shrunk(pos)
 		pos.Gen++
 		pos.Offset = 0
 	}
@@ -232,6 +238,7 @@ func (t *taskRunner) open(ctx context.Context, p string, fi os.FileInfo, first b
 	t.harvesters[di] = h
 	delete(t.known, di)
 	t.mu.Unlock()
+	t.lost.take(di) // sizes seen by an earlier harvester's scans
 	t.metrics.OpenFiles.Inc()
 	h.log.Info("harvesting", "offset", pos.Offset, "size", fi.Size(), "gen", pos.Gen)
 	t.hwg.Add(1)
@@ -269,7 +276,7 @@ func (t *taskRunner) files() []FileStatus {
 	out := make([]FileStatus, 0, len(t.harvesters))
 	for _, h := range t.harvesters {
 		acked, _ := h.tracker.Position()
-		size := h.size.Load()
+		size := h.knownSize()
 		out = append(out, FileStatus{Path: h.getPath(), FileID: h.fileID, Acked: acked, Size: size, LagByte: max(size-acked, 0)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })

@@ -21,6 +21,9 @@ const (
 	DefaultStatusInterval   = 10 * time.Second
 	DefaultStatusTTL        = 30 * time.Second
 	DefaultHTTPListen       = "127.0.0.1:9611"
+	// DefaultRetentionWarnFraction: warn when a partition's oldest
+	// unindexed record is half its topic's retention.ms old.
+	DefaultRetentionWarnFraction = 0.5
 )
 
 // Settings is the [transfer] section.
@@ -38,6 +41,10 @@ type Settings struct {
 	ShutdownTimeout  time.Duration `ini:"shutdown_timeout"`
 	StatusInterval   time.Duration `ini:"status_interval"`
 	StatusTTL        time.Duration `ini:"status_ttl"`
+	// RetentionWarnFraction is the share of a topic's retention.ms the age
+	// of a partition's oldest unindexed record may reach before the route
+	// warns that Kafka may delete it unindexed (retention.go); in (0, 1].
+	RetentionWarnFraction float64 `ini:"retention_warn_fraction"`
 }
 
 // DefaultSettings returns the [transfer] section's defaults.
@@ -47,6 +54,7 @@ func DefaultSettings() Settings {
 		ID: host, Timezone: DefaultTimezone, StateDir: DefaultStateDir, MaxInflightBytes: DefaultMaxInflightBytes,
 		CommitInterval: DefaultCommitInterval, ShutdownTimeout: DefaultShutdownTimeout,
 		StatusInterval: DefaultStatusInterval, StatusTTL: DefaultStatusTTL,
+		RetentionWarnFraction: DefaultRetentionWarnFraction,
 	}
 }
 
@@ -77,6 +85,9 @@ func (s Settings) Validate() error {
 		if d <= 0 {
 			bad(key, "must be positive, got %s", d)
 		}
+	}
+	if !(s.RetentionWarnFraction > 0 && s.RetentionWarnFraction <= 1) {
+		bad("retention_warn_fraction", "%v: want a fraction in (0, 1]", s.RetentionWarnFraction)
 	}
 	if s.StatusTTL < 2*s.StatusInterval {
 		bad("status_ttl", "%s: want at least twice status_interval (%s)", s.StatusTTL, s.StatusInterval)

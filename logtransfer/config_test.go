@@ -26,7 +26,7 @@ func TestSampleConfigLoads(t *testing.T) {
 
 func TestConfigErrorsNameTheKey(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.ini")
-	ini := "[transfer]\ntimezone = Mars/Olympus\nstate_dir = relative\n[elasticsearch]\nworkers = 0\nbulk_actionz = 3\n"
+	ini := "[transfer]\ntimezone = Mars/Olympus\nstate_dir = relative\nretention_warn_fraction = 1.5\n[elasticsearch]\nworkers = 0\nbulk_actionz = 3\n"
 	if err := os.WriteFile(path, []byte(ini), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	}
 	os.WriteFile(path, []byte(strings.ReplaceAll(ini, "bulk_actionz = 3\n", "")), 0o600)
 	_, err = LoadConfig(path)
-	for _, want := range []string{"transfer.timezone", "transfer.state_dir", "elasticsearch.workers"} {
+	for _, want := range []string{"transfer.timezone", "transfer.state_dir", "transfer.retention_warn_fraction", "elasticsearch.workers"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LoadConfig error %v; want it to name %q", err, want)
 		}

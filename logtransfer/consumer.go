@@ -54,6 +54,7 @@ type claimState struct {
 	tr        *flow.Tracker
 	marked    atomic.Int64 // next offset marked in the session; -1 before the first
 	lag       atomic.Int64
+	first     atomic.Int64 // offset of the first record consumed; -1 before it
 }
 
 func newHandler(name string, b *docBuilder, l *lane, interval time.Duration, m *Metrics, log *slog.Logger) *handler {
@@ -143,6 +144,7 @@ func (c *claimState) mark(sess sarama.ConsumerGroupSession) bool {
 func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	c := &claimState{topic: claim.Topic(), partition: claim.Partition(), tr: flow.NewTracker(-1)}
 	c.marked.Store(-1)
+	c.first.Store(-1)
 	h.mu.Lock()
 	h.claims[c.partition] = c
 	h.mu.Unlock()
@@ -157,6 +159,9 @@ loop:
 		case m, ok := <-claim.Messages():
 			if !ok {
 				break loop
+			}
+			if c.first.Load() < 0 {
+				c.first.Store(m.Offset)
 			}
 			l := max(claim.HighWaterMarkOffset()-m.Offset-1, 0)
 			c.lag.Store(l)
@@ -215,6 +220,31 @@ type PartitionStatus struct {
 	Committed int64 `json:"committed_offset"`
 	Lag       int64 `json:"lag"`
 	Inflight  int   `json:"inflight"`
+	// UnindexedAgeMs is the age of the oldest record not yet indexed, and
+	// RetentionUsed that age over the topic's retention.ms (retention.go).
+	UnindexedAgeMs int64   `json:"unindexed_age_ms,omitempty"`
+	RetentionUsed  float64 `json:"retention_used,omitempty"`
+}
+
+// unindexed maps each owned partition to the offset of its oldest record
+// not yet indexed (the tracker's contiguous position, or the first record
+// consumed before any ack), or -1 when it is caught up or nothing was
+// consumed yet (retention.go).
+func (h *handler) unindexed() map[int32]int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[int32]int64, len(h.claims))
+	for p, c := range h.claims {
+		pos, n := c.tr.Position()
+		if pos < 0 {
+			pos = c.first.Load()
+		}
+		if n == 0 && c.lag.Load() == 0 {
+			pos = -1
+		}
+		out[p] = pos
+	}
+	return out
 }
 
 // status reports the owned partitions and the last error.

@@ -22,6 +22,7 @@ type Metrics struct {
 	IndexLatency  prometheus.Histogram
 	InflightBytes prometheus.GaugeFunc
 	Lag           *prometheus.GaugeVec
+	RetentionUsed *prometheus.GaugeVec
 	Routes        prometheus.Gauge
 	RejectedKeys  prometheus.Gauge
 	Reloads       prometheus.Counter
@@ -61,11 +62,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "Bytes consumed and not yet accepted by Elasticsearch."}, func() float64 { return m.inflight() })
 	m.Lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logtransfer_consumer_lag",
 		Help: "High water mark minus the next offset to consume, per owned partition."}, []string{"route", "partition"})
+	m.RetentionUsed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logtransfer_partition_retention_used_ratio",
+		Help: "Age of the oldest record not yet indexed over the topic's retention.ms, per owned partition: at 1 Kafka deletes records never indexed."}, []string{"route", "partition"})
 	m.Routes = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logtransfer_routes", Help: "Routes running."})
 	m.RejectedKeys = prometheus.NewGauge(prometheus.GaugeOpts{Name: "logtransfer_rejected_keys", Help: "etcd keys whose current value was rejected."})
 	m.Reloads = prometheus.NewCounter(prometheus.CounterOpts{Name: "logtransfer_reloads_total", Help: "Route sets applied from etcd."})
 	reg.MustRegister(m.Consumed, m.Created, m.Duplicates, m.Retried, m.Stalled, m.RouteState, m.DeadLettered, m.BulkRequests, m.Commits,
-		m.BulkLatency, m.BulkDocs, m.BulkBytes, m.IndexLatency, m.InflightBytes, m.Lag, m.Routes, m.RejectedKeys, m.Reloads)
+		m.BulkLatency, m.BulkDocs, m.BulkBytes, m.IndexLatency, m.InflightBytes, m.Lag, m.RetentionUsed, m.Routes, m.RejectedKeys, m.Reloads)
 	return m
 }
 
@@ -76,6 +79,7 @@ func (m *Metrics) forgetRoute(route string) {
 		v.DeletePartialMatch(l)
 	}
 	m.Lag.DeletePartialMatch(l)
+	m.RetentionUsed.DeletePartialMatch(l)
 }
 
 // routeState moves route's state gauge from old to cur (old empty: the

@@ -32,6 +32,7 @@ type runner struct {
 	h        *handler
 	lane     *lane
 	cond     *conf.Condition
+	risk     *retentionWatch // lag in time against retention.ms (retention.go)
 	metrics  *Metrics
 	prepare  func(ctx context.Context) error // installs the template; retried until nil
 	backoff  func(int, int) time.Duration
@@ -66,6 +67,9 @@ func (r *runner) Run(ctx context.Context) {
 	}()
 	defer r.lane.close()
 	ctx, cancel := context.WithCancel(ctx)
+	riskDone := make(chan struct{})
+	go func() { defer close(riskDone); r.risk.run(ctx) }()
+	defer func() { <-riskDone }()
 	drainCancel := context.CancelFunc(func() {})
 	stopped := make(chan struct{})
 	go func() {

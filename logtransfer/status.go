@@ -27,4 +27,8 @@ type RouteStatus struct {
 	Group      string            `json:"group"`
 	Partitions []PartitionStatus `json:"partitions"`
 	LastError  string            `json:"last_error,omitempty"`
+	// RetentionRisk is set while an owned partition's oldest unindexed
+	// record is older than retention_warn_fraction of the topic's
+	// retention.ms (retention.go); the route's own state is not changed.
+	RetentionRisk *RetentionRisk `json:"retention_risk,omitempty"`
 }

@@ -203,6 +203,9 @@ func (t *Transfer) newRunner(name string, r Route) *runner {
 	rn.cond = conf.NewCondition(log, conf.WithStateHook(rn.stateHook))
 	rn.lane = t.sink.lane(name, rn.cond, log)
 	rn.h = newHandler(name, b, rn.lane, t.cfg.Transfer.CommitInterval, t.metrics, log)
+	rn.risk = &retentionWatch{route: name, topic: r.Topic, brokers: t.cfg.Kafka.Brokers, cfg: t.consumer,
+		fraction: t.cfg.Transfer.RetentionWarnFraction, every: t.cfg.Transfer.StatusInterval, h: rn.h, metrics: t.metrics,
+		cond: conf.NewCondition(log.With("check", "retention")), log: log.With("check", "retention")}
 	return rn
 }
 
@@ -237,8 +240,14 @@ func (t *Transfer) buildStatus() Status {
 	for _, n := range t.routes.Units() {
 		r := n.Unit
 		parts, lastErr := r.h.status()
+		risk, used := r.risk.status()
+		for i, p := range parts {
+			if u, ok := used[p.Partition]; ok {
+				parts[i].UnindexedAgeMs, parts[i].RetentionUsed = u.age.Milliseconds(), round2(u.ratio)
+			}
+		}
 		st.Routes = append(st.Routes, RouteStatus{Name: n.Name, Route: n.Spec, Group: r.group, Partitions: parts,
-			LastError: lastErr, Health: r.Health()})
+			LastError: lastErr, Health: r.Health(), RetentionRisk: risk})
 	}
 	return st
 }

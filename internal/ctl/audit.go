@@ -25,6 +25,24 @@ import (
 // one side and in the next on the other (logagent/linecount.go): a row that
 // differs while its file's total agrees is marked shifted, not a gap.
 
+// Lines the agents could no longer ship (a file deleted, rotated away or
+// truncated before they read it: logagent/lost.go) are never acked, so they
+// make no gap: the audit lists them apart, per agent, file and hour found,
+// with the reason, from the same /status/lines. They do not fail the audit
+// (nothing downstream can fix them); the agent's metric and alert do.
+
+// auditLoss is one file's loss, as its agent reported it.
+type auditLoss struct {
+	Agent  string    `json:"agent"`
+	Task   string    `json:"task"`
+	Path   string    `json:"path"`
+	FileID string    `json:"file_id"`
+	Hour   time.Time `json:"hour"`
+	Reason string    `json:"reason"`
+	Bytes  int64     `json:"bytes"`
+	Lines  int64     `json:"lines,omitempty"`
+}
+
 // auditRow is one agent, path and hour.
 type auditRow struct {
 	Agent   string    `json:"agent"`
@@ -64,6 +82,9 @@ type auditTotals struct {
 	Gaps    int   `json:"gaps"`
 	// Uncompared counts documents in rows that were not compared.
 	Uncompared int64 `json:"uncompared_indexed"`
+	// LostBytes and LostLines sum the losses listed (lines where known).
+	LostBytes int64 `json:"lost_bytes"`
+	LostLines int64 `json:"lost_lines"`
 }
 
 // auditReport is `logctl audit -o json`.
@@ -71,6 +92,7 @@ type auditReport struct {
 	Since  time.Time    `json:"since"`
 	Agents []auditAgent `json:"agents"`
 	Rows   []auditRow   `json:"rows"`
+	Lost   []auditLoss  `json:"lost"`
 	Totals auditTotals  `json:"totals"`
 }
 
@@ -188,12 +210,20 @@ func (rep auditReport) render(c *cli) error {
 			notes.row(a.Agent, since, a.Note)
 		}
 	}
-	if err := writeSections(c.stdout, t, notes); err != nil {
+	lost := newTable(c.stdout, "AGENT", "LOST FROM FILE", "FILE_ID", "HOUR", "REASON", "BYTES", "LINES")
+	for _, l := range rep.Lost {
+		lines := "unknown"
+		if l.Lines > 0 {
+			lines = fmt.Sprint(l.Lines)
+		}
+		lost.row(l.Agent, l.Path, l.FileID, l.Hour.Format(hourLayout), l.Reason, l.Bytes, lines)
+	}
+	if err := writeSections(c.stdout, t, notes, lost); err != nil {
 		return err
 	}
 	tt := rep.Totals
-	_, err := fmt.Fprintf(c.stdout, "audit: since=%s read=%d acked=%d indexed=%d gaps=%d uncompared_indexed=%d\n",
-		rep.Since.Format(hourLayout), tt.Read, tt.Acked, tt.Indexed, tt.Gaps, tt.Uncompared)
+	_, err := fmt.Fprintf(c.stdout, "audit: since=%s read=%d acked=%d indexed=%d gaps=%d uncompared_indexed=%d lost_bytes=%d lost_lines=%d\n",
+		rep.Since.Format(hourLayout), tt.Read, tt.Acked, tt.Indexed, tt.Gaps, tt.Uncompared, tt.LostBytes, tt.LostLines)
 	return err
 }
 

@@ -163,3 +163,34 @@ func TestAuditJudgement(t *testing.T) {
 		t.Errorf("--since beyond the agents' window: exit %d", r.code)
 	}
 }
+
+// TestAuditListsLosses: what an agent reports lost at the source (a file
+// deleted or truncated before it was read) is listed apart, per file and
+// hour found, with its reason, within --since only; it makes no gap and does
+// not fail the audit.
+func TestAuditListsLosses(t *testing.T) {
+	f := newAuditFixture(t)
+	st := logagent.Status{Agent: "web-1", Lines: &logagent.LineCounts{CompleteSince: f.h0.Add(-24 * time.Hour),
+		Files: []logagent.FileLines{{FileID: "f1", Path: "/data/a.log", Hours: []logagent.HourLines{hl(f.h1, 2, 2)}}},
+		Lost: []logagent.LostFile{
+			{Task: "web", Path: "/data/old.log", FileID: "o1", Reason: "deleted", Bytes: 7, Hour: f.h0.Add(-30 * time.Hour)},
+			{Task: "web", Path: "/data/a.log", FileID: "f0", Reason: "truncated", Bytes: 4096, Hour: f.h0},
+			{Task: "web", Path: "/data/b.log", FileID: "g1", Reason: "deleted", Bytes: 120, Lines: 2, Hour: f.h1},
+		}}}
+	b, _ := json.Marshal(st)
+	f.s.put(logagent.StatusKey("web-1"), string(b))
+	f.index("web-1", "/data/a.log", f.h1, 2)
+
+	var rep auditReport
+	decodeJSON(t, f.s.ok("audit", "-o", "json"), &rep)
+	if len(rep.Lost) != 2 || rep.Lost[0].Path != "/data/a.log" || rep.Lost[0].Reason != "truncated" ||
+		rep.Lost[1].Lines != 2 || rep.Totals.LostBytes != 4216 || rep.Totals.LostLines != 2 || rep.Totals.Gaps != 0 {
+		t.Errorf("lost %+v, totals %+v; want a.log truncated and b.log deleted (4216 bytes, 2 lines), not the loss before --since, no gap",
+			rep.Lost, rep.Totals)
+	}
+	out := f.s.ok("audit")
+	mustContain(t, out, "LOST FROM FILE", "/data/b.log", "truncated", "unknown", f.h0.Format(hourLayout), "lost_bytes=4216 lost_lines=2")
+	if strings.Contains(out, "/data/old.log") {
+		t.Errorf("a loss older than --since is listed:\n%s", out)
+	}
+}

@@ -82,7 +82,7 @@ func queryIndexed(ctx context.Context, es *elastic.Client, indices []string, age
 // buildAudit joins the agents' counts with the indexed ones from hour from
 // on and judges every row.
 func buildAudit(from time.Time, statuses []agentReport, indexed map[auditKey]int64) auditReport {
-	rep := auditReport{Since: from, Agents: []auditAgent{}, Rows: []auditRow{}}
+	rep := auditReport{Since: from, Agents: []auditAgent{}, Rows: []auditRow{}, Lost: []auditLoss{}}
 	rows := map[auditKey]*auditRow{}
 	row := func(k auditKey) *auditRow {
 		if r := rows[k]; r != nil {
@@ -112,6 +112,14 @@ func buildAudit(from time.Time, statuses []agentReport, indexed map[auditKey]int
 				a.Note = "counts whole only since " + lc.CompleteSince.Format(hourLayout)
 			}
 			whole[a.Agent] = max(from.Unix(), lc.CompleteSince.Unix())
+			for _, l := range lc.Lost {
+				if !l.Hour.Before(from) {
+					rep.Lost = append(rep.Lost, auditLoss{Agent: a.Agent, Task: l.Task, Path: l.Path, FileID: l.FileID,
+						Hour: l.Hour, Reason: l.Reason, Bytes: l.Bytes, Lines: l.Lines})
+					rep.Totals.LostBytes += l.Bytes
+					rep.Totals.LostLines += l.Lines
+				}
+			}
 			for _, f := range lc.Files {
 				for _, h := range f.Hours {
 					if h.Hour.Before(from) {

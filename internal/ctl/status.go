@@ -251,6 +251,12 @@ func (a agentReport) render(agents, tasks, files, rejected *table, now time.Time
 	if a.Detail != "" {
 		extra = append(extra, a.Detail)
 	}
+	for _, ts := range st.Tasks {
+		if l := ts.Lost; l != nil {
+			extra = append(extra, fmt.Sprintf("task %s lost %s at the source (%d file(s), last %s %s); see logctl audit",
+				ts.Name, bytesIEC(l.Bytes), l.Files, l.LastReason, l.LastPath))
+		}
+	}
 	agents.row(st.Agent, orDash(st.Version), st.Rev, kafka, len(st.Tasks), n, bytesIEC(lag), bytesIEC(st.InflightB),
 		age(now, st.UpdatedUnix), a.notes(st.Rev, st.FromCache, st.Rejected, extra...))
 	for _, r := range st.Rejected {
@@ -284,6 +290,12 @@ func (tr transferReport) render(transfers, parts, rejected *table, now time.Time
 	var extra []string
 	if st.LastError != "" {
 		extra = append(extra, "last error: "+st.LastError)
+	}
+	for _, rs := range st.Routes {
+		if r := rs.RetentionRisk; r != nil {
+			extra = append(extra, fmt.Sprintf("route %s: oldest unindexed record at %.0f%% of its topic's retention.ms (%s)",
+				rs.Name, 100*r.Worst, time.Duration(r.RetentionMs)*time.Millisecond))
+		}
 	}
 	transfers.row(st.Instance, orDash(st.Version), st.Rev, len(st.Routes), n, lag, bytesIEC(st.InflightB),
 		age(now, st.UpdatedUnix), tr.notes(st.Rev, st.FromCache, st.Rejected, extra...))

@@ -34,7 +34,8 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 		s.put(key, string(b))
 	}
 	put(logagent.StatusKey("web-1"), logagent.Status{Agent: "web-1", Version: "v1.2.0", Rev: rev, KafkaReady: true, UpdatedUnix: now,
-		Tasks: []logagent.TaskStatus{{Name: "mg", Task: mg, Files: []logagent.FileStatus{
+		Tasks: []logagent.TaskStatus{{Name: "mg", Task: mg, Lost: &logagent.LostSummary{Bytes: 4096, Files: 1,
+			LastReason: "truncated", LastPath: "/data/mg_2020-06-23-17.log"}, Files: []logagent.FileStatus{
 			{Path: "/data/mg_2020-06-23-18.log", FileID: "f1", Acked: 4096, Size: 4096},
 			{Path: "/data/mg_2020-06-23-19.log", FileID: "f2", Acked: 1024, Size: 3072, LagByte: 2048},
 		}}},
@@ -47,8 +48,9 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 	put(logtransfer.StatusKey("lt-1"), logtransfer.Status{Instance: "lt-1", Version: "v1.2.0", Rev: rev, UpdatedUnix: now,
 		InflightB: 2 << 20, LastError: "sending bulk: 429 Too Many Requests",
 		Routes: []logtransfer.RouteStatus{{Name: "mglogs", Route: logtransfer.Route{Topic: "mglogs"}, Group: "logtransfer-mglogs",
-			Health:     conf.Health{State: conf.StateFailing, Since: time.Now(), Reason: "cluster_block_exception: index [mglogs] blocked by: [FORBIDDEN/8/index write (api)];"},
-			Partitions: []logtransfer.PartitionStatus{{Partition: 0, Committed: 120, Lag: 3, Inflight: 3}, {Partition: 1, Committed: -1}}}},
+			Health:        conf.Health{State: conf.StateFailing, Since: time.Now(), Reason: "cluster_block_exception: index [mglogs] blocked by: [FORBIDDEN/8/index write (api)];"},
+			Partitions:    []logtransfer.PartitionStatus{{Partition: 0, Committed: 120, Lag: 3, Inflight: 3}, {Partition: 1, Committed: -1}},
+			RetentionRisk: &logtransfer.RetentionRisk{RetentionMs: 3600000, Worst: 0.62}}},
 		Rejected: []conf.Rejection{{Key: "/logtransfer/routes/Bad", Reason: "route name \"Bad\": want 1-100 of [a-z0-9._-]"}}})
 
 	out := s.ok("status")
@@ -64,6 +66,12 @@ func TestStatusRendersDaemonStatuses(t *testing.T) {
 		t.Errorf("web-2 is behind, on its cache, without Kafka and its HTTP address; its row says:\n%s", l)
 	}
 	mustContain(t, out, "STATE", "failing", "TOPIC_AUTHORIZATION_FAILED")
+	if l := row("web-1 "); !strings.Contains(l, "task mg lost 4.0 KiB at the source (1 file(s), last truncated /data/mg_2020-06-23-17.log)") {
+		t.Errorf("web-1's task lost data; its row says:\n%s", l)
+	}
+	if l := row("lt-1 "); !strings.Contains(l, "route mglogs: oldest unindexed record at 62% of its topic's retention.ms (1h0m0s)") {
+		t.Errorf("lt-1's route is at risk of retention; its row says:\n%s", l)
+	}
 	if l := row("web-1 "); strings.Contains(l, "not applied") || !strings.Contains(l, "1 key(s) rejected") {
 		t.Errorf("web-1 is up to date with one rejected key; its row says:\n%s", l)
 	}
