@@ -1,0 +1,227 @@
+package logagent
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logpipe/logpipe/internal/devstack"
+)
+
+// lineOffsets returns where each line starts in a file of lines.
+func lineOffsets(lines []string) []int64 {
+	out := make([]int64, len(lines)+1)
+	for i, l := range lines {
+		out[i+1] = out[i] + int64(len(l)) + 1
+	}
+	return out
+}
+
+// waitSaved waits until the agent's registry holds path's position at size.
+func waitSaved(t *testing.T, a *runningAgent, path string, size int64) {
+	t.Helper()
+	devstack.WaitFor(t, 10*time.Second, "position saved at the end of "+path, func() bool {
+		a.pos.mu.Lock()
+		defer a.pos.mu.Unlock()
+		for _, e := range a.pos.entries {
+			if e.Path == path && e.Offset == size {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// reshipsOf reads /status/reships.
+func reshipsOf(t *testing.T, a *runningAgent) map[string]ReshipStatus {
+	t.Helper()
+	resp, err := http.Get("http://" + a.HTTPAddr() + "/status/reships")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []ReshipStatus
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]ReshipStatus{}
+	for _, r := range list {
+		out[r.Name] = r
+	}
+	return out
+}
+
+// waitReship waits until the status key shows reship name in a final state.
+func (e *env) waitReship(name string) ReshipSummary {
+	e.t.Helper()
+	var got ReshipSummary
+	devstack.WaitFor(e.t, 20*time.Second, "reship "+name+" finished in the status key", func() bool {
+		st, _ := e.status("agent-1")
+		for _, r := range st.Reships {
+			if r.Name == name && r.State != ReshipRunning {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+func (e *env) putReship(name string, r Reship) {
+	e.t.Helper()
+	b, _ := json.Marshal(r)
+	e.put(ReshipKey("agent-1", name), string(b))
+}
+
+// TestReshipRange: a byte range shipped before is sent again to a fresh
+// topic with the ids, lp.ts, path and key of its first sending: the
+// range's lines (from a cut inside a line moved to the next line; to cut
+// inside a line keeps that line), no other.
+func TestReshipRange(t *testing.T) {
+	e := newEnv(t)
+	path := join(e.logs, "app.log")
+	lines := writeLines(t, path, "app", 0, 100)
+	offs := lineOffsets(lines)
+	e.putTask("agent-1", "app", Task{Path: path, Topic: "orig"})
+	cfg := e.config()
+	cfg.Agent.AllowedPaths = []string{e.logs}
+	cfg.Agent.CloseInactive = 300 * time.Millisecond // its end trims the last anchor's reservation
+	a := e.start(cfg)
+	orig := map[string]devstack.Record{}
+	for _, r := range e.readDistinct("orig", 100, 20*time.Second) {
+		orig[r.Headers[hdrID]] = r
+	}
+	waitSaved(t, a, path, offs[100])
+
+	e.putReship("r1", Reship{Path: path, From: offs[30] - 3, To: offs[70] - 1, Topic: "fresh"})
+	if s := e.waitReship("r1"); s.State != ReshipDone || s.Sent != 40 || s.Acked != 40 {
+		t.Fatalf("reship summary %+v, want done with 40 lines sent and acked", s)
+	}
+	got := e.readDistinct("fresh", 40, 10*time.Second)
+	checkReshipped(t, got, orig, offs[30:70], func(o, r devstack.Record) bool { return o.Headers[hdrTS] == r.Headers[hdrTS] })
+	st := reshipsOf(t, a)["r1"]
+	if st.From != offs[30] || st.To != offs[70]-1 || st.AckedOffset != offs[70] || st.TSAnchored != 40 {
+		t.Errorf("reship status %+v: want from %d, to %d, acked %d, 40 lines stamped by anchors", st, offs[30], offs[70]-1, offs[70])
+	}
+
+	// Once the saved position passed them, the anchors are pruned: lp.ts
+	// then comes from the audit ledger, exact to the hour (the daily index).
+	devstack.WaitFor(t, 10*time.Second, "anchors pruned below the saved position", func() bool {
+		if err := a.pos.anchors.flush(); err != nil {
+			t.Fatal(err)
+		}
+		a.pos.anchors.mu.Lock()
+		defer a.pos.anchors.mu.Unlock()
+		return len(a.pos.anchors.files) == 0
+	})
+	e.putReship("r2", Reship{Path: path, From: offs[30], To: offs[70], Topic: "fresh2"})
+	if s := e.waitReship("r2"); s.State != ReshipDone || s.Acked != 40 {
+		t.Fatalf("reship summary %+v, want done with 40 lines acked", s)
+	}
+	checkReshipped(t, e.readDistinct("fresh2", 40, 10*time.Second), orig, offs[30:70], func(o, r devstack.Record) bool {
+		ots, _ := strconv.ParseInt(o.Headers[hdrTS], 10, 64)
+		return r.Headers[hdrTS] == strconv.FormatInt(hourOf(ots/1000)*1000, 10)
+	})
+	if st := reshipsOf(t, a)["r2"]; st.TSHourly != 40 {
+		t.Errorf("reship status %+v: want 40 lines stamped by the audit hours", st)
+	}
+}
+
+// checkReshipped checks that got holds exactly the lines starting at offs,
+// each with the id, value, key, path and offset it was first sent with
+// (orig, by id), and a time sameTS accepts.
+func checkReshipped(t *testing.T, got []devstack.Record, orig map[string]devstack.Record, offs []int64,
+	sameTS func(o, r devstack.Record) bool) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range got {
+		id := r.Headers[hdrID]
+		o, ok := orig[id]
+		switch {
+		case !ok:
+			t.Errorf("reshipped id %s was never shipped", id)
+		case o.Value != r.Value || o.Key != r.Key:
+			t.Errorf("id %s: value/key %q/%q, first sent %q/%q", id, r.Value, r.Key, o.Value, o.Key)
+		case !sameTS(o, r) || o.Headers[hdrPath] != r.Headers[hdrPath] || o.Headers[hdrOffset] != r.Headers[hdrOffset]:
+			t.Errorf("id %s: headers %v, first sent %v", id, r.Headers, o.Headers)
+		}
+		seen[id] = true
+	}
+	if len(seen) != len(offs) || len(got) != len(offs) {
+		t.Errorf("topic holds %d records, %d ids; want %d", len(got), len(seen), len(offs))
+	}
+	for _, o := range offs {
+		off := strconv.FormatInt(o, 10)
+		found := false
+		for _, r := range got {
+			found = found || r.Headers[hdrOffset] == off
+		}
+		if !found {
+			t.Errorf("line at offset %s not reshipped", off)
+		}
+	}
+}
+
+// TestReshipRefused: a reship the agent cannot do right is refused with the
+// reason in its status, and sends nothing.
+func TestReshipRefused(t *testing.T) {
+	e := newEnv(t)
+	path := join(e.logs, "app.log")
+	lines := writeLines(t, path, "app", 0, 10)
+	offs := lineOffsets(lines)
+	outside := join(t.TempDir(), "secret.log")
+	writeLines(t, outside, "secret", 0, 10)
+	link := join(e.logs, "link.log")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	e.putTask("agent-1", "app", Task{Path: path, Topic: "orig"})
+	cfg := e.config()
+	cfg.Agent.AllowedPaths = []string{e.logs}
+	a := e.start(cfg)
+	e.readDistinct("orig", 10, 20*time.Second)
+	waitSaved(t, a, path, offs[10])
+	sp := e.status
+
+	tests := []struct {
+		name   string
+		setup  func()
+		reship Reship
+		want   string
+	}{
+		{name: "outside", reship: Reship{Path: outside}, want: "outside allowed_paths"},
+		{name: "symlink", reship: Reship{Path: link}, want: "resolves to"},
+		{name: "gone", reship: Reship{Path: join(e.logs, "nope.log")}, want: "file gone"},
+		{name: "fileid", reship: Reship{Path: path, FileID: "0123456789abcdef0123"}, want: "file id is now"},
+		{name: "replaced", setup: func() {
+			// The path now holds another file (new inode), as after a
+			// rotation that renamed it away and created a new one; the
+			// task is gone so that the agent does not ship the new one.
+			if _, err := e.cli.Delete(e.t.Context(), TaskKey("agent-1", "app")); err != nil {
+				t.Fatal(err)
+			}
+			devstack.WaitFor(t, 10*time.Second, "task removed", func() bool { st, _ := sp("agent-1"); return len(st.Tasks) == 0 })
+			if err := os.Rename(path, path+".1"); err != nil {
+				t.Fatal(err)
+			}
+			writeLines(t, path, "app", 0, 10)
+		}, reship: Reship{Path: path, Topic: "orig"}, want: "file replaced since it was shipped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.setup != nil {
+				tt.setup()
+			}
+			e.putReship(tt.name, tt.reship)
+			s := e.waitReship(tt.name)
+			if s.State != ReshipRefused || !strings.Contains(s.Reason, tt.want) || s.Sent != 0 {
+				t.Errorf("summary %+v, want refused with %q", s, tt.want)
+			}
+		})
+	}
+}

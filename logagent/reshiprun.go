@@ -1,0 +1,300 @@
+package logagent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/flow"
+)
+
+// Reship states, in ReshipStatus.
+const (
+	ReshipRunning = "running"
+	ReshipDone    = "done"    // every line of the range acked
+	ReshipFailed  = "failed"  // stopped before every line was acked
+	ReshipRefused = "refused" // not started: see the reason
+)
+
+// ReshipStatus is one reship's progress and result. The status key carries
+// the summary (ReshipSummary); /status/reships all of it.
+type ReshipStatus struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	FileID string `json:"file_id,omitempty"`
+	Task   string `json:"task,omitempty"`
+	Topic  string `json:"topic,omitempty"`
+	// From and To are the range sent, [From, To): From moved to a line
+	// start, To capped at the file's saved position.
+	From int64 `json:"from_offset"`
+	To   int64 `json:"to_offset"`
+	// AckedOffset is where every line before is acked.
+	AckedOffset int64 `json:"acked_offset"`
+	Sent        int64 `json:"lines_sent"`
+	Acked       int64 `json:"lines_acked"`
+	// TSAnchored lines carry their time anchor's lp.ts (the original),
+	// TSHourly the start of the hour the audit ledger counted them in,
+	// TSEstimated the reship's start (reshipstamp.go).
+	TSAnchored  int64     `json:"ts_from_anchors"`
+	TSHourly    int64     `json:"ts_from_audit_hours"`
+	TSEstimated int64     `json:"ts_estimated"`
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended,omitzero"`
+}
+
+// ReshipSummary is a reship in the status key: no per-line counters move it
+// while it runs, so it changes the key only when its state does.
+type ReshipSummary struct {
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	Sent   int64  `json:"lines_sent,omitempty"`
+	Acked  int64  `json:"lines_acked,omitempty"`
+}
+
+// reshipRunner runs one reship: a conf.Unit with its own share of the read
+// slots and in-flight bytes (share.go), like a task, so it cannot starve
+// the live tasks and a stuck one holds only its share.
+//
+// Contract: Run sends the range once and returns when every line is acked
+// (done), when stopped (any Stop: a removed reship does not finish), or when
+// ctx ends; it returns only once what it sent is acked or ctx ended. A
+// finished unit stays, with its result, until its key is removed.
+type reshipRunner struct {
+	a    *Agent
+	name string
+	spec reshipSpec
+	log  *slog.Logger
+	cond *conf.Condition
+
+	stopCh chan struct{}
+	once   sync.Once
+
+	mu sync.Mutex
+	st ReshipStatus
+	tr *flow.Tracker
+}
+
+func (a *Agent) newReship(name string, spec reshipSpec) *reshipRunner {
+	log := a.log.With("component", "reship", "reship", name)
+	return &reshipRunner{a: a, name: name, spec: spec, log: log, cond: conf.NewCondition(log),
+		stopCh: make(chan struct{}),
+		st:     ReshipStatus{Name: name, Path: spec.Path, State: ReshipRunning, From: spec.From, To: spec.To}}
+}
+
+// Stop implements conf.Unit.
+func (r *reshipRunner) Stop(bool) { r.once.Do(func() { close(r.stopCh) }) }
+
+// Health implements conf.Unit.
+func (r *reshipRunner) Health() conf.Health { return r.cond.Health() }
+
+// Run implements conf.Unit.
+func (r *reshipRunner) Run(ctx context.Context) {
+	if closed(r.stopCh) {
+		return
+	}
+	r.mu.Lock()
+	r.st.Started = time.Now()
+	r.mu.Unlock()
+	if r.spec.Invalid != "" {
+		r.finish(ReshipRefused, r.spec.Invalid)
+		return
+	}
+	p, err := r.a.planReship(r.spec.Reship)
+	if err != nil {
+		r.finish(ReshipRefused, err.Error())
+		return
+	}
+	defer p.f.Close()
+	tr := flow.NewTracker(p.from)
+	r.mu.Lock()
+	r.st.FileID, r.st.Task, r.st.Topic, r.st.From, r.st.To, r.st.AckedOffset = p.fileID, p.task, p.topic, p.from, p.to, p.from
+	r.tr = tr
+	r.mu.Unlock()
+	r.log.Info("reship started", "path", r.spec.Path, "file_id", p.fileID, "from", p.from, "to", p.to, "topic", p.topic)
+	r.a.pokeStatus()
+
+	share := r.a.shares.join()
+	defer r.a.shares.leave(share)
+	k := r.a.cfg.Kafka
+	link := &taskLink{share: share, health: &taskHealth{cond: r.cond, quiet: slowRetry(k) + k.RetryBackoffMax}}
+	tm := r.a.metrics.forTask("reship/" + r.name)
+	defer r.a.metrics.forgetTask("reship/" + r.name)
+
+	stamp := newReshipStamp(p.anchors, p.hours, time.Now())
+	sendErr := r.send(ctx, p, tr, link, tm, stamp)
+	waitTracker(ctx, tr)
+	r.mu.Lock()
+	r.st.TSAnchored, r.st.TSHourly, r.st.TSEstimated = stamp.anchored, stamp.hourly, stamp.estimated
+	r.mu.Unlock()
+	_, inflight := tr.Position()
+	switch {
+	case sendErr == nil && inflight == 0:
+		r.finish(ReshipDone, "")
+	case sendErr != nil && closed(r.stopCh):
+		r.finish(ReshipFailed, "stopped before the range was sent")
+	case sendErr != nil:
+		r.finish(ReshipFailed, sendErr.Error())
+	default:
+		r.finish(ReshipFailed, "stopped before every line was acked")
+	}
+}
+
+// send reads the range and hands each line to the producer, within the
+// reship's share of the read slots and bytes. When the audit ledger may
+// stamp lines (reshipStamp), a first pass counts the lines from offset 0.
+func (r *reshipRunner) send(ctx context.Context, p *reshipPlan, tr *flow.Tracker, link *taskLink,
+	tm *taskMetrics, stamp *reshipStamp) error {
+	sendCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.stopCh:
+			cancel()
+		case <-sendCtx.Done():
+		}
+	}()
+	var total, k int64 // lines up to the saved position, lines before from
+	if len(p.hours) > 0 {
+		err := r.frame(sendCtx, p, link.share, 0, func(ev Event) (bool, error) {
+			if ev.Offset < p.from {
+				k++
+			}
+			total++
+			return false, nil
+		})
+		if err != nil {
+			return err
+		}
+		stamp.useHours(total)
+	}
+	prod := r.a.producer
+	rb := newRecordBuilder(p.topic, r.a.cfg.Agent.ID, p.fileID, r.spec.Path, p.fields)
+	return r.frame(sendCtx, p, link.share, p.from, func(ev Event) (bool, error) {
+		if ev.Offset >= p.to {
+			return true, nil
+		}
+		size := int64(len(ev.Data)) + recordSizeOverhead
+		if err := link.share.bytes.Acquire(sendCtx, size); err != nil {
+			return false, err
+		}
+		if err := r.a.budget.Acquire(sendCtx, size); err != nil {
+			link.share.bytes.Release(size)
+			return false, err
+		}
+		if len(ev.Data) > prod.maxValue {
+			ev.Data, ev.Truncated = capUTF8(ev.Data, prod.maxValue), true
+		}
+		rec := rb.build(ev, time.Now(), stamp.stamp(ev.Offset, k))
+		k++
+		rec.tr, rec.seq, rec.end, rec.size, rec.tm, rec.link = tr, tr.Add(), ev.End, size, tm, link
+		if err := prod.send(sendCtx, rb, rec); err != nil {
+			tr.Drop(rec.seq)
+			r.a.budget.Release(size)
+			link.share.bytes.Release(size)
+			rec.release()
+			return false, err
+		}
+		tm.produced.Inc()
+		r.mu.Lock()
+		r.st.Sent++
+		r.mu.Unlock()
+		return false, nil
+	})
+}
+
+// frame calls fn with each event of the file from offset start up to its
+// saved position (a line end, so the last event is whole), until fn says
+// stop. Each chunk is read and framed holding one of the share's read slots.
+func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShare, start int64,
+	fn func(Event) (stop bool, err error)) error {
+	fr, err := NewFramer(p.framer, start)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, readBufSize)
+	chunk := func(n int, final bool) (bool, error) {
+		if err := share.acquireSlot(ctx); err != nil {
+			return true, err
+		}
+		defer share.releaseSlot()
+		fr.Write(buf[:n])
+		now := time.Now()
+		next := func() (Event, bool) { return fr.Next(now) }
+		if final {
+			next = fr.Flush
+		}
+		for ev, ok := next(); ok; ev, ok = next() {
+			if stop, err := fn(ev); stop || err != nil {
+				return true, err
+			}
+		}
+		return false, nil
+	}
+	for off := start; off < p.pos.Offset; {
+		n, err := p.f.ReadAt(buf[:min(int64(len(buf)), p.pos.Offset-off)], off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF // shrank below its saved position
+		}
+		off += int64(n)
+		if stop, err := chunk(n, false); stop || err != nil {
+			return err
+		}
+	}
+	_, err = chunk(0, true) // a pending multiline event ends at the saved position
+	return err
+}
+
+// waitTracker blocks until every line tr holds is acked or ctx ends.
+func waitTracker(ctx context.Context, tr *flow.Tracker) {
+	for {
+		moved := tr.Moved()
+		if _, n := tr.Position(); n == 0 {
+			return
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// finish records the reship's result and logs it.
+func (r *reshipRunner) finish(state, reason string) {
+	r.mu.Lock()
+	r.st.State, r.st.Reason, r.st.Ended = state, reason, time.Now()
+	st := r.statusLocked()
+	r.mu.Unlock()
+	if state == ReshipDone {
+		r.log.Info("reship done", "lines_sent", st.Sent, "lines_acked", st.Acked, "ts_estimated", st.TSEstimated)
+	} else {
+		r.log.Error("reship not done", "state", state, "reason", reason, "lines_sent", st.Sent, "lines_acked", st.Acked)
+	}
+	r.a.pokeStatus()
+}
+
+// status is the reship's progress now.
+func (r *reshipRunner) status() ReshipStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.statusLocked()
+}
+
+func (r *reshipRunner) statusLocked() ReshipStatus {
+	st := r.st
+	if r.tr != nil {
+		pos, passed, _ := r.tr.Progress()
+		st.AckedOffset, st.Acked = pos, passed
+	}
+	return st
+}
