@@ -10,6 +10,7 @@
 //	   ├────replay──────▶ logtransfer.Replay (Kafka → Elasticsearch)
 //	   ├────search──────▶ Elasticsearch
 //	   ├────audit───────▶ agents' line counts (etcd) against Elasticsearch
+//	   ├────reship──────▶ etcd → an agent re-sends a file's byte range
 //	   └────check───────▶ etcd, Kafka, Elasticsearch with the ini's TLS/auth
 //
 // Connection settings are the daemons' own [etcd] [kafka] [elasticsearch]
@@ -97,6 +98,7 @@ func commands() []command {
 		{name: "replay", summary: "re-index a route's records of a time window", run: runReplay},
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
+		{name: "reship", summary: "send a file's byte range again from an agent's host, with its first ids (补录)", sub: reshipCommands()},
 		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
-	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logagent"
 	"github.com/logpipe/logpipe/logtransfer"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -113,30 +111,7 @@ func TestStatusOfARunningAgent(t *testing.T) {
 	}
 	s.ok("task", "add", "mg", "--agent", "agent-1", "--path", filepath.Join(logs, "mg_*.log"), "--topic", "mglogs")
 
-	cfg := logagent.DefaultConfig()
-	cfg.Agent.ID = "agent-1"
-	cfg.Agent.StateDir = t.TempDir()
-	cfg.Agent.ScanFrequency = 100 * time.Millisecond
-	cfg.Agent.StatusInterval = 200 * time.Millisecond
-	cfg.Agent.ShutdownTimeout = 5 * time.Second
-	cfg.Etcd.Endpoints = []string{s.etcd.Endpoint()}
-	cfg.Etcd.DialTimeout = time.Second
-	cfg.Kafka.Brokers = k.Addrs()
-	cfg.Kafka.Linger = 5 * time.Millisecond
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	a, err := logagent.New(cfg, slog.New(slog.DiscardHandler), ops.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent: %v", err)
-		}
-	})
+	startAgent(t, s, k, nil)
 
 	size := int64(len("GET /mg 200\n") * 100)
 	waitStatus(t, s.cli, logagent.StatusKey("agent-1"), func(st logagent.Status) bool {
