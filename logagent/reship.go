@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/logpipe/logpipe/conf"
 )
@@ -62,6 +63,12 @@ type Reship struct {
 	// status and the audit show it): a file rotated or truncated since
 	// has another, and the reship is refused.
 	FileID string `json:"file_id,omitempty"`
+	// FromTime and ToTime, instead of offsets, ask for the lines whose
+	// lp.ts falls in [FromTime, ToTime), rounded out to whole UTC hours:
+	// the audit ledger (linecount.go) maps them to offsets, and only when
+	// its counts account for every line of the file (reshipstamp.go).
+	FromTime time.Time `json:"from_time,omitzero"`
+	ToTime   time.Time `json:"to_time,omitzero"`
 }
 
 // DecodeReship decodes a reship value strictly (unknown fields are errors).
@@ -86,6 +93,14 @@ func (r Reship) Validate() error {
 	}
 	if r.To != 0 && r.To <= r.From {
 		errs = append(errs, fmt.Errorf("to_offset: %d is not past from_offset %d", r.To, r.From))
+	}
+	switch {
+	case r.FromTime.IsZero() != r.ToTime.IsZero():
+		errs = append(errs, errors.New("from_time and to_time: give both, or neither"))
+	case !r.FromTime.IsZero() && (r.From != 0 || r.To != 0):
+		errs = append(errs, errors.New("from_time/to_time exclude from_offset/to_offset"))
+	case !r.FromTime.IsZero() && !r.ToTime.After(r.FromTime):
+		errs = append(errs, fmt.Errorf("to_time: %s is not after from_time %s", r.ToTime.Format(time.RFC3339), r.FromTime.Format(time.RFC3339)))
 	}
 	return errors.Join(errs...)
 }

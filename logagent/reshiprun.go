@@ -3,6 +3,7 @@ package logagent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -112,6 +113,23 @@ func (r *reshipRunner) Run(ctx context.Context) {
 		return
 	}
 	defer p.f.Close()
+	sendCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.stopCh:
+			cancel()
+		case <-sendCtx.Done():
+		}
+	}()
+	share := r.a.shares.join()
+	defer r.a.shares.leave(share)
+	stamp := newReshipStamp(p.anchors, p.hours, time.Now())
+	before, err := r.count(sendCtx, p, share, stamp)
+	if err != nil {
+		r.finish(ReshipRefused, err.Error())
+		return
+	}
 	tr := flow.NewTracker(p.from)
 	r.mu.Lock()
 	r.st.FileID, r.st.Task, r.st.Topic, r.st.From, r.st.To, r.st.AckedOffset = p.fileID, p.task, p.topic, p.from, p.to, p.from
@@ -120,15 +138,11 @@ func (r *reshipRunner) Run(ctx context.Context) {
 	r.log.Info("reship started", "path", r.spec.Path, "file_id", p.fileID, "from", p.from, "to", p.to, "topic", p.topic)
 	r.a.pokeStatus()
 
-	share := r.a.shares.join()
-	defer r.a.shares.leave(share)
 	k := r.a.cfg.Kafka
 	link := &taskLink{share: share, health: &taskHealth{cond: r.cond, quiet: slowRetry(k) + k.RetryBackoffMax}}
 	tm := r.a.metrics.forTask("reship/" + r.name)
 	defer r.a.metrics.forgetTask("reship/" + r.name)
-
-	stamp := newReshipStamp(p.anchors, p.hours, time.Now())
-	sendErr := r.send(ctx, p, tr, link, tm, stamp)
+	sendErr := r.send(sendCtx, p, tr, link, tm, stamp, before)
 	waitTracker(ctx, tr)
 	r.mu.Lock()
 	r.st.TSAnchored, r.st.TSHourly, r.st.TSEstimated = stamp.anchored, stamp.hourly, stamp.estimated
@@ -146,34 +160,56 @@ func (r *reshipRunner) Run(ctx context.Context) {
 	}
 }
 
-// send reads the range and hands each line to the producer, within the
-// reship's share of the read slots and bytes. When the audit ledger may
-// stamp lines (reshipStamp), a first pass counts the lines from offset 0.
-func (r *reshipRunner) send(ctx context.Context, p *reshipPlan, tr *flow.Tracker, link *taskLink,
-	tm *taskMetrics, stamp *reshipStamp) error {
-	sendCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-r.stopCh:
-			cancel()
-		case <-sendCtx.Done():
-		}
-	}()
-	var total, k int64 // lines up to the saved position, lines before from
-	if len(p.hours) > 0 {
-		err := r.frame(sendCtx, p, link.share, 0, func(ev Event) (bool, error) {
-			if ev.Offset < p.from {
-				k++
-			}
-			total++
-			return false, nil
-		})
-		if err != nil {
-			return err
-		}
-		stamp.useHours(total)
+// count is the first pass, when the audit ledger may stamp lines or a
+// time window must be mapped to offsets (reshipStamp): it frames the file
+// from offset 0 to its saved position, enables the ledger's hours when they
+// add up to the lines framed, sets a time window's range, and returns how
+// many lines lie before the range.
+func (r *reshipRunner) count(ctx context.Context, p *reshipPlan, share *taskShare, stamp *reshipStamp) (int64, error) {
+	window := !r.spec.FromTime.IsZero()
+	if len(p.hours) == 0 && !window {
+		return 0, nil
 	}
+	fromHour, toHour := hourOf(r.spec.FromTime.Unix()), hourOf(r.spec.ToTime.Add(time.Hour-time.Second).Unix())
+	var total, before int64
+	from, to := int64(-1), p.pos.Offset
+	err := r.frame(ctx, p, share, 0, func(ev Event) (bool, error) {
+		if window {
+			if h, ok := stamp.hourAt(total); ok && h >= fromHour && from < 0 {
+				from, before = ev.Offset, total
+			}
+			if h, ok := stamp.hourAt(total); ok && h >= toHour && to == p.pos.Offset {
+				to = ev.Offset
+			}
+		} else if ev.Offset < p.from {
+			before++
+		}
+		total++
+		return false, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	stamp.useHours(total)
+	if !window {
+		return before, nil
+	}
+	if !stamp.byHour {
+		return 0, fmt.Errorf("the audit hours do not account for every line of the file (%d lines up to its saved position %d, the ledger kept %d): give a byte range", total, p.pos.Offset, stamp.ledgerLines())
+	}
+	if from < 0 || from >= to {
+		return 0, fmt.Errorf("no line of the file was counted in the hours of [%s, %s)", time.Unix(fromHour, 0).UTC().Format(time.RFC3339), time.Unix(toHour, 0).UTC().Format(time.RFC3339))
+	}
+	p.from, p.to = from, to
+	return before, nil
+}
+
+// send reads the range and hands each line to the producer, within the
+// reship's share of the read slots and bytes; before is the number of lines
+// before the range (the audit hours number lines from offset 0).
+func (r *reshipRunner) send(sendCtx context.Context, p *reshipPlan, tr *flow.Tracker, link *taskLink,
+	tm *taskMetrics, stamp *reshipStamp, before int64) error {
+	k := before
 	prod := r.a.producer
 	rb := newRecordBuilder(p.topic, r.a.cfg.Agent.ID, p.fileID, r.spec.Path, p.fields)
 	return r.frame(sendCtx, p, link.share, p.from, func(ev Event) (bool, error) {

@@ -63,13 +63,7 @@ func newReshipStamp(anchors []anchor, hours []hourCount, start time.Time) *reshi
 }
 
 // useHours enables (2) when the ledger holds exactly lines lines.
-func (s *reshipStamp) useHours(lines int64) {
-	var total int64
-	for _, h := range s.hours {
-		total += h.lines
-	}
-	s.byHour = total == lines && lines > 0
-}
+func (s *reshipStamp) useHours(lines int64) { s.byHour = s.ledgerLines() == lines && lines > 0 }
 
 // stamp returns the lp.ts of line number k (from offset 0) starting at off.
 // Calls come in offset order.
@@ -81,16 +75,32 @@ func (s *reshipStamp) stamp(off, k int64) int64 {
 		s.anchored++
 		return s.anchors[0].TS
 	}
-	if s.byHour {
-		var before int64
-		for _, h := range s.hours {
-			if k < before+h.lines {
-				s.hourly++
-				return h.hour * 1000
-			}
-			before += h.lines
-		}
+	if h, ok := s.hourAt(k); ok && s.byHour {
+		s.hourly++
+		return h * 1000
 	}
 	s.estimated++
 	return s.fallback
+}
+
+// hourAt is the hour (Unix seconds) the ledger counted line k in, if it
+// counted that many lines; meaningful only when the counts add up.
+func (s *reshipStamp) hourAt(k int64) (int64, bool) {
+	var before int64
+	for _, h := range s.hours {
+		if k < before+h.lines {
+			return h.hour, true
+		}
+		before += h.lines
+	}
+	return 0, false
+}
+
+// ledgerLines is how many lines the ledger holds for the generation.
+func (s *reshipStamp) ledgerLines() int64 {
+	var n int64
+	for _, h := range s.hours {
+		n += h.lines
+	}
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/logpipe/logpipe/logagent"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -42,19 +43,23 @@ func (c *cli) parseReshipRef(fs *flag.FlagSet, args []string) (agent, name strin
 }
 
 func runReshipAdd(ctx context.Context, c *cli, args []string) error {
-	fs := c.flags("logctl reship add", "NAME --agent ID --path FILE --from-offset A [--to-offset B] [--topic T]",
+	fs := c.flags("logctl reship add", "NAME --agent ID --path FILE (--from-offset A [--to-offset B] | --from-time T1 --to-time T2) [--topic T]",
 		"Asks the agent to send the lines starting in [A, B) of FILE again, with the ids (lp.id)\n"+
 			"and, where it still can, the lp.ts they were first sent with: what the index holds\n"+
 			"collapses (409), the rest fills the gap. Writes "+logagent.ReshipKey("<agent>", "<name>")+";\n"+
 			"the agent refuses, with the reason in its status, a file outside allowed_paths,\n"+
 			"gone, or no longer the file it shipped. Only lines Kafka acked before are sent\n"+
-			"(B is capped at the file's saved position). See `logctl reship status`.")
+			"(B is capped at the file's saved position). A time window [T1, T2) is rounded out to\n"+
+			"whole UTC hours and mapped to offsets by the agent's audit hours (`logctl audit`), when\n"+
+			"they account for every line of the file. See `logctl reship status`.")
 	var r logagent.Reship
 	fs.StringVar(&r.Path, "path", "", "absolute path of the file on the agent's host (required)")
 	fs.Int64Var(&r.From, "from-offset", 0, "first byte of the range (a line start; inside a line: the next one)")
 	fs.Int64Var(&r.To, "to-offset", 0, "end of the range: lines starting before it (default: the saved position)")
 	fs.StringVar(&r.Topic, "topic", "", "topic to send to (default: the task's)")
 	fs.StringVar(&r.Task, "task", "", "the task whose position and framing apply, when several ship the file")
+	fs.Var(timeFlag{&r.FromTime}, "from-time", "start of a time window of lp.ts, RFC 3339, instead of offsets")
+	fs.Var(timeFlag{&r.ToTime}, "to-time", "end of the time window, RFC 3339")
 	fs.StringVar(&r.FileID, "file-id", "", "refuse unless the file's record file id is still this one (from status or audit)")
 	replace := fs.Bool("replace", false, "overwrite an existing reship of that name (it runs again)")
 	agent, name, err := c.parseReshipRef(fs, args)
@@ -145,8 +150,11 @@ func runReshipLs(ctx context.Context, c *cli, args []string) error {
 	t := newTable(c.stdout, "AGENT", "NAME", "PATH", "RANGE", "STATE", "SENT", "ACKED", "NOTE")
 	for _, e := range list {
 		path, rng := "-", "-"
-		if e.Reship != nil {
-			path, rng = e.Reship.Path, fmt.Sprintf("[%d, %s)", e.Reship.From, orEnd(e.Reship.To))
+		if r := e.Reship; r != nil {
+			path, rng = r.Path, fmt.Sprintf("[%d, %s)", r.From, orEnd(r.To))
+			if !r.FromTime.IsZero() {
+				rng = fmt.Sprintf("[%s, %s)", r.FromTime.UTC().Format(time.RFC3339), r.ToTime.UTC().Format(time.RFC3339))
+			}
 		}
 		state, sent, acked, note := "pending", "-", "-", e.note()
 		if s := e.Summary; s != nil {
@@ -161,6 +169,25 @@ func runReshipLs(ctx context.Context, c *cli, args []string) error {
 		t.row(e.Agent, e.Name, path, rng, state, sent, acked, orDash(note))
 	}
 	return t.flush()
+}
+
+// timeFlag is an RFC 3339 time flag.
+type timeFlag struct{ t *time.Time }
+
+func (f timeFlag) String() string {
+	if f.t == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f timeFlag) Set(v string) error {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return fmt.Errorf("want RFC 3339 such as 2020-06-23T18:00:00+08:00: %w", err)
+	}
+	*f.t = t
+	return nil
 }
 
 func orEnd(to int64) string {

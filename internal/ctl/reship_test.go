@@ -192,4 +192,7 @@ func TestReshipFillsTheGap(t *testing.T) {
 	if r := s.run("reship", "add", "x", "--agent", "agent-1", "--path", "rel.log"); r.code != ExitUsage || !strings.Contains(r.stderr, "not absolute") {
 		t.Errorf("relative path: exit %d %q, want refused", r.code, r.stderr)
 	}
+	if r := s.run("reship", "add", "x", "--agent", "agent-1", "--path", file, "--from-time", "2026-12-06T10:00:00Z"); r.code != ExitUsage || !strings.Contains(r.stderr, "give both") {
+		t.Errorf("half a time window: exit %d %q, want refused", r.code, r.stderr)
+	}
 }
