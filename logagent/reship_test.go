@@ -294,3 +294,41 @@ func TestReshipTimeWindow(t *testing.T) {
 		t.Errorf("reship with a ledger short of a line: %+v, want refused", s)
 	}
 }
+
+// TestReshipStuckDoesNotStopTasks: a reship whose topic does not exist
+// (on a cluster that does not create topics) waits in its own unit: the
+// live task keeps shipping new lines meanwhile, and once the topic exists
+// the reship sends its whole range.
+func TestReshipStuckDoesNotStopTasks(t *testing.T) {
+	e := newEnvWith(t, devstack.NewKafkaManualTopics)
+	if err := e.kafka.CreateTopic("good"); err != nil {
+		t.Fatal(err)
+	}
+	path := join(e.logs, "app.log")
+	offs := lineOffsets(writeLines(t, path, "app", 0, 3000))
+	e.putTask("agent-1", "app", Task{Path: path, Topic: "good"})
+	cfg := e.config()
+	cfg.Agent.MaxInflightBytes = 2 << 20 // the range (~2.5 MB with overheads) exceeds it
+	a := e.start(cfg)
+	e.readDistinct("good", 3000, 30*time.Second)
+	waitSaved(t, a, path, offs[3000])
+
+	e.putReship("stuck", Reship{Path: path, Topic: "later"})
+	devstack.WaitFor(t, 10*time.Second, "the reship running", func() bool {
+		return reshipsOf(t, a)["stuck"].State == ReshipRunning
+	})
+	more := writeLines(t, path, "app", 3000, 100)
+	recs := e.readDistinct("good", 3100, 10*time.Second)
+	verify(t, recs, map[string][]string{"app": more})
+	if st := reshipsOf(t, a)["stuck"]; st.State != ReshipRunning || st.Acked != 0 {
+		t.Fatalf("reship %+v, want still running, nothing acked", st)
+	}
+
+	if err := e.kafka.CreateTopic("later"); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.waitReship("stuck"); s.State != ReshipDone || s.Acked != 3000 {
+		t.Errorf("reship %+v, want done with the 3000 lines of the saved range", s)
+	}
+	e.readDistinct("later", 3000, 10*time.Second)
+}

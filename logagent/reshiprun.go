@@ -312,7 +312,8 @@ func (r *reshipRunner) finish(state, reason string) {
 	st := r.statusLocked()
 	r.mu.Unlock()
 	if state == ReshipDone {
-		r.log.Info("reship done", "lines_sent", st.Sent, "lines_acked", st.Acked, "ts_estimated", st.TSEstimated)
+		r.log.Info("reship done", "lines_sent", st.Sent, "lines_acked", st.Acked,
+			"ts_from_anchors", st.TSAnchored, "ts_from_audit_hours", st.TSHourly, "ts_estimated", st.TSEstimated)
 	} else {
 		r.log.Error("reship not done", "state", state, "reason", reason, "lines_sent", st.Sent, "lines_acked", st.Acked)
 	}
