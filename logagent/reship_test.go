@@ -211,6 +211,13 @@ func TestReshipRefused(t *testing.T) {
 			}
 			writeLines(t, path, "app", 0, 10)
 		}, reship: Reship{Path: path, Topic: "orig"}, want: "file replaced since it was shipped"},
+		{name: "rewritten", setup: func() {
+			// The shipped file (renamed above), truncated and written anew
+			// in place: same inode, another first line.
+			if err := os.WriteFile(path+".1", []byte("another first line\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, reship: Reship{Path: path + ".1", Topic: "orig"}, want: "file rewritten since it was shipped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
