@@ -339,3 +339,19 @@ func TestReshipStuckDoesNotStopTasks(t *testing.T) {
 	}
 	e.readDistinct("later", 3000, 10*time.Second)
 }
+
+func TestCovered(t *testing.T) {
+	as := []anchor{{Off: 10, TS: 1, End: 50}, {Off: 50, TS: 2, End: 60}, {Off: 80, TS: 3, End: 100}}
+	tests := []struct {
+		from, to int64
+		want     bool
+	}{
+		{10, 50, true}, {20, 60, true}, {0, 20, false}, {20, 70, false}, {60, 80, false},
+		{80, 100, true}, {85, 101, false}, {55, 56, true},
+	}
+	for _, tt := range tests {
+		if got := covered(as, tt.from, tt.to); got != tt.want {
+			t.Errorf("covered [%d, %d) = %v, want %v", tt.from, tt.to, got, tt.want)
+		}
+	}
+}

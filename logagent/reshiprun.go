@@ -167,8 +167,8 @@ func (r *reshipRunner) Run(ctx context.Context) {
 // many lines lie before the range.
 func (r *reshipRunner) count(ctx context.Context, p *reshipPlan, share *taskShare, stamp *reshipStamp) (int64, error) {
 	window := !r.spec.FromTime.IsZero()
-	if len(p.hours) == 0 && !window {
-		return 0, nil
+	if !window && (len(p.hours) == 0 || covered(p.anchors, p.from, p.to)) {
+		return 0, nil // nothing to count with, or nothing to count for
 	}
 	fromHour, toHour := hourOf(r.spec.FromTime.Unix()), hourOf(r.spec.ToTime.Add(time.Hour-time.Second).Unix())
 	var total, before int64

@@ -34,6 +34,29 @@ type reshipStamp struct {
 	anchored, hourly, estimated int64
 }
 
+// covered reports whether anchors (sorted by Off) stamp every line starting
+// in [from, to): the one at or before from, and each next one up to to,
+// reach the next without a hole.
+func covered(anchors []anchor, from, to int64) bool {
+	at := from // the first offset not yet known to be covered
+	for i, a := range anchors {
+		if a.Off > at {
+			return false
+		}
+		if i+1 < len(anchors) && anchors[i+1].Off <= at {
+			continue // a later anchor rules at
+		}
+		at = max(at, a.End)
+		if i+1 < len(anchors) {
+			at = min(at, anchors[i+1].Off)
+		}
+		if at >= to {
+			return true
+		}
+	}
+	return false
+}
+
 // hourCount is one hour of a generation's audit ledger.
 type hourCount struct {
 	hour  int64 // Unix seconds of the hour's start
