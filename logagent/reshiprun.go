@@ -24,9 +24,11 @@ const (
 // ReshipStatus is one reship's progress and result. The status key carries
 // the summary (ReshipSummary); /status/reships all of it.
 type ReshipStatus struct {
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	State  string `json:"state"`
+	Name  string `json:"name"`
+	Path  string `json:"path"`
+	State string `json:"state"`
+	// Reason says why it was refused or failed, or, while it runs, the
+	// Kafka trouble its records meet.
 	Reason string `json:"reason,omitempty"`
 	FileID string `json:"file_id,omitempty"`
 	Task   string `json:"task,omitempty"`
@@ -140,6 +142,9 @@ func (r *reshipRunner) Run(ctx context.Context) {
 
 	k := r.a.cfg.Kafka
 	link := &taskLink{share: share, health: &taskHealth{cond: r.cond, quiet: slowRetry(k) + k.RetryBackoffMax}}
+	watchDone := make(chan struct{})
+	go watchTopic(sendCtx, r.a.producer, p.topic, link.health, watchDone)
+	defer close(watchDone)
 	tm := r.a.metrics.forTask("reship/" + r.name)
 	defer r.a.metrics.forgetTask("reship/" + r.name)
 	sendErr := r.send(sendCtx, p, tr, link, tm, stamp, before)
@@ -329,6 +334,9 @@ func (r *reshipRunner) status() ReshipStatus {
 
 func (r *reshipRunner) statusLocked() ReshipStatus {
 	st := r.st
+	if h := r.cond.Health(); st.State == ReshipRunning && h.Degraded() {
+		st.Reason = string(h.State) + ": " + h.Reason // Kafka trouble of its records, as for a task
+	}
 	if r.tr != nil {
 		pos, passed, _ := r.tr.Progress()
 		st.AckedOffset, st.Acked = pos, passed
