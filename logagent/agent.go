@@ -36,6 +36,8 @@ type Agent struct {
 	resolver *taskResolver
 	tasks    *conf.Supervisor[Task, *taskRunner]
 	reships  *reships // reship.go
+	// reshipsDone are the reships that finished done (reshipdone.go).
+	reshipsDone *reshipsDone
 	// cancelAcks ends the harvesters' wait for acks (the shutdown deadline).
 	cancelAcks context.CancelFunc
 	status     *conf.StatusPublisher
@@ -84,7 +86,9 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	// under, and it ends only at the shutdown deadline.
 	ackCtx, cancelAcks := context.WithCancel(context.Background())
 	a.tasks, a.cancelAcks = conf.NewSupervisor(ackCtx, a.newRunner), cancelAcks
-	a.reships = a.newReships(ackCtx)
+	if a.reships, err = a.newReships(ackCtx); err != nil {
+		return nil, err
+	}
 	a.shares = newShares(maxConcurrentReads, cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {

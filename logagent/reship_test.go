@@ -130,6 +130,20 @@ func TestReshipRange(t *testing.T) {
 	if st := reshipsOf(t, a)["r2"]; st.TSHourly != 40 {
 		t.Errorf("reship status %+v: want 40 lines stamped by the audit hours", st)
 	}
+
+	// A restarted agent does not run a finished reship again while its key
+	// stays; a changed one runs.
+	a.stop(t)
+	a = e.start(cfg)
+	devstack.WaitFor(t, 10*time.Second, "the restarted agent's reships", func() bool {
+		st := reshipsOf(t, a)
+		return strings.Contains(st["r1"].Reason, "not run again") && strings.Contains(st["r2"].Reason, "not run again")
+	})
+	if st := reshipsOf(t, a)["r1"]; st.State != ReshipDone || st.Acked != 40 {
+		t.Errorf("r1 after a restart: %+v, want its result kept", st)
+	}
+	e.putReship("r1", Reship{Path: path, From: offs[30], To: offs[31], Topic: "fresh3"})
+	checkReshipped(t, e.readDistinct("fresh3", 1, 10*time.Second), orig, offs[30:31], func(o, r devstack.Record) bool { return true })
 }
 
 // checkReshipped checks that got holds exactly the lines starting at offs,

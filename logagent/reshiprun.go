@@ -109,6 +109,14 @@ func (r *reshipRunner) Run(ctx context.Context) {
 		r.finish(ReshipRefused, r.spec.Invalid)
 		return
 	}
+	if st, ok := r.a.reshipsDone.get(r.name, r.spec.Reship); ok {
+		r.mu.Lock()
+		r.st = st
+		r.st.Reason = "done before the agent restarted: not run again (reship rm, then add, runs it again)"
+		r.mu.Unlock()
+		r.a.pokeStatus()
+		return
+	}
 	p, err := r.a.planReship(r.spec.Reship)
 	if err != nil {
 		r.finish(ReshipRefused, err.Error())
@@ -156,6 +164,9 @@ func (r *reshipRunner) Run(ctx context.Context) {
 	switch {
 	case sendErr == nil && inflight == 0:
 		r.finish(ReshipDone, "")
+		if err := r.a.reshipsDone.put(r.name, r.spec.Reship, r.status()); err != nil {
+			r.log.Error("recording a finished reship", "err", err) // it runs again after a restart
+		}
 	case sendErr != nil && closed(r.stopCh):
 		r.finish(ReshipFailed, "stopped before the range was sent")
 	case sendErr != nil:

@@ -2,6 +2,7 @@ package logagent
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/logpipe/logpipe/conf"
 )
@@ -9,14 +10,22 @@ import (
 // reships is the agent's reship units.
 type reships = conf.Supervisor[reshipSpec, *reshipRunner]
 
-func (a *Agent) newReships(ctx context.Context) *reships {
-	return conf.NewSupervisor(ctx, a.newReship)
+func (a *Agent) newReships(ctx context.Context) (*reships, error) {
+	done, err := loadReshipsDone(filepath.Join(a.cfg.Agent.StateDir, reshipsDoneFile))
+	if err != nil {
+		return nil, err
+	}
+	a.reshipsDone = done
+	return conf.NewSupervisor(ctx, a.newReship), nil
 }
 
 // applyReships reconciles the reship units with the snapshot's reship keys:
 // a new key runs once, a removed one stops (and leaves the status), a
 // changed one runs again.
 func (a *Agent) applyReships(specs map[string]reshipSpec) {
+	if err := a.reshipsDone.keep(specs); err != nil {
+		a.log.Error("forgetting removed reships", "err", err) // they would not run again if re-added unchanged
+	}
 	started, stopped, changed := a.reships.Apply(specs)
 	if len(started)+len(stopped)+len(changed) > 0 {
 		a.log.Info("reships applied", "started", started, "stopped", stopped, "changed", changed)
