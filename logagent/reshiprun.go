@@ -136,7 +136,11 @@ func (r *reshipRunner) Run(ctx context.Context) {
 	defer r.a.shares.leave(share)
 	stamp := newReshipStamp(p.anchors, p.hours, time.Now())
 	before, err := r.count(sendCtx, p, share, stamp)
-	if err != nil {
+	switch {
+	case err != nil && sendCtx.Err() != nil:
+		r.finish(ReshipFailed, "stopped before the range was sent")
+		return
+	case err != nil:
 		r.finish(ReshipRefused, err.Error())
 		return
 	}
