@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/devstack"
 )
 
@@ -369,5 +370,54 @@ func TestCovered(t *testing.T) {
 		if got := covered(as, tt.from, tt.to); got != tt.want {
 			t.Errorf("covered [%d, %d) = %v, want %v", tt.from, tt.to, got, tt.want)
 		}
+	}
+}
+
+func TestDecodeReship(t *testing.T) {
+	tests := []struct {
+		name, value, want string // want: "" for valid, else a piece of the error
+	}{
+		{"range", `{"path":"/var/log/a.log","from_offset":10,"to_offset":20}`, ""},
+		{"to saved position", `{"path":"/var/log/a.log","from_offset":10}`, ""},
+		{"window", `{"path":"/var/log/a.log","from_time":"2026-12-06T10:00:00Z","to_time":"2026-12-06T11:00:00Z"}`, ""},
+		{"relative", `{"path":"a.log"}`, "not absolute"},
+		{"negative", `{"path":"/a.log","from_offset":-1}`, "negative"},
+		{"empty range", `{"path":"/a.log","from_offset":20,"to_offset":20}`, "not past from_offset"},
+		{"half window", `{"path":"/a.log","from_time":"2026-12-06T10:00:00Z"}`, "give both"},
+		{"window and offsets", `{"path":"/a.log","from_offset":5,"from_time":"2026-12-06T10:00:00Z","to_time":"2026-12-06T11:00:00Z"}`, "exclude"},
+		{"backwards window", `{"path":"/a.log","from_time":"2026-12-06T11:00:00Z","to_time":"2026-12-06T10:00:00Z"}`, "not after"},
+		{"unknown field", `{"path":"/a.log","form_offset":5}`, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeReship([]byte(tt.value))
+			if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("DecodeReship(%s) = %v, want %q", tt.value, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReshipKeysReachTheAgentOnly(t *testing.T) {
+	keep := isTaskKey("web-1")
+	for key, want := range map[string]bool{
+		ReshipKey("web-1", "fill"): true,
+		ReshipPrefix("web-1"):      false,
+		ReshipKey("web-2", "fill"): false,
+		StatusKey("web-1"):         false,
+	} {
+		if got := keep(key); got != want {
+			t.Errorf("isTaskKey(%q) = %v, want %v", key, got, want)
+		}
+	}
+	snap := conf.Snapshot{Rev: 3, KVs: map[string]string{
+		TaskKey("web-1", "mg"):     `{"path":"/a/*.log","topic":"t"}`,
+		ReshipKey("web-1", "fill"): `{"path":"/a/x.log"}`,
+		ReshipKey("web-1", "bad"):  `{"path":"x.log"}`,
+	}}
+	tasks, reships := splitReships("web-1", snap)
+	if len(tasks.KVs) != 1 || tasks.Rev != 3 || len(reships) != 2 || reships["fill"].Path != "/a/x.log" ||
+		reships["fill"].Invalid != "" || !strings.Contains(reships["bad"].Invalid, "not absolute") {
+		t.Errorf("splitReships: tasks %v, reships %+v", tasks, reships)
 	}
 }
