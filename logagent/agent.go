@@ -35,6 +35,9 @@ type Agent struct {
 	producer *producer
 	resolver *taskResolver
 	tasks    *conf.Supervisor[Task, *taskRunner]
+	reships  *reships // reship.go
+	// reshipsDone are the reships that finished done (reshipdone.go).
+	reshipsDone *reshipsDone
 	// cancelAcks ends the harvesters' wait for acks (the shutdown deadline).
 	cancelAcks context.CancelFunc
 	status     *conf.StatusPublisher
@@ -83,6 +86,9 @@ func New(cfg Config, log *slog.Logger, reg *prometheus.Registry, opts ...Option)
 	// under, and it ends only at the shutdown deadline.
 	ackCtx, cancelAcks := context.WithCancel(context.Background())
 	a.tasks, a.cancelAcks = conf.NewSupervisor(ackCtx, a.newRunner), cancelAcks
+	if a.reships, err = a.newReships(ackCtx); err != nil {
+		return nil, err
+	}
 	a.shares = newShares(maxConcurrentReads, cfg.Agent.MaxInflightBytes)
 	a.metrics.inflight = func() float64 { return float64(a.budget.InUse()) }
 	if a.producer, err = newProducer(cfg.Kafka, a.budget, a.metrics, log.With("component", "producer")); err != nil {
@@ -166,6 +172,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.log.Info("stopping: draining in-flight records", "inflight_bytes", a.budget.InUse())
 	deadline := time.AfterFunc(a.cfg.Agent.ShutdownTimeout*3/4, cancelAcks)
 	defer deadline.Stop()
+	a.reships.StopAll(false)
 	a.tasks.StopAll(false)
 	// Phase 2: close the producer, save the final positions.
 	cctx, cancel := context.WithTimeout(context.Background(), a.cfg.Agent.ShutdownTimeout/4)
@@ -212,6 +219,8 @@ func (a *Agent) pokeStatus() {
 
 // applySnapshot reconciles the task set of one etcd snapshot.
 func (a *Agent) applySnapshot(s conf.Snapshot) {
+	s, reships := splitReships(a.cfg.Agent.ID, s)
+	defer a.applyReships(reships) // after the tasks: a reship takes the task's settings
 	tasks, rejected := a.resolver.resolve(s)
 	for _, r := range a.applied.Record(s, rejected) {
 		a.log.Error("task rejected, keeping its last valid version", "key", r.Key, "reason", r.Reason)

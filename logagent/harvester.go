@@ -383,19 +383,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 const recordSizeOverhead = 800
 
 // waitAcks blocks until every sent event is acked or ctx ends.
-func (h *harvester) waitAcks(ctx context.Context) {
-	for {
-		moved := h.tracker.Moved()
-		if _, n := h.tracker.Position(); n == 0 {
-			return
-		}
-		select {
-		case <-moved:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
+func (h *harvester) waitAcks(ctx context.Context) { waitTracker(ctx, h.tracker) }
 
 func (h *harvester) String() string { return fmt.Sprintf("%s@%d", h.getPath(), h.readOff) }
 

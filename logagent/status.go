@@ -34,6 +34,9 @@ type Status struct {
 	// read time, for `logctl audit` (linecount.go). Only on /status/lines
 	// (agents before the split put it in the key).
 	Lines *LineCounts `json:"lines,omitempty"`
+	// Reships are the agent's reships (reship.go), in summary; in full on
+	// /status/reships.
+	Reships []ReshipSummary `json:"reships,omitempty"`
 }
 
 // TaskStatus is one task in Status.

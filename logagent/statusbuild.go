@@ -53,6 +53,7 @@ func (a *Agent) buildStatus() Status {
 		}
 		st.Tasks = append(st.Tasks, ts)
 	}
+	st.Reships = a.reshipSummaries()
 	a.changed.stamp(&st, time.Now())
 	return st
 }
@@ -96,6 +97,7 @@ func (a *Agent) serveStatus(s *ops.Server) {
 	s.Handle("/status/files", serve(func() any { return a.filesStatus() }))
 	s.Handle("/status/lines", serve(func() any { return a.pos.lineStatus(time.Now()) }))
 	s.Handle("/status/explain", a.explainHandler()) // explain.go
+	s.Handle("/status/reships", serve(func() any { return a.reshipStatuses() }))
 }
 
 // advertised is the ops address others can reach: a wildcard listen

@@ -60,18 +60,24 @@ func (h *taskHealth) recovered() { h.cond.OK() }
 // watchTopic reports the resolution of the task's topic to its health until
 // the topic's partitions are known or done is closed.
 func (t *taskRunner) watchTopic(ctx context.Context, done <-chan struct{}) {
-	ts := t.producer.topicState(t.task.Topic)
+	watchTopic(ctx, t.producer, t.task.Topic, t.link.health, done)
+}
+
+// watchTopic reports the resolution of topic to h (a task's or a reship's
+// health) until the topic's partitions are known or done is closed.
+func watchTopic(ctx context.Context, p *producer, topic string, h *taskHealth, done <-chan struct{}) {
+	ts := p.topicState(topic)
 	reported := false
 	for {
 		kt, next := ts.status()
 		if kt != nil {
-			t.link.health.trouble(*kt)
+			h.trouble(*kt)
 			reported = true
 		}
 		select {
 		case <-ts.ready:
 			if reported {
-				t.link.health.recovered()
+				h.recovered()
 			}
 			return
 		case <-next:

@@ -36,14 +36,14 @@ func watchPrefixes(agent string) []string {
 	return []string{KeyRoot + agent + "/", KeyRoot + AllAgents + tasksDir}
 }
 
-// isTaskKey keeps the keys that define tasks for agent, so the agent's own
+// isTaskKey keeps the keys that define tasks (and reships) for agent, so the agent's own
 // status writes never wake its watcher.
 func isTaskKey(agent string) func(string) bool {
 	own := KeyRoot + agent + tasksDir
 	all := KeyRoot + AllAgents + tasksDir
 	classic := ClassicKey(agent)
 	return func(k string) bool {
-		return k == classic || (strings.HasPrefix(k, own) && len(k) > len(own)) || (strings.HasPrefix(k, all) && len(k) > len(all))
+		return k == classic || isReshipKey(agent, k) || (strings.HasPrefix(k, own) && len(k) > len(own)) || (strings.HasPrefix(k, all) && len(k) > len(all))
 	}
 }
 

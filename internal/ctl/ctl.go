@@ -11,6 +11,7 @@
 //	   ├────search──────▶ Elasticsearch
 //	   ├────audit───────▶ agents' line counts (etcd) against Elasticsearch
 //	   ├────explain─────▶ an agent's /status/explain (else its tasks in etcd)
+//	   ├────reship──────▶ etcd → an agent re-sends a file's byte range
 //	   └────check───────▶ etcd, Kafka, Elasticsearch with the ini's TLS/auth
 //
 // Connection settings are the daemons' own [etcd] [kafka] [elasticsearch]
@@ -99,6 +100,7 @@ func commands() []command {
 		{name: "search", summary: "search log lines in Elasticsearch", run: runSearch},
 		{name: "audit", summary: "lines read and acked by each agent against lines indexed, per file and hour", run: runAudit},
 		{name: "explain", summary: "why a file is or is not shipped: tasks, excludes, allowed_paths, permissions, limits, offsets", run: runExplain},
+		{name: "reship", summary: "send a file's byte range again from an agent's host, with its first ids (补录)", sub: reshipCommands()},
 		{name: "check", summary: "validate the configuration and try etcd, Kafka and Elasticsearch with its TLS and auth", run: runCheck},
 	}
 }

@@ -168,6 +168,10 @@ func TestSecuredClusterEveryCommand(t *testing.T) {
 		"wrote "+logagent.TaskKey("all", "mg"))
 	mustContain(t, s.secureOK("task", "ls"), "mg", "/data/mg_*.log")
 	mustContain(t, s.secureOK("task", "get", "mg", "--agent", "all"), `"topic": "mglogs"`)
+	mustContain(t, s.secureOK("reship", "add", "fill", "--agent", "web-1", "--path", "/data/mg_1.log", "--from-offset", "0"),
+		"wrote "+logagent.ReshipKey("web-1", "fill"))
+	mustContain(t, s.secureOK("reship", "ls"), "fill", "/data/mg_1.log", "pending")
+	s.secureOK("reship", "rm", "fill", "--agent", "web-1")
 	mustContain(t, s.secureOK("route", "add", "mglogs", "--topic", "mglogs", "--index", "mglogs-{yyyy.MM}"),
 		"wrote "+logtransfer.RouteKey("mglogs"))
 	mustContain(t, s.secureOK("route", "ls"), "mglogs")
