@@ -77,17 +77,28 @@ func (e *env) startKcat(_ context.Context, dir, file, broker, topic string) (*Pr
 // endTail ends the tail feeding kcat, so kcat reads end of input and sends
 // the lines its stdin buffer still holds.
 func endTail(p *Proc) {
+	for _, pid := range groupMembers(p.Pid()) {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if strings.TrimSpace(string(comm)) == "tail" {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+}
+
+// groupMembers lists the processes of process group pgid.
+func groupMembers(pgid int) []int {
 	ents, _ := os.ReadDir("/proc")
+	var out []int
 	for _, d := range ents {
 		pid := 0
 		if _, err := fmt.Sscanf(d.Name(), "%d", &pid); err != nil || pid == 0 {
 			continue
 		}
-		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if pg, err := processGroup(pid); err == nil && pg == p.Pid() && strings.TrimSpace(string(comm)) == "tail" {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
+		if pg, err := processGroup(pid); err == nil && pg == pgid {
+			out = append(out, pid)
 		}
 	}
+	return out
 }
 
 // startRsyslog runs rsyslogd in the foreground with imfile (inotify) →
@@ -127,20 +138,8 @@ func (e *env) startNaive(_ context.Context, dir, file, broker, topic string) (*P
 // groupUsage is the CPU time and resident memory of a process group (a
 // shipper and what it started, e.g. tail and kcat), summed over its members.
 func groupUsage(pgid int) (cpu time.Duration, rss int64, err error) {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, 0, err
-	}
 	found := false
-	for _, d := range ents {
-		pid := 0
-		if _, err := fmt.Sscanf(d.Name(), "%d", &pid); err != nil || pid == 0 {
-			continue
-		}
-		pg, err := processGroup(pid)
-		if err != nil || pg != pgid {
-			continue
-		}
+	for _, pid := range groupMembers(pgid) {
 		c, err1 := cpuTime(pid)
 		r, _, err2 := memory(pid)
 		if err1 != nil || err2 != nil {

@@ -14,20 +14,30 @@ import (
 // every Linux architecture).
 const userHZ = 100
 
-// cpuTime is the user+system CPU time a process has used so far.
-func cpuTime(pid int) (time.Duration, error) {
+// statFields are the fields of /proc/<pid>/stat from field 3 (state) on, at
+// least n of them.
+func statFields(pid, n int) ([][]byte, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	// The command name (field 2) may hold spaces: count from its ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+		return nil, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
 	f := bytes.Fields(b[i+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	if len(f) < n {
+		return nil, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	return f, nil
+}
+
+// cpuTime is the user+system CPU time a process has used so far.
+func cpuTime(pid int) (time.Duration, error) {
+	f, err := statFields(pid, 13)
+	if err != nil {
+		return 0, err
 	}
 	// f[0] is field 3 (state): utime and stime are fields 14 and 15.
 	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
@@ -126,17 +136,9 @@ func (w *rssWatch) stop() int64 {
 
 // processGroup is the process group id of pid (field 5 of /proc/<pid>/stat).
 func processGroup(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := statFields(pid, 3)
 	if err != nil {
 		return 0, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 3 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
 	return strconv.Atoi(string(f[2]))
 }
