@@ -25,8 +25,7 @@ func etcdOutage(r *run, during func()) {
 
 // daemonStatus is what both daemons' status keys share.
 type daemonStatus struct {
-	FromCache bool  `json:"from_cache"`
-	Updated   int64 `json:"updated_unix"`
+	FromCache bool `json:"from_cache"`
 }
 
 // waitStatus waits until the status at key satisfies ok: a daemon that
@@ -39,6 +38,35 @@ func waitStatus(r *run, key, what string, ok func(daemonStatus) bool) {
 		defer cancel()
 		var st daemonStatus
 		return readStatus(ctx, cli, key, &st) && ok(st)
+	})
+}
+
+// etcdRevision is etcd's revision now.
+func etcdRevision(r *run) int64 {
+	r.t.Helper()
+	cli := devstack.NewEtcdClient(r.t, r.s.etcd)
+	var rev int64
+	devstack.WaitFor(r.t, time.Minute, "etcd to answer", func() bool {
+		ctx, cancel := context.WithTimeout(r.t.Context(), 2*time.Second)
+		defer cancel()
+		resp, err := cli.Get(ctx, "/", clientv3.WithCountOnly())
+		if err == nil {
+			rev = resp.Header.Revision
+		}
+		return err == nil
+	})
+	return rev
+}
+
+// waitWrittenAfter waits until key was written after revision rev.
+func waitWrittenAfter(r *run, key, what string, rev int64) {
+	r.t.Helper()
+	cli := devstack.NewEtcdClient(r.t, r.s.etcd)
+	devstack.WaitFor(r.t, time.Minute, what, func() bool {
+		ctx, cancel := context.WithTimeout(r.t.Context(), 2*time.Second)
+		defer cancel()
+		resp, err := cli.Get(ctx, key)
+		return err == nil && len(resp.Kvs) > 0 && resp.Kvs[0].ModRevision > rev
 	})
 }
 

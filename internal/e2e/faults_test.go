@@ -72,10 +72,12 @@ var faultScenarios = []scenario{
 	// Both daemons keep shipping with etcd down, and reach it again after.
 	{name: "etcd-down-mid-run", chaosOnly: true, fault: func(r *run) {
 		etcdOutage(r, func() { catchUp(r, "the pipeline to ship without etcd") })
-		back := time.Now().Unix()
-		fresh := func(st daemonStatus) bool { return st.Updated >= back }
-		waitStatus(r, logagent.StatusKey(agentID), "the agent to publish its status again", fresh)
-		waitStatus(r, logtransfer.StatusKey(transferID), "the transfer to publish its status again", fresh)
+		// updated_unix is when a status last changed (an unchanged status
+		// is not written again): a key written after etcd came back is the
+		// sign of a daemon that reached etcd again.
+		back := etcdRevision(r)
+		waitWrittenAfter(r, logagent.StatusKey(agentID), "the agent to publish its status again", back)
+		waitWrittenAfter(r, logtransfer.StatusKey(transferID), "the transfer to publish its status again", back)
 	}},
 	{name: "poison-doc-per-partition", fault: poisonEveryPartition},
 	{name: "two-transfers-one-killed", chaosOnly: true, fault: twoTransfersOneKilled},
