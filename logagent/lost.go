@@ -250,21 +250,37 @@ func (t *taskRunner) shrunk(pos position) {
 // vanished books the registry's unshipped files that two scans in a row
 // did not find (found: the dev/inode of every file this scan matched) and
 // no harvester holds. Only the scan calls it.
+//
+// NOTE: a deleted file's inode is often reused at once by the next file
+// created (a new hourly file): a dev/inode that a harvester now reads at
+// another path under another identity does not hide the deleted file's
+// loss. At the same path it is the same file rewritten (copytruncate), whose
+// loss the harvester books itself.
 func (t *taskRunner) vanished(found map[devIno]bool) {
+	held := map[string]bool{}     // registry keys of the files harvested or known unchanged
+	heldAt := map[devIno]string{} // the path a harvester reads each dev/inode at
 	t.mu.Lock()
-	for di := range t.harvesters {
-		found[di] = true
+	for di, h := range t.harvesters {
+		held[positionKey(t.name, h.id)], heldAt[di] = true, h.getPath()
+	}
+	for _, kf := range t.known {
+		held[kf.key] = true
 	}
 	t.mu.Unlock()
 	missing := map[string]int{}
 	for k, e := range t.pos.unshipped(t.name) {
-		di := devIno{Dev: e.Dev, Ino: e.Ino}
-		if found[di] {
+		if held[k] {
 			continue
+		}
+		di := devIno{Dev: e.Dev, Ino: e.Ino}
+		at, harvested := heldAt[di]
+		reused := harvested && at != e.Path // its dev/inode now names another file
+		if found[di] && !reused {
+			continue // matched, not identified yet: cannot tell
 		}
 		reason := lostDeleted
 		if fi, err := os.Stat(e.Path); err == nil {
-			if statDevIno(fi) == di {
+			if statDevIno(fi) == di && !reused {
 				continue // there, but no longer matched (an exclude): not lost
 			}
 			reason = lostRotatedAway
