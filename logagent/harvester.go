@@ -71,6 +71,8 @@ type harvester struct {
 	// timeout comes.
 	seen    int64
 	spilled bool
+	// unflushed: records were sent since the last end of file (flush).
+	unflushed bool
 	// topicReady is closed once the task's topic can take records; nil
 	// until the harvester first waited for it.
 	topicReady chan struct{}
@@ -210,6 +212,10 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		now := time.Now()
 		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
 			return resultStopped
+		}
+		if h.unflushed {
+			t.producer.flush(h.rb)
+			h.unflushed = false
 		}
 		if drainTo >= 0 {
 			return resultStopped // the file shrank below the drain target
@@ -370,6 +376,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		return err
 	}
 	h.stamp.sent(ev.End)
+	h.unflushed = true
 	t.tm.produced.Inc()
 	return nil
 }

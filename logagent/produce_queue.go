@@ -54,6 +54,9 @@ type partQueue struct {
 	recs  []*record     // waiting, oldest first
 	bytes int           // wire bytes of recs
 	since time.Time     // when recs[0] was read: the linger starts there
+	// flush: a harvester said its file has nothing more for now (flush);
+	// the records waiting go out without their linger.
+	flush bool
 	space chan struct{} // closed when a batch is cut; nil while no sender waits
 	busy  bool          // a batch of this partition is in flight
 	retry *batch        // a failed batch, re-sent at retryAt before anything else
@@ -108,6 +111,15 @@ func (q *partQueue) enqueue(ctx context.Context, p *producer, r *record) error {
 	return nil
 }
 
+// markFlush ends the linger of the records waiting, if any, and reports
+// whether there are.
+func (q *partQueue) markFlush() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.flush = len(q.recs) > 0
+	return q.flush
+}
+
 // hasWork reports whether records wait or a batch is to be retried.
 func (q *partQueue) hasWork() bool {
 	q.mu.Lock()
@@ -134,7 +146,7 @@ func (q *partQueue) take(p *producer, now time.Time, force bool) (b *batch, due 
 		if len(q.recs) == 0 {
 			return nil, time.Time{}, false
 		}
-		if !force && q.singles == 0 && q.bytes < p.batchBytes && now.Sub(q.since) < p.linger {
+		if !force && !q.flush && q.singles == 0 && q.bytes < p.batchBytes && now.Sub(q.since) < p.linger {
 			return nil, q.since.Add(p.linger), true
 		}
 		b = q.cut(p)
@@ -166,6 +178,8 @@ func (q *partQueue) cut(p *producer) *batch {
 	q.bytes -= bytes
 	if rest > 0 {
 		q.since = q.recs[0].sent
+	} else {
+		q.flush = false
 	}
 	if q.space != nil {
 		close(q.space)

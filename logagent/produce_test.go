@@ -310,3 +310,26 @@ func TestProduceVersion(t *testing.T) {
 	}
 
 }
+
+// TestProducerFlushEndsLinger: records a harvester flushed (its file has
+// nothing more for now) go out at once, in one request, not after the
+// linger; records sent without a flush wait for it.
+func TestProducerFlushEndsLinger(t *testing.T) {
+	kafka := devstack.NewKafka(t)
+	requests := countProduce(kafka.Cluster())
+	fx := newProdFixture(t, kafka, func(k *conf.Kafka) { k.Linger = time.Hour })
+	f := newTestFile("flush", "f")
+	fx.send(f, 0, 100, 100)
+	fx.p.flush(f.rb)
+	fx.waitAcked(f)
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d produce requests for one flushed read, want 1", n)
+	}
+	fx.send(f, 100, 10, 100)
+	time.Sleep(200 * time.Millisecond) // NOTE: proving an absence: the linger is an hour
+	if pos, n := f.tr.Position(); n == 0 || pos == f.off {
+		t.Errorf("records sent without a flush were acked before their linger (position %d of %d)", pos, f.off)
+	}
+	fx.p.flush(f.rb)
+	fx.waitAcked(f)
+}

@@ -193,6 +193,22 @@ func (p *producer) send(ctx context.Context, rb *recordBuilder, r *record) error
 	return rb.ts.partition(rb).enqueue(ctx, p, r)
 }
 
+// flush says rb's file has no more lines for now (its harvester reached the
+// end of what the file holds): the records it queued go out without waiting
+// for their linger. A followed file is read once per read_interval, so the
+// linger would only add a second wake-up and its delay to every read.
+func (p *producer) flush(rb *recordBuilder) {
+	if rb.ts == nil {
+		return
+	}
+	q := rb.ts.partition(rb)
+	if q.markFlush() {
+		if l := q.leader.Load(); l != nil {
+			l.poke()
+		}
+	}
+}
+
 // close waits until nothing is in flight or ctx is done, then stops the
 // broker loops and the client. What is still unacked then stays behind the
 // saved positions and is re-read on the next start.

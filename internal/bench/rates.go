@@ -49,7 +49,11 @@ func (e *env) paced(ctx context.Context, r *report) error {
 			r.note("paced: peer %s skipped: %s", s.name, why)
 		}
 	}
-	for _, rate := range paceRates {
+	rates := paceRates
+	if len(e.opts.Rates) > 0 {
+		rates = e.opts.Rates
+	}
+	for _, rate := range rates {
 		st, err := e.newStage(fmt.Sprintf("paced-%d", rate))
 		if err != nil {
 			return err
@@ -83,15 +87,17 @@ type paceResult struct {
 }
 
 func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
-	tg := paceTargets[rate]
-	a := got["logagent"]
-	r.add(fmt.Sprintf("agent_cpu_pct_at_%d", rate), a.cpuPct, atMost(tg.cpu))
-	rssT := none
-	if tg.rss > 0 {
-		rssT = atMost(tg.rss)
+	tg := paceTargets[rate] // a rate given with -rates only: informative
+	bound := func(v float64) target {
+		if v > 0 {
+			return atMost(v)
+		}
+		return none
 	}
-	r.add(fmt.Sprintf("agent_rss_mb_at_%d", rate), mb(a.peakRSS), rssT)
-	r.add(fmt.Sprintf("agent_p99_ms_at_%d", rate), a.p99, atMost(tg.p99))
+	a := got["logagent"]
+	r.add(fmt.Sprintf("agent_cpu_pct_at_%d", rate), a.cpuPct, bound(tg.cpu))
+	r.add(fmt.Sprintf("agent_rss_mb_at_%d", rate), mb(a.peakRSS), bound(tg.rss))
+	r.add(fmt.Sprintf("agent_p99_ms_at_%d", rate), a.p99, bound(tg.p99))
 	best, bestName := math.Inf(1), ""
 	for _, s := range shippers[1:] {
 		p, ok := got[s.name]

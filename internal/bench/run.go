@@ -48,6 +48,9 @@ type Options struct {
 	// AgentINI is appended to the [agent] section of every agent's ini
 	// file, to compare settings (e.g. "read_interval = 200ms").
 	AgentINI string
+	// Rates, when set, limits the paced scenario to these lines/s (default
+	// 1,750, 7,000 and 35,000).
+	Rates []int
 	// Strict makes a missed target an error, not only a scenario that failed.
 	Strict bool
 	// TaskKey and RouteKey are the etcd keys of an agent's task and of a

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,11 +40,20 @@ func main() {
 	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, snappy)")
 	flag.StringVar(&opts.Profile, "profile", "", "write perf profiles of logagent (throughput, follow) and logtransfer (transfer) into this directory")
 	shippers := flag.String("shippers", "", "comma-separated subset of the paced scenario's shippers: logagent, kcat, rsyslog, naive-go")
+	rates := flag.String("rates", "", "comma-separated lines/s for the paced scenario (default 1750,7000,35000)")
 	flag.StringVar(&opts.AgentINI, "agent-ini", "", "lines added to every agent's [agent] section, to compare settings")
 	flag.BoolVar(&opts.Strict, "strict", false, "exit 1 when a figure misses its target, not only when one fails")
 	flag.Parse()
 	if *shippers != "" {
 		opts.Shippers = strings.Split(*shippers, ",")
+	}
+	for _, f := range strings.FieldsFunc(*rates, func(r rune) bool { return r == ',' }) {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "-rates: %q is not a positive number of lines per second\n", f)
+			os.Exit(2)
+		}
+		opts.Rates = append(opts.Rates, n)
 	}
 	if *scen != "" {
 		opts.Scenarios = strings.Split(*scen, ",")
