@@ -5,6 +5,13 @@ PKGS     ?= ./...
 BIN      := bin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
+# The daemons' pages are most of their RSS (README, Performance): static
+# binaries (no libc mapped), without gRPC's golang.org/x/net/trace (and the
+# html/template it brings) and net/http's bundled HTTP/2, which nothing of
+# ours serves or dials (etcd's client speaks gRPC's own HTTP/2):
+# logagent 21.2 -> 16.8 MB. internal/bench builds with the same flags.
+BUILDTAGS := grpcnotrace,nethttpomithttp2
+BUILD    := CGO_ENABLED=0 $(GO) build -trimpath -tags $(BUILDTAGS) -ldflags '$(LDFLAGS)'
 ARGS     ?=
 
 .PHONY: all build test test-short lint vet fmt bench demo clean
@@ -12,7 +19,7 @@ ARGS     ?=
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	$(BUILD) -o $(BIN)/ ./cmd/...
 
 # The whole suite, race detector on. Integration tests start embedded etcd,
 # in-process Kafka-protocol brokers and the Elasticsearch-API stand-in on
@@ -29,7 +36,7 @@ test-short:
 # unattended and fails if a line was lost or duplicated.
 # It builds bin/logctl first, so the logctl lines it prints paste as they are.
 demo:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/logctl
+	$(BUILD) -o $(BIN)/ ./cmd/logctl
 	$(GO) run ./cmd/logstack $(ARGS)
 
 vet:

@@ -189,6 +189,10 @@ func Run(ctx context.Context, opts Options) error {
 	return nil
 }
 
+// buildTags are the Makefile's BUILDTAGS: the daemons measured are the
+// daemons shipped.
+const buildTags = "grpcnotrace,nethttpomithttp2"
+
 // build compiles the daemons as `make build` does (but with symbols when
 // profiling), and the helper programs.
 func (e *env) build(ctx context.Context) error {
@@ -197,10 +201,11 @@ func (e *env) build(ctx context.Context) error {
 	if e.opts.Profile != "" {
 		ldflags = ""
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags="+ldflags, "-o", e.bins+"/",
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", buildTags, "-ldflags="+ldflags, "-o", e.bins+"/",
 		"github.com/logpipe/logpipe/cmd/logagent", "github.com/logpipe/logpipe/cmd/logtransfer",
 		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink",
 		"github.com/logpipe/logpipe/internal/cmd/naiveagent")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %w\n%s", err, out)
 	}
