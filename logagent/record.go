@@ -48,6 +48,10 @@ type recordBuilder struct {
 	host   []byte
 	path   []byte
 	fields []byte
+	// tsVal is lastTS formatted: the lines of one read share their time
+	// anchor, so a chunk's records share one immutable lp.ts value.
+	lastTS int64
+	tsVal  []byte
 }
 
 func newRecordBuilder(topic, agent, fileID, path string, fields map[string]string) *recordBuilder {
@@ -114,7 +118,7 @@ const recordWireOverhead = 24
 // caller sets the ack fields.
 func (rb *recordBuilder) build(ev Event, now time.Time, ts int64) *record {
 	r := recordPool.Get().(*record)
-	need := len(ev.Data) + len(rb.idPfx) + 2*maxNumBytes
+	need := len(ev.Data) + len(rb.idPfx) + maxNumBytes
 	if cap(r.buf) < need {
 		// Rounded up so that a pooled buffer fits most later lines.
 		r.buf = make([]byte, 0, max(need, 512))
@@ -126,10 +130,12 @@ func (rb *recordBuilder) build(ev Event, now time.Time, ts int64) *record {
 	offStart := len(buf)
 	buf = strconv.AppendInt(buf, ev.Offset, 10)
 	id, off := buf[idStart:len(buf):len(buf)], buf[offStart:len(buf):len(buf)]
-	tsStart := len(buf)
-	buf = strconv.AppendInt(buf, ts, 10)
-	tsv := buf[tsStart:]
 	r.buf = buf
+	if rb.tsVal == nil || ts != rb.lastTS {
+		// A new slice: records in flight keep the old one.
+		rb.lastTS, rb.tsVal = ts, strconv.AppendInt(make([]byte, 0, maxNumBytes), ts, 10)
+	}
+	tsv := rb.tsVal
 
 	h := append(r.hdrs[:0],
 		sarama.RecordHeader{Key: keyID, Value: id},
