@@ -7,20 +7,8 @@ import (
 	"strings"
 )
 
-// Index blocks and closed indices, as Elasticsearch 7.17 answers them
-// (reference: "Index blocks", index-modules-blocks.html, and "Close index
-// API", indices-close.html):
-//
-//   - PUT /{index}/_settings (also /_settings, /_all/_settings) sets dynamic
-//     settings; index.blocks.write, index.blocks.read_only and
-//     index.blocks.read_only_allow_delete make every document write to the
-//     index fail with cluster_block_exception "index [x] blocked by: [...];".
-//     The write and read-only blocks answer 403 (FORBIDDEN/8, FORBIDDEN/5);
-//     the flood-stage block answers 429 (TOO_MANY_REQUESTS/12, since
-//     Elasticsearch 7.4, elastic/elasticsearch#50166, worded after the disk
-//     watermark since #58410). With several blocks the highest status wins.
-//   - POST /{index}/_close and /_open close and reopen an index; a write to a
-//     closed index fails with 400 index_closed_exception "closed".
+// Index blocks and closed indices answer as in Elasticsearch 7.17 (see
+// TestWriteBlocks and TestCloseAndOpen for the rules and their pages).
 //
 // NOTE: a closed index is marked by index.verified_before_close, the setting
 // Elasticsearch adds when it closes one; searches still read closed indices
@@ -67,7 +55,7 @@ func refuseWrite(op *writeOp, idx *index) *itemResult {
 		idx.name, strings.Join(descs, ", ")))
 }
 
-// handlePutSettings serves PUT [/{index}]/_settings: the body holds settings
+// handlePutSettings serves PUT /{index}/_settings: the body holds settings
 // in any shape (nested, dotted, with or without "index." or a "settings"
 // wrapper); a null value resets a setting.
 func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
@@ -89,10 +77,10 @@ func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p par
 		}
 	}
 	slices.Sort(static)
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+	return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 		if len(static) > 0 {
 			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-				"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names(idxs))
+				"Can't update non dynamic settings [[%s]] for open indices %v", strings.Join(static, ", "), idxs)
 		}
 		for _, idx := range idxs {
 			maps.Copy(idx.settings, set)
@@ -110,7 +98,7 @@ var acknowledged = map[string]any{"acknowledged": true}
 // handleOpenClose serves POST /{index}/_close (close true) and _open.
 func (s *Server) handleOpenClose(close bool) handler {
 	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-		return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+		return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 			resp, closed := map[string]any{"acknowledged": true, "shards_acknowledged": true}, map[string]any{}
 			for _, idx := range idxs {
 				delete(idx.settings, settingClosed)

@@ -39,7 +39,6 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 		s.bump(&s.stats.MalformedBulks, 1)
 		return nil, aerr
 	}
-	s.bump(&s.stats.BulkItems, len(ops))
 	for _, op := range ops {
 		s.prepare(op, true)
 	}
@@ -155,7 +154,7 @@ func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 	if err != nil || len(obj) != 1 {
 		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
 	}
-	op := &writeOp{index: defaultIndex, id: newID()}
+	op := &writeOp{index: defaultIndex, id: randomString(15)}
 	for action, m := range obj {
 		meta, ok := m.(map[string]any)
 		switch {

@@ -11,31 +11,21 @@ import (
 var catColumns = []string{"health", "status", "index", "uuid", "pri", "rep",
 	"docs.count", "docs.deleted", "store.size", "pri.store.size"}
 
-// handleCatIndices serves GET /_cat/indices[/{index}]: aligned text (?v
-// adds the header) or ?format=json. A single node never assigns replicas,
+// handleCatIndices serves GET /_cat/indices[/{index}] as aligned text (?v
+// adds the header; ?format is not supported). A single node never assigns replicas,
 // so an index with number_of_replicas > 0 is yellow, as on a one-node
 // cluster; docs.count counts searchable documents.
 func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r, "v"); aerr != nil {
 		return nil, aerr
 	}
-	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {
+	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
 		var rows [][]string
 		for _, idx := range idxs {
 			size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
 			idx.visibleDocs(func(*doc) { docs++ })
 			rows = append(rows, []string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open", idx.name,
 				idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size})
-		}
-		if r.URL.Query().Get("format") == "json" {
-			out := make([]map[string]string, len(rows))
-			for i, row := range rows {
-				out[i] = map[string]string{}
-				for j, c := range catColumns {
-					out[i][c] = row[j]
-				}
-			}
-			return out, nil
 		}
 		if r.URL.Query().Has("v") {
 			rows = append([][]string{catColumns}, rows...)

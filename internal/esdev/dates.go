@@ -51,76 +51,46 @@ func parseISO(s string) (time.Time, byte, error) {
 }
 
 // dateMath evaluates a date or Elasticsearch date math on "now" ("now",
-// "now-15m", "now+1h/d"); roundUp selects the end of a rounded or
-// partially written unit (used by gt and lte), as Elasticsearch does.
-// Date math anchored on a date ("2024-01-01||+1M") is not supported.
+// "now-15m", "now+1h"); roundUp selects the end of a partially written
+// date (used by gt and lte: lte "2024-01-01" takes in the whole day), as
+// Elasticsearch does. Rounding ("now/d") and date math anchored on a date
+// ("2024-01-01||+1M") are not supported.
 func dateMath(expr string, now time.Time, roundUp bool) (time.Time, error) {
+	if strings.Contains(expr, "||") || strings.Contains(expr, "/") {
+		return time.Time{}, fmt.Errorf("date math rounding or anchored on a date [%s] is %s", expr, notSupported)
+	}
 	if !strings.HasPrefix(expr, "now") {
-		if strings.Contains(expr, "||") {
-			return time.Time{}, fmt.Errorf("date math anchored on a date [%s] is %s", expr, notSupported)
-		}
 		t, unit, err := parseDate(expr)
 		if err == nil && roundUp && unit != 0 {
-			t = addUnit(floorUnit(t, unit), unit, 1).Add(-time.Millisecond)
+			t = addUnit(t, unit, 1).Add(-time.Millisecond) // a partial date is the start of its unit
 		}
 		return t, err
 	}
 	t, rest := now.UTC(), expr[3:]
 	for rest != "" {
-		op, j := rest[0], 1
+		j := 1
 		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
 			j++
 		}
 		n, _ := strconv.Atoi(rest[1:j])
-		if j >= len(rest) || !strings.ContainsRune("yMwdhHms", rune(rest[j])) || op == '/' && j > 1 ||
-			op != '/' && (j == 1 || op != '+' && op != '-') {
+		if j == 1 || j >= len(rest) || !strings.ContainsRune("yMwdhHms", rune(rest[j])) || rest[0] != '+' && rest[0] != '-' {
 			return time.Time{}, fmt.Errorf("operator or unit not supported for date math [%s]", expr)
 		}
-		switch unit := rest[j]; op {
-		case '+':
-			t = addUnit(t, unit, n)
-		case '-':
-			t = addUnit(t, unit, -n)
-		default:
-			t = floorUnit(t, unit)
-			if roundUp {
-				t = addUnit(t, unit, 1).Add(-time.Millisecond)
-			}
+		if rest[0] == '-' {
+			n = -n
 		}
-		rest = rest[j+1:]
+		t, rest = addUnit(t, rest[j], n), rest[j+1:]
 	}
 	return t, nil
 }
 
-// Units of date math: calendar ones, as {years, months, days} per step,
-// and fixed ones.
-var (
-	calendarUnits = map[byte][3]int{'y': {1, 0, 0}, 'M': {0, 1, 0}, 'w': {0, 0, 7}, 'd': {0, 0, 1}}
-	fixedUnits    = map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}
-)
-
+// addUnit adds n units of date math: calendar ones as {years, months,
+// days} per step, fixed ones as durations.
 func addUnit(t time.Time, unit byte, n int) time.Time {
-	if c, ok := calendarUnits[unit]; ok {
+	if c, ok := map[byte][3]int{'y': {1, 0, 0}, 'M': {0, 1, 0}, 'w': {0, 0, 7}, 'd': {0, 0, 1}}[unit]; ok {
 		return t.AddDate(n*c[0], n*c[1], n*c[2])
 	}
-	return t.Add(time.Duration(n) * fixedUnits[unit])
-}
-
-func floorUnit(t time.Time, unit byte) time.Time {
-	if _, ok := calendarUnits[unit]; !ok {
-		return t.Truncate(fixedUnits[unit])
-	}
-	y, mo, d := t.Date()
-	day := time.Date(y, mo, d, 0, 0, 0, 0, t.Location())
-	switch unit {
-	case 'y':
-		return day.AddDate(0, 1-int(mo), 1-d)
-	case 'M':
-		return day.AddDate(0, 0, 1-d)
-	case 'w':
-		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
-	}
-	return day
+	return t.Add(time.Duration(n) * map[byte]time.Duration{'h': time.Hour, 'H': time.Hour, 'm': time.Minute, 's': time.Second}[unit])
 }
 
 // formatDate prints t as Elasticsearch's default format does, in UTC.

@@ -5,7 +5,7 @@ import (
 	"net/http"
 )
 
-// handleGetDoc serves GET and HEAD /{index}/_doc/{id}. It is real-time, as
+// handleGetDoc serves GET /{index}/_doc/{id}. It is real-time, as
 // in Elasticsearch: it sees every write, refreshed or not.
 func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r); aerr != nil {
@@ -26,22 +26,17 @@ func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) 
 	return nil, nil
 }
 
-// handleIndexDoc serves PUT/POST /{index}/_doc/{id} (?op_type=create
-// optional): one write through the path of a bulk item, without the
-// scripted faults, answered with the item's status as HTTP status.
+// handleIndexDoc serves PUT /{index}/_doc/{id}: one write through the
+// path of a bulk item (op_type index), without the scripted faults,
+// answered with the item's status as HTTP status.
 func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
 	op := &writeOp{action: "index", index: p["index"], id: p["id"], source: body}
-	switch ot := r.URL.Query().Get("op_type"); {
-	case len(op.id) > maxIDBytes:
+	if len(op.id) > maxIDBytes {
 		aerr = validationFailed(idTooLong(op.id))
-	case ot == "create" || ot == "index":
-		op.action = ot
-	case ot != "":
-		aerr = failf(http.StatusBadRequest, "illegal_argument_exception", "opType must be 'create' or 'index', found: [%s]", ot)
 	}
-	if aerr = cmp.Or(checkParams(r, "refresh", "op_type", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
+	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
 		return nil, aerr
 	}
 	s.prepare(op, false)

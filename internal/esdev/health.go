@@ -2,7 +2,7 @@ package esdev
 
 import "net/http"
 
-// handleClusterHealth serves GET /_cluster/health[/{index}] as a one-node
+// handleClusterHealth serves GET /_cluster/health as a one-node
 // cluster reports it (reference: "Cluster health API", cluster-health.html):
 // every primary is assigned, a replica never is, so the status is yellow
 // when an index asks for replicas and green otherwise, as _cat/indices
@@ -12,7 +12,7 @@ func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p p
 	if aerr := checkParams(r, "level", "local"); aerr != nil {
 		return nil, aerr
 	}
-	return s.onIndices(r, p, false, func(idxs []*index) (any, *esError) {
+	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
 		unassigned := 0
 		for _, idx := range idxs {
 			unassigned += idx.replicas()

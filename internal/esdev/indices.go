@@ -36,32 +36,19 @@ func (s *Server) handleCreateIndex(_ http.ResponseWriter, r *http.Request, p par
 	return map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name}, nil
 }
 
-// SetAutoCreate sets what Elasticsearch's action.auto_create_index cluster
-// setting says: "true" (the default), "false", or a comma list of
-// +pattern/-pattern, the first match deciding. A write to a missing index
-// that may not be created fails with 404 index_not_found_exception.
-func (s *Server) SetAutoCreate(value string) {
+// SetAutoCreate sets Elasticsearch's action.auto_create_index cluster
+// setting, true by default: when false, a write to a missing index fails
+// with 404 index_not_found_exception. (Pattern lists are not supported.)
+func (s *Server) SetAutoCreate(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.autoCreate = value
-}
-
-func (s *Server) autoCreateAllowedLocked(name string) bool {
-	if s.autoCreate == "true" || s.autoCreate == "false" {
-		return s.autoCreate == "true"
-	}
-	for p := range strings.SplitSeq(s.autoCreate, ",") {
-		if globMatch(strings.TrimLeft(p, "+-"), name) {
-			return !strings.HasPrefix(p, "-")
-		}
-	}
-	return false
+	s.noAutoCreate = !on
 }
 
 // handleDeleteIndex serves DELETE /{index}; comma lists and wildcards are
 // allowed, as with Elasticsearch 7's default action.destructive_requires_name.
 func (s *Server) handleDeleteIndex(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+	return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 		for _, idx := range idxs {
 			if idx.timer != nil {
 				idx.timer.Stop()
@@ -82,7 +69,7 @@ func (s *Server) handleRefresh(_ http.ResponseWriter, r *http.Request, p params)
 			s.notifyRefresh(n, srcs)
 		}
 	}()
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+	return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 		total := 0
 		for _, idx := range idxs {
 			refreshed[idx.name] = s.refreshLocked(idx)

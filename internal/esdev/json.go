@@ -10,6 +10,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -65,6 +66,17 @@ const notSupported = "not supported by the stand-in"
 // accident against behaviour a real cluster would not have.
 func unsupported(format string, args ...any) *esError {
 	return failf(http.StatusBadRequest, "illegal_argument_exception", format+" is "+notSupported, args...)
+}
+
+// allowKeys refuses the keys of obj the stand-in does not implement at
+// where ("the [range] query"): never ignored, as a real cluster acts on them.
+func allowKeys(obj map[string]any, where string, allowed ...string) *esError {
+	for k := range obj {
+		if !slices.Contains(allowed, k) {
+			return unsupported("[%s] in %s", k, where)
+		}
+	}
+	return nil
 }
 
 // indexNotFound is the error for a concrete index name that does not exist.
@@ -149,7 +161,7 @@ func decodeObject(b []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if err == nil && !ok {
-		err = fmt.Errorf("expected START_OBJECT but found %s", jsonKind(v))
+		err = fmt.Errorf("expected START_OBJECT but found [%v]", v)
 	}
 	return m, err
 }
@@ -189,23 +201,6 @@ func readValue(dec *json.Decoder) (any, error) {
 		return a, nil
 	}
 	return m, nil
-}
-
-// jsonKind names a decoded value as Jackson does in Elasticsearch's errors.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "START_OBJECT"
-	case []any:
-		return "START_ARRAY"
-	case string:
-		return "VALUE_STRING"
-	case json.Number:
-		return "VALUE_NUMBER"
-	case bool:
-		return "VALUE_BOOLEAN"
-	}
-	return "VALUE_NULL"
 }
 
 func toInt(v any) (int, bool) {

@@ -147,10 +147,10 @@ func (q *wildcardQuery) bind(b *binder) (matcher, error) {
 		if f.typ == "text" {
 			pat := strings.ToLower(q.pattern)
 			return func(x any) bool {
-				return slices.ContainsFunc(analyze(scalarString(x)), func(t string) bool { return wildcardMatch(pat, t) })
+				return slices.ContainsFunc(analyze(scalarString(x)), func(t string) bool { return globMatch(pat, t) })
 			}, nil
 		}
-		return func(x any) bool { return wildcardMatch(q.pattern, scalarString(x)) }, nil
+		return func(x any) bool { return globMatch(q.pattern, scalarString(x)) }, nil
 	})
 }
 
@@ -224,26 +224,4 @@ func analyze(s string) []string {
 		}
 	}
 	return out
-}
-
-// wildcardMatch matches '*' and '?' wildcards against s.
-func wildcardMatch(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
-	star, mark, i, j := -1, 0, 0, 0
-	for j < len(t) {
-		switch {
-		case i < len(p) && (p[i] == '?' || p[i] == t[j]):
-			i, j = i+1, j+1
-		case i < len(p) && p[i] == '*':
-			star, mark, i = i, j, i+1
-		case star >= 0:
-			i, mark, j = star+1, mark+1, mark+1
-		default:
-			return false
-		}
-	}
-	for i < len(p) && p[i] == '*' {
-		i++
-	}
-	return i == len(p)
 }

@@ -2,7 +2,6 @@ package esdev
 
 import (
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,24 +31,32 @@ func validateIndexName(name string) *esError {
 }
 
 // globMatch reports whether s matches pattern, where '*' matches any run of
-// characters: the only wildcard of index expressions and template patterns.
+// characters and '?' any one: index expressions and template patterns
+// have no '?' (index names cannot hold one), query_string wildcards do.
 func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
+	p, t := []rune(pattern), []rune(s)
+	star, mark, i, j := -1, 0, 0, 0
+	for j < len(t) {
+		switch {
+		case i < len(p) && (p[i] == '?' || p[i] == t[j]):
+			i, j = i+1, j+1
+		case i < len(p) && p[i] == '*':
+			star, mark, i = i, j, i+1
+		case star >= 0:
+			i, mark, j = star+1, mark+1, mark+1
+		default:
 			return false
 		}
-		s = s[i+len(p):]
 	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
+	for i < len(p) && p[i] == '*' {
+		i++
+	}
+	return i == len(p)
+}
+
+// inList reports whether name matches one of a comma list of patterns.
+func inList(list, name string) bool {
+	return slices.ContainsFunc(strings.Split(list, ","), func(p string) bool { return globMatch(p, name) })
 }
 
 // resolveLocked expands an index expression — a comma list of names and
@@ -81,7 +88,7 @@ func (s *Server) resolveLocked(expr string) ([]*index, *esError) {
 
 // onIndices resolves the request's {index} under s.mu, held for writing
 // if write, and answers with what fn makes of the indices.
-func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*index) (any, *esError)) (any, *esError) {
+func (s *Server) onIndices(p params, write bool, fn func([]*index) (any, *esError)) (any, *esError) {
 	lock, unlock := s.mu.RLock, s.mu.RUnlock
 	if write {
 		lock, unlock = s.mu.Lock, s.mu.Unlock
@@ -93,12 +100,4 @@ func (s *Server) onIndices(r *http.Request, p params, write bool, fn func([]*ind
 		return nil, aerr
 	}
 	return fn(idxs)
-}
-
-func names(idxs []*index) []string {
-	out := make([]string, len(idxs))
-	for i, idx := range idxs {
-		out[i] = idx.name
-	}
-	return out
 }

@@ -1,7 +1,5 @@
 package esdev
 
-import "slices"
-
 // query is a parsed query clause. bind resolves it against one index's
 // mapping, because the same clause means different things on a text, a
 // keyword, a long or a date field.
@@ -60,10 +58,8 @@ func parseQuery(v any) (query, *esError) {
 			if !isObj {
 				opts = map[string]any{leafOptions[name][0]: val}
 			}
-			for k := range opts {
-				if !slices.Contains(leafOptions[name], k) && k != "boost" {
-					return nil, unsupported("[%s] in the [%s] query", k, name)
-				}
+			if aerr := allowKeys(opts, "the ["+name+"] query", append(leafOptions[name], "boost")...); aerr != nil {
+				return nil, aerr
 			}
 			incl := func(k string) bool { b, ok := toBool(opts[k]); return !ok || b }
 			if name == "term" {

@@ -20,10 +20,8 @@ func parseQueryString(body any) (query, *esError) {
 	if !ok {
 		return nil, badRequest("[query_string] requires a [query] string")
 	}
-	for k := range obj {
-		if k != "query" && k != "boost" {
-			return nil, unsupported("[%s] in the [query_string] query", k)
-		}
+	if aerr := allowKeys(obj, "the [query_string] query", "query", "boost"); aerr != nil {
+		return nil, aerr
 	}
 	return compileQueryString(text)
 }

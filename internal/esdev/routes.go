@@ -29,26 +29,24 @@ func (s *Server) routeTable() []route {
 		out = append(out, route{methods, splitPath(path), h})
 	}
 	add(s.handleRoot, "/", get, head)
-	add(s.handleBulk, "/_bulk", post, put)
-	add(s.handleBulk, "/{index}/_bulk", post, put)
+	add(s.handleBulk, "/_bulk", post)
+	add(s.handleBulk, "/{index}/_bulk", post)
 	add(s.handleSearch(false), "/_search", get, post)
 	add(s.handleSearch(false), "/{index}/_search", get, post)
 	add(s.handleSearch(true), "/_count", get, post)
 	add(s.handleSearch(true), "/{index}/_count", get, post)
-	add(s.handleRefresh, "/_refresh", get, post)
-	add(s.handleRefresh, "/{index}/_refresh", get, post)
+	add(s.handleRefresh, "/_refresh", post)
+	add(s.handleRefresh, "/{index}/_refresh", post)
 	add(s.handleClusterHealth, "/_cluster/health", get)
-	add(s.handleClusterHealth, "/_cluster/health/{index}", get)
 	add(s.handleCatIndices, "/_cat/indices", get)
 	add(s.handleCatIndices, "/_cat/indices/{index}", get)
-	add(s.handleGetTemplate, "/_index_template/{name}", get, head)
-	add(s.handlePutTemplate, "/_index_template/{name}", put, post)
+	add(s.handleGetTemplate, "/_index_template/{name}", get)
+	add(s.handlePutTemplate, "/_index_template/{name}", put)
 	add(s.handlePutPolicy, "/_ilm/policy/{name}", put)
 	add(s.handleCreateIndex, "/{index}", put)
 	add(s.handleDeleteIndex, "/{index}", del)
-	add(s.handleGetDoc, "/{index}/_doc/{id}", get, head)
-	add(s.handleIndexDoc, "/{index}/_doc/{id}", put, post)
-	add(s.handlePutSettings, "/_settings", put)
+	add(s.handleGetDoc, "/{index}/_doc/{id}", get)
+	add(s.handleIndexDoc, "/{index}/_doc/{id}", put)
 	add(s.handlePutSettings, "/{index}/_settings", put)
 	add(s.handleOpenClose(true), "/{index}/_close", post)
 	add(s.handleOpenClose(false), "/{index}/_open", post)
@@ -106,7 +104,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // superset.
 func checkParams(r *http.Request, allowed ...string) *esError {
 	for k := range r.URL.Query() {
-		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path", "format"), k) {
+		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path"), k) {
 			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
 		}
 	}

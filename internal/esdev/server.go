@@ -26,10 +26,10 @@ type Server struct {
 	onExpire  ExpireFunc // WithRetention
 	table     []route
 
-	mu         sync.RWMutex // guards the data below
-	indices    map[string]*index
-	templates  map[string]*template
-	autoCreate string // action.auto_create_index
+	mu           sync.RWMutex // guards the data below
+	indices      map[string]*index
+	templates    map[string]*template
+	noAutoCreate bool // action.auto_create_index false
 
 	faults  faults
 	statsMu sync.Mutex
@@ -62,7 +62,7 @@ func WithOnRefresh(fn RefreshFunc) Option { return func(s *Server) { s.onRefresh
 // New returns a stopped Server with no indices. Use Start to listen, or
 // Handler to embed it in another server.
 func New(opts ...Option) *Server {
-	s := &Server{log: slog.New(slog.DiscardHandler), indices: map[string]*index{}, templates: map[string]*template{}, autoCreate: "true"}
+	s := &Server{log: slog.New(slog.DiscardHandler), indices: map[string]*index{}, templates: map[string]*template{}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -61,6 +61,9 @@ func (idx *index) searchable(d *doc) bool {
 	return d.seqNo <= idx.visibleSeq && (d.supersededBy == 0 || d.supersededBy > idx.visibleSeq)
 }
 
+// String is how Elasticsearch names an index in errors.
+func (idx *index) String() string { return "[" + idx.name + "/" + idx.uuid + "]" }
+
 // visibleDocs calls fn with each searchable document in write order.
 func (idx *index) visibleDocs(fn func(*doc)) {
 	for _, d := range idx.log {
@@ -73,10 +76,8 @@ func (idx *index) visibleDocs(fn func(*doc)) {
 	}
 }
 
-// newID returns a random 20-character URL-safe id, the shape of the ids
-// Elasticsearch generates for documents.
-func newID() string { return randomString(15) }
-
+// randomString returns 4n/3 random URL-safe characters: n 15 gives the
+// 20-character shape of the ids Elasticsearch generates.
 func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails on supported platforms

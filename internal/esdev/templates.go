@@ -135,7 +135,7 @@ func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p par
 	defer s.mu.RUnlock()
 	list := []any{}
 	for name, t := range s.templates {
-		if slices.ContainsFunc(strings.Split(p["name"], ","), func(pat string) bool { return globMatch(pat, name) }) {
+		if inList(p["name"], name) {
 			list = append(list, map[string]any{"name": name, "index_template": t.body})
 		}
 	}

@@ -22,7 +22,6 @@ type writeOp struct {
 type shardsInfo struct {
 	Total      int `json:"total"`
 	Successful int `json:"successful"`
-	Skipped    int `json:"skipped,omitempty"`
 	Failed     int `json:"failed"`
 }
 
@@ -53,7 +52,7 @@ func failedItem(op *writeOp, status int, e *esError) *itemResult {
 func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	idx := s.indices[op.index]
 	if idx == nil {
-		if !s.autoCreateAllowedLocked(op.index) {
+		if s.noAutoCreate {
 			return failedItem(op, http.StatusNotFound, indexNotFound(op.index))
 		}
 		settings, m := s.templateForLocked(op.index)
@@ -90,17 +89,9 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 		Shards: &shardsInfo{Total: 1 + replicas, Successful: 1}, SeqNo: &seq, PrimaryTerm: primaryTerm, Status: status}
 }
 
-// count records a decided item in the counters.
+// count records a created document or a conflict in the counters.
 func (s *Server) count(res *itemResult) {
-	st := &s.stats
-	counter := map[bool]*int64{true: &st.Updated, false: &st.Created}[res.Result == "updated"]
-	switch {
-	case res.Status == http.StatusConflict:
-		counter = &st.Conflicts
-	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
-		counter = &st.FailedItems
-	case res.Status >= 400:
-		counter = &st.Rejected
+	if c := map[int]*int64{http.StatusCreated: &s.stats.Created, http.StatusConflict: &s.stats.Conflicts}[res.Status]; c != nil {
+		s.bump(c, 1)
 	}
-	s.bump(counter, 1)
 }
