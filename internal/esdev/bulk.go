@@ -7,19 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
 
 // maxIDBytes is the longest _id Elasticsearch accepts.
 const maxIDBytes = 512
-
-// bulkMeta are the action-line parameters Elasticsearch knows; the
-// stand-in implements _index, _id, _type "_doc" and op_type, and refuses
-// the others, which would change what a real cluster does with the item.
-var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version", "version_type", "if_seq_no",
-	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
 
 // handleBulk serves POST [/{index}]/_bulk.
 func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
@@ -32,7 +25,7 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 	}
 	if status := s.faults.takeBulkFailure(); status != 0 {
 		s.bump(&s.stats.FailedBulks, 1)
-		return nil, injectedBulkError(status)
+		return nil, injected(status, nil)
 	}
 	ops, aerr := parseBulk(body, p["index"])
 	if aerr != nil {
@@ -165,11 +158,10 @@ func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 				"Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, action)
 		}
 		op.action = action
+		// Other parameters (routing, version_type, if_seq_no, pipeline,
+		// require_alias, ...) change what a real cluster does with the item.
 		for k, v := range meta {
 			switch s := scalarString(v); {
-			case !slices.Contains(bulkMeta, k):
-				return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
 			case k == "_index":
 				op.index = s
 			case k == "_id":
@@ -191,11 +183,10 @@ func idTooLong(id string) string {
 
 // validationFailed is Elasticsearch's action_request_validation_exception.
 func validationFailed(why ...string) *esError {
-	var b strings.Builder
-	for i, w := range why {
-		fmt.Fprintf(&b, "%d: %s;", i+1, w)
+	for i := range why {
+		why[i] = fmt.Sprintf("%d: %s;", i+1, why[i])
 	}
-	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", b.String())
+	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", strings.Join(why, ""))
 }
 
 // prepare decides what can be decided without the store lock: index name,
@@ -221,7 +212,8 @@ func (s *Server) prepare(op *writeOp, withFaults bool) {
 	}
 	if sc.failItem != nil {
 		if status, ok := sc.failItem(op.index, doc); ok {
-			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
+			e := injected(status, op)
+			op.outcome = failedItem(op, e.status, e)
 			return
 		}
 	}

@@ -61,19 +61,14 @@
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
-// Refused, among others: update and delete (bulk actions and APIs),
-// routing, pipelines, versioning (version_type, if_seq_no), require_alias,
-// aliases, scroll, min_score, highlight, post_filter, other queries and
-// aggregations, terms include/exclude, minimum_should_match, query_string
-// options (default_operator, df), calendar intervals, date formats,
-// mapping parameters other than type, properties, fields and ignore_above
-// (dynamic, enabled, ignore_malformed, ...), field types other than text,
-// keyword, numbers, boolean, date and object, legacy and component
-// templates, ignore_unavailable and allow_no_indices, compressed bodies,
-// a known path with another method (Elasticsearch's 405), and the _nodes
-// answers a sniffing client needs (logpipe does not sniff).
-// Unknown URL parameters are refused too; filter_path is ignored, so
-// answers are a superset.
+// Refused, among others (TestUnsupportedIsRefused lists them): update
+// and delete, routing, pipelines, versioning, require_alias, aliases,
+// scroll, min_score, highlight, other queries, aggregations and their
+// options, date math rounding, mapping parameters and field types not
+// named above, legacy and component templates, compressed bodies, a known
+// path with another method (Elasticsearch's 405), unknown URL parameters
+// (filter_path is ignored: answers are a superset) and the _nodes answers
+// a sniffing client needs (logpipe does not sniff).
 //
 // NOTE: periodic refreshes run whether or not the index is searched. In
 // Elasticsearch 7, an index without an explicit refresh_interval that saw

@@ -39,9 +39,9 @@ func (f *faults) get() script {
 // given status — typically 429 (es_rejected_execution_exception, the
 // indexing-pressure rejection) or 503 (cluster_block_exception) — and an
 // Elasticsearch-shaped error body. Nothing of those requests is indexed.
-// A status outside 400–599 is taken as 503. n <= 0 cancels pending failures.
+// A status other than 429 is taken as 503. n <= 0 cancels pending failures.
 func (s *Server) FailNextBulks(n int, status int) {
-	s.faults.set(func(f *script) { f.bulksLeft, f.bulkStatus = max(n, 0), validStatus(status) })
+	s.faults.set(func(f *script) { f.bulksLeft, f.bulkStatus = max(n, 0), status })
 }
 
 // RejectDocs installs a predicate asked about every document of every bulk
@@ -55,8 +55,8 @@ func (s *Server) RejectDocs(pred func(index string, doc map[string]any) (reason 
 
 // FailItems installs a predicate asked once for every bulk item, with its
 // index: per-index faults. When it returns true the item fails with the
-// returned status — 429 gives es_rejected_execution_exception, 503 (or
-// any other status) unavailable_shards_exception — and nothing is stored
+// returned status — 429 gives es_rejected_execution_exception, any other
+// 503 unavailable_shards_exception — and nothing is stored
 // for it, so a client that retries the item asks the predicate again. Keep
 // state in the predicate to fail an item only once. nil removes it.
 func (s *Server) FailItems(pred func(index string, doc map[string]any) (status int, reject bool)) {
@@ -66,13 +66,6 @@ func (s *Server) FailItems(pred func(index string, doc map[string]any) (status i
 // SetDelay delays every response by d, to exercise client timeouts. The
 // delay ends early when the client gives up. Zero removes it.
 func (s *Server) SetDelay(d time.Duration) { s.faults.set(func(f *script) { f.delay = d }) }
-
-func validStatus(status int) int {
-	if status < 400 || status > 599 {
-		return http.StatusServiceUnavailable
-	}
-	return status
-}
 
 // takeBulkFailure uses up one of FailNextBulks' failures: its status, or 0.
 func (f *faults) takeBulkFailure() (status int) {
@@ -85,27 +78,18 @@ func (f *faults) takeBulkFailure() (status int) {
 	return status
 }
 
-// injectedBulkError is the whole-request failure of FailNextBulks, shaped
-// like the errors a loaded or recovering cluster returns.
-func injectedBulkError(status int) *esError {
-	switch status {
-	case http.StatusTooManyRequests:
-		return failf(status, "es_rejected_execution_exception",
-			"rejected execution of coordinating operation [coordinating_and_primary_bytes=0, replica_bytes=0, all_bytes=0, coordinating_operation_bytes=0, max_coordinating_and_primary_bytes=0] (injected by esdev)")
-	case http.StatusServiceUnavailable:
-		return failf(status, "cluster_block_exception",
+// injected is the failure of FailNextBulks (op nil: the whole request) or
+// FailItems (one item), shaped like the errors a loaded (429) or
+// recovering (503) cluster returns.
+func injected(status int, op *writeOp) *esError {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return failf(status, "es_rejected_execution_exception", "rejected execution of %s operation (injected by esdev)",
+			map[bool]string{true: "coordinating", false: "primary"}[op == nil])
+	case op == nil:
+		return failf(http.StatusServiceUnavailable, "cluster_block_exception",
 			"blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized]; (injected by esdev)")
 	}
-	return failf(status, "exception", "%s (injected by esdev)", http.StatusText(status))
-}
-
-// injectedItemError is the per-item failure of FailItems.
-func injectedItemError(status int, op *writeOp) *esError {
-	if status == http.StatusTooManyRequests {
-		return newESError("es_rejected_execution_exception",
-			"rejected execution of primary operation on index [%s] (injected by esdev)", op.index)
-	}
-	return newESError("unavailable_shards_exception",
-		"[%s][0] primary shard is not active Timeout: [1m], request: [BulkShardRequest [[%s][0]]] (injected by esdev)",
-		op.index, op.index).with("index", op.index).with("shard", "0")
+	return failf(http.StatusServiceUnavailable, "unavailable_shards_exception",
+		"[%s][0] primary shard is not active (injected by esdev)", op.index).with("index", op.index).with("shard", "0")
 }

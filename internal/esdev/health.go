@@ -1,13 +1,42 @@
 package esdev
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
 
-// handleClusterHealth serves GET /_cluster/health as a one-node
-// cluster reports it (reference: "Cluster health API", cluster-health.html):
-// every primary is assigned, a replica never is, so the status is yellow
-// when an index asks for replicas and green otherwise, as _cat/indices
-// says per index. logctl check and the daemons' -check-deps read it; the
-// wait_for_* parameters are refused (nothing here ever changes health).
+// A single node never assigns a replica: an index asking for replicas is
+// yellow, one without green, in _cat/indices and _cluster/health alike.
+
+// handleCatIndices serves GET /_cat/indices[/{index}] as aligned text with
+// Elasticsearch's default columns (?v adds the header; ?format is not
+// supported); docs.count counts searchable documents.
+func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	if aerr := checkParams(r, "v"); aerr != nil {
+		return nil, aerr
+	}
+	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
+		if r.URL.Query().Has("v") {
+			tw.Write([]byte("health\tstatus\tindex\tuuid\tpri\trep\tdocs.count\tdocs.deleted\tstore.size\tpri.store.size\n"))
+		}
+		for _, idx := range idxs {
+			size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
+			idx.visibleDocs(func(*doc) { docs++ })
+			tw.Write([]byte(strings.Join([]string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open",
+				idx.name, idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size}, "\t") + "\n"))
+		}
+		_ = tw.Flush() // a strings.Builder does not fail
+		return plainText(b.String()), nil
+	})
+}
+
+// handleClusterHealth serves GET /_cluster/health (cluster-health.html),
+// which logctl check and the daemons' -check-deps read; the wait_for_*
+// parameters are refused (nothing here ever changes health).
 func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	if aerr := checkParams(r, "level", "local"); aerr != nil {
 		return nil, aerr
@@ -21,13 +50,9 @@ func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p p
 		if unassigned > 0 {
 			status, percent = "yellow", 100*float64(len(idxs))/float64(len(idxs)+unassigned)
 		}
-		return map[string]any{
-			"cluster_name": "esdev", "status": status, "timed_out": false,
-			"number_of_nodes": 1, "number_of_data_nodes": 1,
-			"active_primary_shards": len(idxs), "active_shards": len(idxs),
-			"relocating_shards": 0, "initializing_shards": 0, "unassigned_shards": unassigned,
-			"delayed_unassigned_shards": 0, "number_of_pending_tasks": 0, "number_of_in_flight_fetch": 0,
-			"task_max_waiting_in_queue_millis": 0, "active_shards_percent_as_number": percent,
-		}, nil
+		return map[string]any{"cluster_name": "esdev", "status": status, "timed_out": false, "number_of_nodes": 1,
+			"number_of_data_nodes": 1, "active_primary_shards": len(idxs), "active_shards": len(idxs), "relocating_shards": 0,
+			"initializing_shards": 0, "unassigned_shards": unassigned, "delayed_unassigned_shards": 0, "number_of_pending_tasks": 0,
+			"number_of_in_flight_fetch": 0, "task_max_waiting_in_queue_millis": 0, "active_shards_percent_as_number": percent}, nil
 	})
 }

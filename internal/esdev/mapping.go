@@ -7,7 +7,7 @@ import (
 
 // knownTypes are the field types the stand-in implements (see checkValue
 // and equals); a mapping declaring another is refused.
-var knownTypes = []string{"text", "keyword", "long", "integer", "short", "byte", "double", "float", "boolean", "date", "object"}
+var knownTypes = []string{"text", "keyword", "long", "integer", "double", "float", "boolean", "date", "object"}
 
 // field is one mapped field, never changed once in a mapping.
 type field struct {

@@ -64,29 +64,6 @@ func (q *termQuery) bind(b *binder) (matcher, error) {
 	})
 }
 
-// bind for match analyses the text for text fields (any token, or
-// consecutive tokens within one value for a phrase); on other fields it is
-// a term query, as in Elasticsearch.
-func (q *matchQuery) bind(b *binder) (matcher, error) {
-	f := b.idx.mapping.lookup(q.field)
-	if f == nil || f.typ != "text" {
-		return (&termQuery{q.field, q.text}).bind(b)
-	}
-	want := analyze(q.text)
-	return b.anyValue(q.field, func(*field) (func(any) bool, error) {
-		return func(x any) bool {
-			toks := analyze(scalarString(x))
-			for i := 0; q.phrase && i+len(want) <= len(toks); i++ {
-				if slices.Equal(toks[i:i+len(want)], want) {
-					return true
-				}
-			}
-			in := func(t string) bool { return slices.Contains(toks, t) }
-			return !q.phrase && slices.ContainsFunc(want, in)
-		}, nil
-	})
-}
-
 // bind for range compares numbers, dates (as epoch millis; gt and lte
 // round date math and partial dates up, as Elasticsearch does) and strings.
 func (q *rangeQuery) bind(b *binder) (matcher, error) {
@@ -140,20 +117,6 @@ func (b *binder) comparator(f *field, v any, roundUp bool) (func(any) (int, bool
 	return func(x any) (int, bool) { return strings.Compare(scalarString(x), want), true }, nil
 }
 
-// bind for wildcard matches the tokens of text fields (the pattern
-// lower-cased, as query_string normalises it) and whole values otherwise.
-func (q *wildcardQuery) bind(b *binder) (matcher, error) {
-	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
-		if f.typ == "text" {
-			pat := strings.ToLower(q.pattern)
-			return func(x any) bool {
-				return slices.ContainsFunc(analyze(scalarString(x)), func(t string) bool { return globMatch(pat, t) })
-			}, nil
-		}
-		return func(x any) bool { return globMatch(q.pattern, scalarString(x)) }, nil
-	})
-}
-
 // bind for bool follows Elasticsearch: every must and filter clause, no
 // must_not clause, and one should clause when there is no must or filter
 // clause (minimum_should_match's default; other values are refused).
@@ -177,7 +140,7 @@ func (q *boolQuery) bind(b *binder) (matcher, error) {
 }
 
 func isNumeric(typ string) bool {
-	return slices.Contains([]string{"long", "integer", "short", "byte", "double", "float"}, typ)
+	return slices.Contains([]string{"long", "integer", "double", "float"}, typ)
 }
 
 // docMillis reads a stored date value as epoch milliseconds.

@@ -13,22 +13,15 @@ type (
 		field string
 		value any
 	}
-	matchQuery struct {
-		field, text string
-		phrase      bool
-	}
 	rangeQuery struct {
 		field            string
 		gt, gte, lt, lte any // nil when absent
 	}
-	// wildcardQuery matches '*' and '?' patterns (query_string only).
-	wildcardQuery struct{ field, pattern string }
-	boolQuery     struct{ must, filter, should, mustNot []query }
+	boolQuery struct{ must, filter, should, mustNot []query }
 )
 
 // leafOptions are the options each leaf query implements; any other is
-// refused. The short form {"field": value} reads as the first. (match is
-// used by query_string on text fields, not parsed from the DSL.)
+// refused. The short form {"field": value} reads as the first.
 var leafOptions = map[string][]string{"term": {"value"},
 	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper"}}
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -145,24 +146,45 @@ func (p *qsParser) clause() (query, error) {
 	return &fieldsQuery{pattern: cmp.Or(field, "*"), build: build}, nil
 }
 
-// qsTermQuery is one query_string term on one field: analysed like match
-// on text fields, exact like term elsewhere, wildcard when it has * or ?.
+// qsTermQuery is one query_string term on one field.
 type qsTermQuery struct {
 	field, value string
 	phrase       bool
 }
 
+// bind analyses the value like match on text fields (any of its tokens,
+// or all in a row within one value for a "phrase") and matches it exactly
+// like term elsewhere; with '*' or '?' it is a wildcard pattern, matched
+// against the tokens of text (lower-cased, as query_string does) and the
+// whole value otherwise.
 func (q *qsTermQuery) bind(b *binder) (matcher, error) {
 	f := b.idx.mapping.lookup(q.field)
-	switch {
-	case f == nil:
-		return none, nil
-	case !q.phrase && strings.ContainsAny(q.value, "*?"):
-		return (&wildcardQuery{field: q.field, pattern: q.value}).bind(b)
-	case f.typ == "text":
-		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase}).bind(b)
+	text, want := f != nil && f.typ == "text", analyze(q.value)
+	wild := !q.phrase && strings.ContainsAny(q.value, "*?")
+	if !text && !wild {
+		return (&termQuery{q.field, q.value}).bind(b)
 	}
-	return (&termQuery{q.field, q.value}).bind(b)
+	return b.anyValue(q.field, func(*field) (func(any) bool, error) {
+		return func(x any) bool {
+			toks := []string{scalarString(x)}
+			if text {
+				toks = analyze(toks[0])
+			}
+			switch {
+			case wild:
+				pat := map[bool]string{true: strings.ToLower(q.value), false: q.value}[text]
+				return slices.ContainsFunc(toks, func(t string) bool { return globMatch(pat, t) })
+			case !q.phrase:
+				return slices.ContainsFunc(want, func(t string) bool { return slices.Contains(toks, t) })
+			}
+			for i := 0; i+len(want) <= len(toks); i++ {
+				if slices.Equal(toks[i:i+len(want)], want) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	})
 }
 
 // fieldsQuery expands a field pattern ("*", "host.*") against the index

@@ -52,6 +52,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"aliases", http.MethodPut, "/x", `{"aliases":{"y":{}}}`, nil},
 		{"custom date formats", http.MethodPut, "/x", `{"mappings":{"properties":{"t":{"type":"date","format":"yyyy/MM/dd"}}}}`, nil},
 		{"other field types", http.MethodPut, "/x", `{"mappings":{"properties":{"ip":{"type":"ip"}}}}`, nil},
+		{"dynamic template conditions", http.MethodPut, "/x", `{"mappings":{"dynamic_templates":[{"s":{"match":"a*","mapping":{"type":"keyword"}}}]}}`, nil},
 		{"_cat sorting", http.MethodGet, "/_cat/indices?s=index", "", nil},
 		{"_cat formats", http.MethodGet, "/_cat/indices?format=json", "", nil},
 		{"mapping parameters", http.MethodPut, "/x", `{"mappings":{"dynamic":"strict"}}`, nil},

@@ -60,7 +60,6 @@ func (s *Server) expireLocked(now time.Time) {
 		stored += len(idx.log)
 	}
 	var gone []Expired
-	dropped := 0
 	for stored > 0 {
 		idx := s.oldestLocked()
 		d := idx.log[0]
@@ -79,13 +78,10 @@ func (s *Server) expireLocked(now time.Time) {
 		}
 		idx.bytes -= int64(len(d.source))
 		stored--
-		dropped++
+		s.bump(&s.stats.Expired, 1)
 		if s.onExpire != nil {
 			gone = append(gone, Expired{Index: idx.name, ID: d.id, Seq: d.seqNo, Source: d.source})
 		}
-	}
-	if dropped > 0 {
-		s.bump(&s.stats.Expired, dropped)
 	}
 	if len(gone) > 0 {
 		s.onExpire(gone)
