@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"slices"
@@ -30,9 +31,12 @@ var writeBlocks = []struct {
 		"TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block"},
 }
 
-// staticSettings cannot change on an open index.
-var staticSettings = []string{"index.number_of_shards", "index.codec", "index.routing_partition_size",
-	"index.uuid", "index.provided_name", "index.creation_date", "index.version.created", settingClosed}
+// liveSettings are the settings PUT _settings may change: those the
+// stand-in reads on every request. Static ones (refused by Elasticsearch
+// too) and the ones it reads only at creation (refresh_interval, the
+// fields limit) are refused.
+var liveSettings = []string{"index.blocks.read_only", "index.blocks.write", "index.blocks.read_only_allow_delete",
+	"index.number_of_replicas"}
 
 // refuseWrite is the answer to a document write into idx when the index is
 // closed or blocked, nil when the write may proceed. The caller holds s.mu.
@@ -61,27 +65,21 @@ func refuseWrite(op *writeOp, idx *index) *itemResult {
 func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && len(body) == 0 {
-		aerr = failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;")
-	}
-	if aerr != nil {
-		return nil, aerr
+		aerr = validationFailed("no settings to update")
 	}
 	if inner, ok := body["settings"].(map[string]any); ok && len(body) == 1 {
 		body = inner
 	}
 	set, reset := flattenSettings(body)
-	var static []string
-	for k := range set {
-		if slices.Contains(staticSettings, k) {
-			static = append(static, k)
+	for _, k := range append(slices.Sorted(maps.Keys(set)), reset...) {
+		if !slices.Contains(liveSettings, k) {
+			aerr = cmp.Or(aerr, unsupported("changing [%s] of an existing index", k))
 		}
 	}
-	slices.Sort(static)
+	if aerr != nil {
+		return nil, aerr
+	}
 	return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
-		if len(static) > 0 {
-			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-				"Can't update non dynamic settings [[%s]] for open indices %v", strings.Join(static, ", "), idxs)
-		}
 		for _, idx := range idxs {
 			maps.Copy(idx.settings, set)
 			for _, k := range reset {

@@ -2,6 +2,7 @@ package esdev_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/olivere/elastic/v7"
@@ -69,14 +70,20 @@ func TestWriteBlocks(t *testing.T) {
 	}
 }
 
-// TestPutSettingsErrors: static settings cannot change on an open index,
-// and a missing index is a 404 (reference: "Update index settings API").
+// TestPutSettingsErrors: static settings cannot change on an open index
+// (400 illegal_argument_exception), and a missing index is a 404
+// (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-update-settings.html).
+// The stand-in refuses the dynamic settings it reads only at creation too.
 func TestPutSettingsErrors(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s.URL())
 	createOne(t, c, "1")
 	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.number_of_shards": 3}`); r.status != http.StatusBadRequest || r.errorType() != "illegal_argument_exception" {
 		t.Errorf("static setting = %d %s", r.status, r.text)
+	}
+	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.refresh_interval": "-1"}`); r.status != http.StatusBadRequest ||
+		!strings.Contains(r.text, "not supported by the stand-in") {
+		t.Errorf("refresh_interval of an existing index = %d %s", r.status, r.text)
 	}
 	if r := do(t, http.MethodPut, s.URL()+"/nope/_settings", `{"index.blocks.write": true}`); r.status != http.StatusNotFound || r.errorType() != "index_not_found_exception" {
 		t.Errorf("missing index = %d %s", r.status, r.text)

@@ -20,7 +20,7 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
 	refresh, rerr := refreshParam(r)
-	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
+	if aerr = cmp.Or(aerr, rerr); aerr != nil {
 		return nil, aerr
 	}
 	if status := s.faults.takeBulkFailure(); status != 0 {
@@ -88,9 +88,7 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 		}
 	}
 	s.mu.Unlock()
-	for name, srcs := range refreshed {
-		s.notifyRefresh(name, srcs)
-	}
+	s.notifyRefresh(refreshed)
 	for _, ch := range waits {
 		select {
 		case <-ch:

@@ -14,9 +14,6 @@ import (
 // Elasticsearch's default columns (?v adds the header; ?format is not
 // supported); docs.count counts searchable documents.
 func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	if aerr := checkParams(r, "v"); aerr != nil {
-		return nil, aerr
-	}
 	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
@@ -38,9 +35,6 @@ func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p para
 // which logctl check and the daemons' -check-deps read; the wait_for_*
 // parameters are refused (nothing here ever changes health).
 func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-	if aerr := checkParams(r, "level", "local"); aerr != nil {
-		return nil, aerr
-	}
 	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
 		unassigned := 0
 		for _, idx := range idxs {

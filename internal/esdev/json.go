@@ -89,6 +89,7 @@ func indexNotFound(name string) *esError {
 // object with its root_cause list, and the status.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) {
 	if a.typ == "" {
+		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", a.status)
 		w.WriteHeader(a.status)
 		return
 	}
@@ -102,8 +103,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) 
 // plainText is an answer in text, not JSON (_cat without ?format=json).
 type plainText string
 
-// writeJSON writes body with status; ?pretty indents it.
+// writeJSON writes body with status; ?pretty indents it. Every answer but
+// a bare 413 goes through here, which logs it.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", status)
 	t, isText := body.(plainText)
 	w.Header().Set("Content-Type", map[bool]string{true: "text/plain", false: "application/json"}[isText]+"; charset=UTF-8")
 	w.WriteHeader(status)

@@ -1,5 +1,7 @@
 package esdev
 
+import "cmp"
+
 // query is a parsed query clause. bind resolves it against one index's
 // mapping, because the same clause means different things on a text, a
 // keyword, a long or a date field.
@@ -77,25 +79,16 @@ func parseQuery(v any) (query, *esError) {
 
 func parseBool(obj map[string]any) (query, *esError) {
 	q := &boolQuery{}
-	for k, v := range obj {
-		dst := map[string]*[]query{"must": &q.must, "filter": &q.filter, "should": &q.should, "must_not": &q.mustNot}[k]
-		if dst == nil && k != "boost" && k != "adjust_pure_negative" {
-			return nil, unsupported("[%s: %v] in the [bool] query", k, v)
-		}
-		clauses, isList := v.([]any)
-		if !isList {
-			clauses = []any{v}
+	aerr := allowKeys(obj, "the [bool] query", "must", "filter", "should", "must_not", "boost", "adjust_pure_negative")
+	for k, dst := range map[string]*[]query{"must": &q.must, "filter": &q.filter, "should": &q.should, "must_not": &q.mustNot} {
+		clauses, isList := obj[k].([]any)
+		if !isList && obj[k] != nil {
+			clauses = []any{obj[k]}
 		}
 		for _, c := range clauses {
-			if dst == nil {
-				break
-			}
-			sub, aerr := parseQuery(c)
-			if aerr != nil {
-				return nil, aerr
-			}
-			*dst = append(*dst, sub)
+			sub, err := parseQuery(c)
+			*dst, aerr = append(*dst, sub), cmp.Or(aerr, err)
 		}
 	}
-	return q, nil
+	return q, aerr
 }

@@ -63,6 +63,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"df", http.MethodGet, "/logs/_search?q=a&df=host", "", nil},
 		{"ignore_unavailable", http.MethodGet, "/logs,nope/_search?ignore_unavailable=true", "", nil},
 		{"other methods", http.MethodGet, "/_bulk", "", nil},
+		{"unknown parameters", http.MethodPost, "/logs/_refresh?ignore_unavailable=true", "", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := do(t, tt.method, s.URL()+tt.path, tt.body, tt.header...)

@@ -63,7 +63,6 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 			aerr = unsupported("the search option [%s]", k)
 		}
 	}
-	aerr = cmp.Or(aerr, checkParams(r, map[bool][]string{true: {"q"}, false: {"q", "size", "from"}}[count]...))
 	if aerr == nil && q.Has("q") {
 		req.query, aerr = compileQueryString(q.Get("q"))
 	}

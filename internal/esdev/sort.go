@@ -82,10 +82,10 @@ func docValueType(idxs []*index, field string) (typ string, in *index, aerr *esE
 
 // fielddataError is Elasticsearch's refusal to sort or aggregate on text.
 func fielddataError(field string) *esError {
-	return newESError("illegal_argument_exception",
-		"Text fields are not optimised for operations that require per-document field data like aggregations and sorting, "+
-			"so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true "+
-			"on [%s] in order to load field data by uninverting the inverted index. Note that this can use significant memory.", field)
+	return newESError("illegal_argument_exception", "Text fields are not optimised for operations that require per-document "+
+		"field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field "+
+		"instead. Alternatively, set fielddata=true on [%s] in order to load field data by uninverting the inverted index. "+
+		"Note that this can use significant memory.", field)
 }
 
 // sortKeys returns a hit's sort values: numbers (dates as epoch millis,

@@ -120,12 +120,12 @@ func (s *Server) addLocked(idx *index, d *doc) {
 	var t *time.Timer
 	t = time.AfterFunc(next.Sub(d.at), func() {
 		s.mu.Lock()
-		var srcs []json.RawMessage
+		refreshed := map[string][]json.RawMessage{}
 		if s.indices[idx.name] == idx && idx.timer == t { // not deleted, not refreshed meanwhile
-			srcs = s.refreshLocked(idx)
+			refreshed[idx.name] = s.refreshLocked(idx)
 		}
 		s.mu.Unlock()
-		s.notifyRefresh(idx.name, srcs)
+		s.notifyRefresh(refreshed)
 	})
 	idx.timer = t
 }
@@ -150,8 +150,12 @@ func (s *Server) refreshLocked(idx *index) []json.RawMessage {
 	return srcs
 }
 
-func (s *Server) notifyRefresh(index string, srcs []json.RawMessage) {
-	if s.onRefresh != nil && len(srcs) > 0 {
-		s.onRefresh(index, time.Now(), srcs)
+// notifyRefresh tells the RefreshFunc, outside the locks, what refreshes
+// made searchable, by index.
+func (s *Server) notifyRefresh(refreshed map[string][]json.RawMessage) {
+	for name, srcs := range refreshed {
+		if s.onRefresh != nil && len(srcs) > 0 {
+			s.onRefresh(name, time.Now(), srcs)
+		}
 	}
 }
