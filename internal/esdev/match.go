@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // matcher decides whether a document of the bound index matches.
@@ -27,10 +27,9 @@ type binder struct {
 // values longer than ignore_above were not indexed and never match.
 func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)) (matcher, error) {
 	f := b.idx.mapping.lookup(path)
-	if path == "_id" {
-		f = &field{typ: "keyword", src: "_id"}
-	}
-	if f == nil {
+	if strings.HasPrefix(path, "_") {
+		return nil, fmt.Errorf("querying the metadata field [%s] is %s", path, notSupported)
+	} else if f == nil {
 		return none, nil
 	}
 	pred, err := mk(f)
@@ -39,11 +38,7 @@ func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)
 	}
 	ia := f.ignoreAbove
 	return func(d *doc) bool {
-		vals := d.fields[f.src]
-		if f.src == "_id" {
-			vals = []any{d.id}
-		}
-		return slices.ContainsFunc(vals, func(v any) bool { return (ia == 0 || len(scalarString(v)) <= ia) && pred(v) })
+		return slices.ContainsFunc(d.fields[f.src], func(v any) bool { return (ia == 0 || len(scalarString(v)) <= ia) && pred(v) })
 	}, nil
 }
 
@@ -167,24 +162,9 @@ func (b *binder) dateBound(v any, roundUp bool) (int64, error) {
 	return t.UnixMilli(), nil
 }
 
-// analyze approximates Elasticsearch's standard analyzer: lower-cased
-// runs of letters, digits and '_', joined across a '.' or '\” between
-// two such characters ("example.com", "don't" stay one token).
-func analyze(s string) []string {
-	rs := []rune(strings.ToLower(s))
-	word := func(i int) bool {
-		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]) || rs[i] == '_')
-	}
-	var out []string
-	start := -1
-	for i := range len(rs) + 1 {
-		in := word(i) || i < len(rs) && (rs[i] == '.' || rs[i] == '\'') && word(i-1) && word(i+1)
-		switch {
-		case in && start < 0:
-			start = i
-		case !in && start >= 0:
-			out, start = append(out, string(rs[start:i])), -1
-		}
-	}
-	return out
-}
+// token approximates Elasticsearch's standard analyzer on lower-cased
+// text: runs of letters, digits and '_', joined across a '.' or '\”
+// between two such characters ("example.com", "don't" stay one token).
+var token = regexp.MustCompile(`[\pL\p{Nd}_]+(?:['.][\pL\p{Nd}_]+)*`)
+
+func analyze(s string) []string { return token.FindAllString(strings.ToLower(s), -1) }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -29,7 +30,7 @@ func parseQueryString(body any) (query, *esError) {
 
 // compileQueryString parses text into a query tree.
 func compileQueryString(text string) (query, *esError) {
-	p := &qsParser{toks: qsTokens(text)}
+	p := &qsParser{toks: qsToken.FindAllString(text, -1)}
 	q, err := p.expr()
 	if err == nil && p.pos < len(p.toks) {
 		err = fmt.Errorf("unexpected %q", p.toks[p.pos])
@@ -41,31 +42,9 @@ func compileQueryString(text string) (query, *esError) {
 	return q, nil
 }
 
-// qsTokens splits text into parentheses, quoted phrases (kept with their
-// quotes) and whitespace-separated words.
-func qsTokens(text string) []string {
-	var toks []string
-	for i := 0; i < len(text); {
-		switch c := text[i]; {
-		case c == ' ' || c == '\t' || c == '\n':
-			i++
-		case c == '(' || c == ')':
-			toks, i = append(toks, text[i:i+1]), i+1
-		default:
-			j := i
-			for j < len(text) && !strings.ContainsRune(" \t\n()", rune(text[j])) {
-				if text[j] == '"' {
-					if k := strings.IndexByte(text[j+1:], '"'); k >= 0 {
-						j += k + 1
-					}
-				}
-				j++
-			}
-			toks, i = append(toks, text[i:j]), j
-		}
-	}
-	return toks
-}
+// qsToken is a parenthesis or a word, in which a quoted phrase may hold
+// blanks and parentheses (kept with its quotes).
+var qsToken = regexp.MustCompile(`[()]|(?:"[^"]*"|[^\s()])+`)
 
 type qsParser struct {
 	toks []string

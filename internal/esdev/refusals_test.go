@@ -27,6 +27,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"min_score", http.MethodPost, "/logs/_search", `{"min_score":1}`, nil},
 		{"highlight", http.MethodPost, "/logs/_search", `{"highlight":{"fields":{"host":{}}}}`, nil},
 		{"post_filter", http.MethodPost, "/logs/_search", `{"post_filter":{"match_all":{}}}`, nil},
+		{"metadata fields", http.MethodPost, "/logs/_search", `{"query":{"term":{"_id":"1"}}}`, nil},
 		{"other queries", http.MethodPost, "/logs/_search", `{"query":{"match":{"host":"b"}}}`, nil},
 		{"query_string ranges", http.MethodPost, "/logs/_search", `{"query":{"query_string":{"query":"n:[1 TO 2]"}}}`, nil},
 		{"sort mode", http.MethodPost, "/logs/_search", `{"sort":[{"@timestamp":{"mode":"avg"}}]}`, nil},
