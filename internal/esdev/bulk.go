@@ -3,7 +3,6 @@ package esdev
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -19,8 +18,7 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 	start := time.Now()
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
-	refresh, rerr := refreshParam(r)
-	if aerr = cmp.Or(aerr, rerr); aerr != nil {
+	if aerr != nil {
 		return nil, aerr
 	}
 	if status := s.faults.takeBulkFailure(); status != 0 {
@@ -32,16 +30,12 @@ func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (a
 		s.bump(&s.stats.MalformedBulks, 1)
 		return nil, aerr
 	}
-	for _, op := range ops {
-		s.prepare(op, true)
-	}
-	results, err := s.applyAll(r.Context(), ops, refresh)
-	if err != nil {
-		return nil, nil // the client went away while waiting for a refresh
+	results, aerr := s.applyAll(r, ops, true, nil)
+	if results == nil {
+		return nil, aerr // nil when the client went away while waiting for a refresh
 	}
 	items, failed := make([]any, len(results)), false
 	for i, res := range results {
-		s.count(res)
 		failed = failed || res.Error != nil
 		items[i] = map[string]*itemResult{ops[i].action: res}
 	}
@@ -59,11 +53,20 @@ func refreshParam(r *http.Request) (string, *esError) {
 	return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", r.URL.Query().Get("refresh"))
 }
 
-// applyAll applies the undecided operations in order under one lock, so a
-// bulk request is never interleaved with another write, then honours
-// ?refresh on the indices written to: true refreshes them before the
-// answer, wait_for answers after their next refresh.
-func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) ([]*itemResult, error) {
+// applyAll decides ops (prepare, faults if asked) and applies the
+// undecided ones in order under one lock, so a request is never
+// interleaved with another write, then honours ?refresh on the indices
+// written to: true refreshes them before the answer, wait_for answers
+// after their next refresh. It returns no results with aerr, an error of
+// ?refresh, or nothing when the client went away while waiting.
+func (s *Server) applyAll(r *http.Request, ops []*writeOp, faults bool, aerr *esError) ([]*itemResult, *esError) {
+	refresh, rerr := refreshParam(r)
+	if aerr = cmp.Or(aerr, rerr); aerr != nil {
+		return nil, aerr
+	}
+	for _, op := range ops {
+		s.prepare(op, faults)
+	}
 	now := time.Now()
 	out := make([]*itemResult, len(ops))
 	written := map[string]*index{}
@@ -92,9 +95,12 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 	for _, ch := range waits {
 		select {
 		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-r.Context().Done():
+			return nil, nil
 		}
+	}
+	for _, res := range out {
+		s.count(res)
 	}
 	return out, nil
 }

@@ -13,10 +13,12 @@ import (
 )
 
 // TestRejectedExecution: an overloaded cluster answers 429
-// es_rejected_execution_exception for a whole request (indexing pressure,
-// index-modules-indexing-pressure.html) or for single items when a shard's
-// write queue is full (modules-threadpool.html); the rest of a bulk goes
-// on. FailItems scripts it per index.
+// es_rejected_execution_exception for a whole request (indexing pressure)
+// or for single items when a shard's write queue is full; the rest of a
+// bulk goes on. FailNextBulks and FailItems script it.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules-indexing-pressure.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/modules-threadpool.html
 func TestRejectedExecution(t *testing.T) {
 	s := startServer(t)
 	s.FailNextBulks(1, http.StatusTooManyRequests)
@@ -37,9 +39,11 @@ func TestRejectedExecution(t *testing.T) {
 }
 
 // TestTotalFieldsLimit: "index.mapping.total_fields.limit: the maximum
-// number of fields in an index ... the default value is 1000"
-// (mapping-settings-limit.html); a document that would add fields past it
-// fails with illegal_argument_exception and adds nothing.
+// number of fields in an index ... the default value is 1000"; a document
+// that would add fields past it fails with 400 illegal_argument_exception
+// and adds nothing.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/mapping-settings-limit.html
 func TestTotalFieldsLimit(t *testing.T) {
 	s := startServer(t)
 	createIndex(t, s.URL(), "narrow", `{"index.mapping.total_fields.limit":3}`)
@@ -57,7 +61,9 @@ func TestTotalFieldsLimit(t *testing.T) {
 
 // TestAutoCreateOff: with action.auto_create_index false, a write to a
 // missing index fails with 404 index_not_found_exception; existing indices
-// take writes (docs-index_.html#index-creation).
+// take writes.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-index_.html#index-creation
 func TestAutoCreateOff(t *testing.T) {
 	s := startServer(t)
 	createIndex(t, s.URL(), "made", `{}`)

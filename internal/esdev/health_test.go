@@ -5,10 +5,11 @@ import (
 	"testing"
 )
 
-// TestClusterHealth follows the Elasticsearch 7.17 reference "Cluster health
-// API" (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/cluster-health.html):
-// green when every shard is assigned, yellow when all primaries are but a
-// replica is not, which on a single node is any index with replicas.
+// TestClusterHealth: green when every shard is assigned, yellow when all
+// primaries are but a replica is not, which on a single node is any index
+// with replicas.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/cluster-health.html
 func TestClusterHealth(t *testing.T) {
 	s := startServer(t)
 	health := func(path string) (string, float64) {

@@ -9,7 +9,13 @@ import (
 // TestUnsupportedIsRefused: whatever the stand-in does not implement is
 // answered 400 "... is not supported by the stand-in", never accepted and
 // ignored: a real cluster would act on it, so a test passing here would
-// prove nothing. One row per refusal.
+// prove nothing. One row per refusal; the pages of the main ones:
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/search-aggregations-bucket-terms-aggregation.html (include, exclude)
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/mapping-routing-field.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-index_.html#index-versioning
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html#bulk-api-query-params (require_alias, pipeline, routing)
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/search-search.html#search-search-api-request-body (min_score)
 func TestUnsupportedIsRefused(t *testing.T) {
 	s := startServer(t)
 	bulk(t, s.URL(), `{"create":{"_index":"logs","_id":"1"}}`, `{"host":"a","@timestamp":"2024-01-01T00:00:00Z"}`)
@@ -58,6 +64,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"_cat formats", http.MethodGet, "/_cat/indices?format=json", "", nil},
 		{"mapping parameters", http.MethodPut, "/x", `{"mappings":{"dynamic":"strict"}}`, nil},
 		{"field parameters", http.MethodPut, "/x", `{"mappings":{"properties":{"n":{"type":"long","ignore_malformed":true}}}}`, nil},
+		{"date math rounding", http.MethodPost, "/logs/_search", `{"query":{"range":{"@timestamp":{"gte":"now/d"}}}}`, nil},
 		{"range format", http.MethodPost, "/logs/_search", `{"query":{"range":{"@timestamp":{"gte":"2024","format":"yyyy"}}}}`, nil},
 		{"minimum_should_match", http.MethodPost, "/logs/_search", `{"query":{"bool":{"should":[{"match_all":{}}],"minimum_should_match":1}}}`, nil},
 		{"query_string options", http.MethodPost, "/logs/_search", `{"query":{"query_string":{"query":"a b","default_operator":"and"}}}`, nil},

@@ -13,9 +13,11 @@ import (
 
 // TestRetentionKeepsNewestDocs: with MaxDocs the stand-in keeps the newest
 // documents over all indices and tells the hook, oldest first, what it
-// dropped, with the _doc sort value a search returned for it. Elasticsearch
-// has no such bound (its ILM delete phase removes whole indices,
-// ilm-delete.html); the stand-in's is for the demo's bounded memory.
+// dropped, with the _doc sort value a search returned for it.
+// Elasticsearch has no such bound (its ILM delete phase removes whole
+// indices); the stand-in's is for the demo's bounded memory.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/ilm-delete.html
 func TestRetentionKeepsNewestDocs(t *testing.T) {
 	var mu sync.Mutex
 	var gone []string

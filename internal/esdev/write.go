@@ -1,7 +1,6 @@
 package esdev
 
 import (
-	"cmp"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -120,21 +119,15 @@ func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) 
 // answered with the item's status as HTTP status.
 func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readBody(r)
-	refresh, rerr := refreshParam(r)
 	op := &writeOp{action: "index", index: p["index"], id: p["id"], source: body}
 	if len(op.id) > maxIDBytes {
 		aerr = validationFailed(idTooLong(op.id))
 	}
-	if aerr = cmp.Or(aerr, rerr); aerr != nil {
+	results, aerr := s.applyAll(r, []*writeOp{op}, false, aerr)
+	if results == nil {
 		return nil, aerr
 	}
-	s.prepare(op, false)
-	results, err := s.applyAll(r.Context(), []*writeOp{op}, refresh)
-	if err != nil {
-		return nil, nil // the client went away while waiting for a refresh
-	}
 	res := results[0]
-	s.count(res)
 	if res.cause != nil {
 		return nil, fail(res.Status, res.cause)
 	}
