@@ -180,21 +180,23 @@ func readValue(dec *json.Decoder) (any, error) {
 	}
 	m, a := map[string]any{}, []any{}
 	for dec.More() {
-		if d == '[' {
-			v, err := readValue(dec)
-			if err != nil {
-				return nil, err
+		k := ""
+		if d == '{' {
+			kt, _ := dec.Token()
+			k, _ = kt.(string)
+			if _, dup := m[k]; dup {
+				//lint:ignore ST1005 Elasticsearch's (Jackson's) message
+				return nil, fmt.Errorf("Duplicate field '%s'", k)
 			}
-			a = append(a, v)
-			continue
 		}
-		kt, _ := dec.Token()
-		k, _ := kt.(string)
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("Duplicate field '%s'", k) //nolint:staticcheck // Elasticsearch's (Jackson's) message
-		}
-		if m[k], err = readValue(dec); err != nil {
+		v, err := readValue(dec)
+		if err != nil {
 			return nil, err
+		}
+		if d == '[' {
+			a = append(a, v)
+		} else {
+			m[k] = v
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing delimiter

@@ -31,8 +31,8 @@ type (
 
 // leafOptions are the options each leaf query implements; any other is
 // refused. The short form {"field": value} reads as the first.
-var leafOptions = map[string][]string{"term": {"value"},
-	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper"}}
+var leafOptions = map[string][]string{"term": {"value", "boost"},
+	"range": {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "boost"}}
 
 // parseQuery parses one query clause such as {"term": {"host": "a"}}.
 // Queries the stand-in does not evaluate are refused, never ignored.
@@ -60,7 +60,7 @@ func parseQuery(v any) (query, *esError) {
 			if !isObj {
 				opts = map[string]any{leafOptions[name][0]: val}
 			}
-			if aerr := allowKeys(opts, "the ["+name+"] query", append(leafOptions[name], "boost")...); aerr != nil {
+			if aerr := allowKeys(opts, "the ["+name+"] query", leafOptions[name]...); aerr != nil {
 				return nil, aerr
 			}
 			incl := func(k string) bool { b, ok := toBool(opts[k]); return !ok || b }

@@ -17,7 +17,7 @@ type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *esErr
 type route struct {
 	methods []string
 	pattern []string // literal segments and {placeholders}
-	params  []string // the URL parameters it implements (checkParams)
+	params  []string // the URL parameters it implements
 	handle  handler
 }
 
@@ -27,7 +27,9 @@ func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
 	add := func(h handler, path, params string, methods ...string) {
-		out = append(out, route{methods, splitPath(path), strings.Fields(params), h})
+		// pretty and the like only shape the answer; filter_path is ignored,
+		// so answers are a superset.
+		out = append(out, route{methods, splitPath(path), strings.Fields(params + " pretty human error_trace filter_path"), h})
 	}
 	const write = "refresh timeout wait_for_active_shards"
 	add(s.handleRoot, "/", "", get, head)
@@ -88,8 +90,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, rt := range s.table {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
-			if aerr := checkParams(r, rt.params...); aerr != nil {
-				s.writeError(w, r, aerr)
+			if k, bad := unknownParam(r, rt.params); bad {
+				s.writeError(w, r, unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path))
 			} else if body, aerr := rt.handle(w, r, p); aerr != nil {
 				s.writeError(w, r, aerr)
 			} else if body != nil {
@@ -101,18 +103,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, unsupported("uri [%s] with method [%s]", r.URL.Path, r.Method))
 }
 
-// checkParams refuses a URL parameter the endpoint does not implement:
+// unknownParam finds a URL parameter the route does not implement:
 // routing, pipeline, require_alias, version_type, min_score and the like
-// change what a real cluster does, so they are never ignored. pretty and
-// the like only shape the answer; filter_path is ignored, so answers are a
-// superset.
-func checkParams(r *http.Request, allowed ...string) *esError {
+// change what a real cluster does, so they are never ignored.
+func unknownParam(r *http.Request, known []string) (string, bool) {
 	for k := range r.URL.Query() {
-		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path"), k) {
-			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
+		if !slices.Contains(known, k) {
+			return k, true
 		}
 	}
-	return nil
+	return "", false
 }
 
 // Identity of the single node. The version carries a "-standin" suffix and

@@ -61,9 +61,6 @@ func (idx *index) searchable(d *doc) bool {
 	return d.seqNo <= idx.visibleSeq && (d.supersededBy == 0 || d.supersededBy > idx.visibleSeq)
 }
 
-// String is how Elasticsearch names an index in errors.
-func (idx *index) String() string { return "[" + idx.name + "/" + idx.uuid + "]" }
-
 // visibleDocs calls fn with each searchable document in write order.
 func (idx *index) visibleDocs(fn func(*doc)) {
 	for _, d := range idx.log {
