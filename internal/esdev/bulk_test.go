@@ -7,8 +7,9 @@ import (
 )
 
 // TestCreateThenConflict: in a bulk, create of an existing _id fails that
-// item with 409 version_conflict_engine_exception while the rest proceeds,
-// and index overwrites (200).
+// item with 409 version_conflict_engine_exception while the rest proceeds;
+// op_type create in an index action is a create. index of an existing
+// _id, an overwrite, fails its item as not supported by the stand-in.
 //
 //	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html
 //	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-index_.html#docs-index-api-op_type
@@ -16,8 +17,12 @@ func TestCreateThenConflict(t *testing.T) {
 	s := startServer(t)
 	bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":1}`)
 	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":2}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`,
-		`{"index":{"_index":"a","_id":"2"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`)
-	wantItems(t, r, "409", "201", "200", "201")
+		`{"index":{"_index":"a","_id":"3"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`,
+		`{"index":{"_index":"a","_id":"3"}}`, `{"n":4}`)
+	wantItems(t, r, "409 version_conflict_engine_exception", "201", "201", "409", "400 illegal_argument_exception")
+	if !strings.Contains(r.text, "overwriting the document [3] is not supported by the stand-in") {
+		t.Errorf("the overwrite is not refused as unsupported: %s", r.text)
+	}
 	if r.body["errors"] != true {
 		t.Error("errors is false with a failed item")
 	}

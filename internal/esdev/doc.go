@@ -28,8 +28,8 @@
 //	  a refresh; POST [/{index}]/_refresh; GET _doc real-time
 //	periodic refresh every index.refresh_interval (1s; -1 never)  TestPeriodicRefresh
 //	?refresh=true|wait_for on _bulk and PUT _doc                  TestRefreshParameter
-//	_bulk create/index: 201, 200 on overwrite, item 409 on create TestCreateThenConflict
-//	  of an existing _id
+//	_bulk create/index of new _ids: 201; item 409 on create of    TestCreateThenConflict
+//	  an existing _id (overwrites refused)
 //	dynamic mapping; values checked against field types (item    TestMappingConflictFailsOnlyThatItem
 //	  400 mapper_parsing_exception, nothing stored)
 //	malformed bulk bodies fail the whole request (400)            TestMalformedBulks
@@ -66,8 +66,8 @@
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
-// Refused, among others (TestUnsupportedIsRefused lists them): update
-// and delete, routing, pipelines, versioning, require_alias, aliases,
+// Refused, among others (TestUnsupportedIsRefused lists them): overwrites,
+// update and delete, routing, pipelines, versioning, require_alias, aliases,
 // scroll, min_score, highlight, other queries, aggregations and their
 // options, date math rounding, mapping parameters and field types not
 // named above, legacy and component templates, compressed bodies, a known

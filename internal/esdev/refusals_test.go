@@ -48,6 +48,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"require_alias on _bulk", http.MethodPost, "/_bulk?require_alias=true", "{\"create\":{\"_index\":\"logs\"}}\n{}\n", nil},
 		{"pipeline", http.MethodPost, "/_bulk?pipeline=p", "{\"create\":{\"_index\":\"logs\"}}\n{}\n", nil},
 		{"if_seq_no", http.MethodPost, "/_bulk", "{\"index\":{\"_index\":\"logs\",\"_id\":\"1\",\"if_seq_no\":0,\"if_primary_term\":1}}\n{}\n", nil},
+		{"overwriting a document", http.MethodPut, "/logs/_doc/1", `{}`, nil},
 		{"bulk update", http.MethodPost, "/_bulk", "{\"update\":{\"_index\":\"logs\",\"_id\":\"1\"}}\n{\"doc\":{}}\n", nil},
 		{"bulk delete", http.MethodPost, "/_bulk", "{\"delete\":{\"_index\":\"logs\",\"_id\":\"1\"}}\n", nil},
 		{"gzip bodies", http.MethodPost, "/_bulk", "x", []string{"Content-Encoding", "gzip"}},

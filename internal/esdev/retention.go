@@ -16,8 +16,8 @@ import (
 // re-delivery of an expired id is created again. An index left empty stays
 // (its settings and mappings), without the memory its documents held.
 type Retention struct {
-	// MaxDocs is how many stored documents (every stored version, over all
-	// indices) the stand-in keeps; a write beyond it drops the oldest.
+	// MaxDocs is how many stored documents (over all indices) the
+	// stand-in keeps; a write beyond it drops the oldest.
 	MaxDocs int
 	// MaxAge drops documents written longer ago than this. It is checked on
 	// every write: while nothing is written, nothing expires.
@@ -68,9 +68,7 @@ func (s *Server) expireLocked(now time.Time) {
 		}
 		idx.log[0] = nil // let the document go before append reallocates the log
 		idx.log = idx.log[1:]
-		if idx.docs[d.id] == d {
-			delete(idx.docs, d.id)
-		}
+		delete(idx.docs, d.id)
 		if len(idx.log) == 0 {
 			// A Go map never shrinks: an emptied index (yesterday's, in
 			// the demo) gets a new one.

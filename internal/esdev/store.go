@@ -34,7 +34,7 @@ type index struct {
 	fieldsLimit  int
 
 	docs       map[string]*doc
-	log        []*doc // every stored version in write order, oldest first
+	log        []*doc // every stored document in write order, oldest first
 	visibleSeq int64  // the last sequence number a refresh made searchable
 	seqNo      int64  // last assigned sequence number, -1 before the first write
 	bytes      int64  // sum of the _source sizes in log
@@ -42,23 +42,14 @@ type index struct {
 	refreshed  chan struct{} // closed (and replaced) by each refresh
 }
 
-// doc is one stored version of a document. Only supersededBy changes after
-// it is stored, under the write lock. A superseded version stays in the log
-// (overwrites are rare: logpipe only creates).
+// doc is one stored document, never changed: documents are only created
+// (version 1), never overwritten.
 type doc struct {
-	id           string
-	source       json.RawMessage  // _source exactly as sent
-	fields       map[string][]any // leaf path → values, what queries read
-	version      int64
-	seqNo        int64
-	at           time.Time
-	supersededBy int64 // sequence number of the write that replaced it, 0 if none
-}
-
-// searchable reports whether a search sees d: it was refreshed, and the
-// version replacing it (if any) was not.
-func (idx *index) searchable(d *doc) bool {
-	return d.seqNo <= idx.visibleSeq && (d.supersededBy == 0 || d.supersededBy > idx.visibleSeq)
+	id     string
+	source json.RawMessage  // _source exactly as sent
+	fields map[string][]any // leaf path → values, what queries read
+	seqNo  int64
+	at     time.Time
 }
 
 // visibleDocs calls fn with each searchable document in write order.
@@ -67,9 +58,7 @@ func (idx *index) visibleDocs(fn func(*doc)) {
 		if d.seqNo > idx.visibleSeq {
 			return
 		}
-		if idx.searchable(d) {
-			fn(d)
-		}
+		fn(d)
 	}
 }
 
@@ -98,12 +87,9 @@ func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapp
 	return idx
 }
 
-// addLocked stores d as the newest version of its id, applies retention
-// and schedules the next periodic refresh. The caller holds s.mu.
+// addLocked stores d, applies retention and schedules the next periodic
+// refresh. The caller holds s.mu.
 func (s *Server) addLocked(idx *index, d *doc) {
-	if cur := idx.docs[d.id]; cur != nil {
-		cur.supersededBy = d.seqNo
-	}
 	idx.docs[d.id] = d
 	idx.log = append(idx.log, d)
 	idx.bytes += int64(len(d.source))

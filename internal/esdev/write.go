@@ -61,11 +61,14 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	if res := refuseWrite(op, idx); res != nil {
 		return res
 	}
-	cur := idx.docs[op.id]
-	if op.action == "create" && cur != nil {
+	// Overwrites (index of an existing _id) would need versions and
+	// superseded copies; logpipe only creates, so they are refused.
+	if idx.docs[op.id] != nil && op.action == "create" {
 		return failedItem(op, http.StatusConflict, newESError("version_conflict_engine_exception",
-			"[%s]: version conflict, document already exists (current version [%d])", op.id, cur.version).
+			"[%s]: version conflict, document already exists (current version [1])", op.id).
 			onIndex(idx.name, idx.uuid).with("shard", "0"))
+	} else if idx.docs[op.id] != nil {
+		return failedItem(op, http.StatusBadRequest, unsupported("overwriting the document [%s]", op.id))
 	}
 	m, err := applyDocument(idx.mapping, op.id, op.parsed)
 	if err == nil && m != idx.mapping {
@@ -76,17 +79,10 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	}
 	idx.mapping = m
 	idx.seqNo++
-	d := &doc{id: op.id, source: op.source, fields: flatten(op.parsed), version: 1, seqNo: idx.seqNo, at: now}
-	result, status := "created", http.StatusCreated
-	if cur != nil {
-		d.version = cur.version + 1
-		result, status = "updated", http.StatusOK
-	}
+	d := &doc{id: op.id, source: op.source, fields: flatten(op.parsed), seqNo: idx.seqNo, at: now}
 	s.addLocked(idx, d)
-	seq := d.seqNo
-	replicas := idx.replicas()
-	return &itemResult{Index: idx.name, Type: "_doc", ID: d.id, Version: d.version, Result: result,
-		Shards: &shardsInfo{Total: 1 + replicas, Successful: 1}, SeqNo: &seq, PrimaryTerm: primaryTerm, Status: status}
+	return &itemResult{Index: idx.name, Type: "_doc", ID: d.id, Version: 1, Result: "created",
+		Shards: &shardsInfo{Total: 1 + idx.replicas(), Successful: 1}, SeqNo: &d.seqNo, PrimaryTerm: primaryTerm, Status: http.StatusCreated}
 }
 
 // count records a created document or a conflict in the counters.
@@ -107,7 +103,7 @@ func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) 
 	}
 	out := map[string]any{"_index": idx.name, "_type": "_doc", "_id": p["id"], "found": false}
 	if d := idx.docs[p["id"]]; d != nil {
-		out["found"], out["_version"], out["_seq_no"], out["_primary_term"], out["_source"] = true, d.version, d.seqNo, primaryTerm, d.source
+		out["found"], out["_version"], out["_seq_no"], out["_primary_term"], out["_source"] = true, 1, d.seqNo, primaryTerm, d.source
 		return out, nil
 	}
 	s.writeJSON(w, r, http.StatusNotFound, out)
