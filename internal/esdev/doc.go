@@ -52,7 +52,7 @@
 //	aggregations: terms (size), date_histogram (fixed_interval,   TestAuditAggregation
 //	  min_doc_count 1), nested
 //	sort _doc, search_after, size/from (at most 10000 hits),      TestPagingInDocOrder
-//	  _source as a list of fields
+//	  _source as a list of top-level fields
 //	composable index templates (PUT, GET; one priority may not    TestTemplateShapesAutoCreatedIndex
 //	  overlap), dynamic_templates by match_mapping_type, ILM
 //	  policies (PUT, never run), PUT /{index} with settings and

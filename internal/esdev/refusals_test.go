@@ -37,6 +37,7 @@ func TestUnsupportedIsRefused(t *testing.T) {
 		{"other queries", http.MethodPost, "/logs/_search", `{"query":{"match":{"host":"b"}}}`, nil},
 		{"query_string ranges", http.MethodPost, "/logs/_search", `{"query":{"query_string":{"query":"n:[1 TO 2]"}}}`, nil},
 		{"sort mode", http.MethodPost, "/logs/_search", `{"sort":[{"@timestamp":{"mode":"avg"}}]}`, nil},
+		{"_source paths and patterns", http.MethodPost, "/logs/_search", `{"_source":["host.*"]}`, nil},
 		{"_source excludes", http.MethodPost, "/logs/_search", `{"_source":{"excludes":["host"]}}`, nil},
 		{"scroll", http.MethodPost, "/logs/_search?scroll=1m", `{}`, nil},
 		{"routing on search", http.MethodPost, "/logs/_search?routing=a", `{}`, nil},

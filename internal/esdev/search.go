@@ -3,6 +3,7 @@ package esdev
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -49,9 +50,10 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 			list, ok := v.([]any)
 			for _, e := range list {
 				req.includes = append(req.includes, scalarString(e))
+				ok = ok && !strings.ContainsAny(scalarString(e), ".*")
 			}
 			if !ok {
-				aerr = unsupported("[_source] other than a list of fields")
+				aerr = unsupported("[_source] other than a list of top-level fields")
 			}
 		case k == "sort":
 			req.sorts, aerr = parseSorts(v)
@@ -178,24 +180,11 @@ func (req *searchRequest) renderHits(page []hitRef, total int) map[string]any {
 	return hits
 }
 
-// includeSource keeps the paths of src matching includes: a path, a '*'
-// glob, or an object whose whole subtree it selects.
+// includeSource keeps the top-level fields of src named in includes.
 func includeSource(src json.RawMessage, includes []string) json.RawMessage {
-	var filter func(obj map[string]any, prefix string) map[string]any
-	filter = func(obj map[string]any, prefix string) map[string]any {
-		out := make(map[string]any)
-		for k, v := range obj {
-			path := joinPath(prefix, k)
-			if slices.ContainsFunc(includes, func(p string) bool { return globMatch(p, path) || strings.HasPrefix(path, p+".") }) {
-				out[k] = v
-			} else if sub, ok := v.(map[string]any); ok && len(filter(sub, path)) > 0 {
-				out[k] = filter(sub, path)
-			}
-		}
-		return out
-	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	_ = json.Unmarshal(src, &m)
-	b, _ := json.Marshal(filter(m, ""))
+	maps.DeleteFunc(m, func(k string, _ json.RawMessage) bool { return !slices.Contains(includes, k) })
+	b, _ := json.Marshal(m)
 	return b
 }
