@@ -8,21 +8,19 @@ import (
 	"time"
 )
 
-// aggSpec is one parsed aggregation: terms (ordered by doc count) or
-// date_histogram (fixed intervals), with sub-aggregations.
+// aggSpec is one parsed aggregation: terms (by doc count, then key) or
+// date_histogram (fixed intervals, empty buckets left out), with
+// sub-aggregations.
 type aggSpec struct {
 	name, kind, field string
-	size, minDocCount int
+	size              int
 	interval          time.Duration // date_histogram fixed_interval
 	sub               []*aggSpec
 }
 
 // aggOptions are the options each aggregation implements; any other is
 // refused (include, exclude, order, calendar_interval, missing, ...).
-var aggOptions = map[string][]string{
-	"terms":          {"field", "size", "min_doc_count"},
-	"date_histogram": {"field", "fixed_interval", "min_doc_count"},
-}
+var aggOptions = map[string][]string{"terms": {"field", "size"}, "date_histogram": {"field", "fixed_interval", "min_doc_count"}}
 
 func parseAggs(v any) ([]*aggSpec, *esError) {
 	obj, _ := v.(map[string]any)
@@ -31,7 +29,7 @@ func parseAggs(v any) ([]*aggSpec, *esError) {
 		def, _ := obj[name].(map[string]any)
 		a := &aggSpec{name: name, size: 10}
 		for k, body := range def {
-			opts, _ := body.(map[string]any)
+			o, _ := body.(map[string]any)
 			var aerr *esError
 			switch {
 			case k == "aggs" || k == "aggregations":
@@ -41,8 +39,19 @@ func parseAggs(v any) ([]*aggSpec, *esError) {
 			case a.kind != "":
 				aerr = badRequest("Found two aggregation type definitions in [%s]: [%s] and [%s]", name, a.kind, k)
 			default:
-				a.kind = k
-				aerr = a.parseOptions(opts)
+				a.kind, a.field = k, scalarString(o["field"])
+				aerr = allowKeys(o, "the ["+k+"] aggregation", aggOptions[k]...)
+				if n, ok := toInt(o["size"]); ok {
+					a.size = n
+				}
+				// Elasticsearch's default min_doc_count 0 fills empty buckets in.
+				if n, _ := toInt(o["min_doc_count"]); k == "date_histogram" && aerr == nil && n != 1 {
+					aerr = unsupported("[date_histogram] with a min_doc_count other than 1")
+				}
+				var err error
+				if a.interval, err = time.ParseDuration(scalarString(o["fixed_interval"])); k == "date_histogram" && aerr == nil && (err != nil || a.interval <= 0) {
+					aerr = badRequest("[date_histogram] needs a fixed_interval such as 1h, got [%v]", o["fixed_interval"])
+				}
 			}
 			if aerr != nil {
 				return nil, aerr
@@ -56,59 +65,25 @@ func parseAggs(v any) ([]*aggSpec, *esError) {
 	return out, nil
 }
 
-func (a *aggSpec) parseOptions(o map[string]any) *esError {
-	for k := range o {
-		if !slices.Contains(aggOptions[a.kind], k) {
-			return unsupported("[%s] in the [%s] aggregation", k, a.kind)
-		}
-	}
-	a.field = scalarString(o["field"])
-	a.minDocCount = map[string]int{"terms": 1}[a.kind]
-	if n, ok := toInt(o["min_doc_count"]); ok {
-		a.minDocCount = n
-	}
-	if n, ok := toInt(o["size"]); ok {
-		a.size = n
-	}
-	if a.kind == "date_histogram" {
-		var err error
-		if a.interval, err = time.ParseDuration(scalarString(o["fixed_interval"])); err != nil || a.interval <= 0 {
-			return badRequest("[date_histogram] needs a fixed_interval such as 1h, got [%v]", o["fixed_interval"])
-		}
-	}
-	return nil
-}
-
 // runAggs checks the fields against the mappings, as Elasticsearch does
 // (no aggregating on text, date_histogram on dates only), then computes
 // the aggregations over hits.
 func runAggs(idxs []*index, specs []*aggSpec, hits []hitRef) (map[string]any, *esError) {
-	var check func(specs []*aggSpec) *esError
-	check = func(specs []*aggSpec) *esError {
-		for _, a := range specs {
-			typ, idx, aerr := docValueType(idxs, a.field)
-			if aerr == nil && a.kind == "date_histogram" && typ != "" && typ != "date" {
-				aerr = searchFailure(idx, newESError("illegal_argument_exception",
-					"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, typ, a.kind))
-			}
-			if aerr = cmp.Or(aerr, check(a.sub)); aerr != nil {
-				return aerr
-			}
+	for _, a := range specs {
+		typ, idx, aerr := docValueType(idxs, a.field)
+		if aerr == nil && a.kind == "date_histogram" && typ != "" && typ != "date" {
+			aerr = searchFailure(idx, newESError("illegal_argument_exception",
+				"Field [%s] of type [%s] is not supported for aggregation [%s]", a.field, typ, a.kind))
 		}
-		return nil
+		if _, serr := runAggs(idxs, a.sub, nil); aerr != nil || serr != nil {
+			return nil, cmp.Or(aerr, serr)
+		}
 	}
-	if aerr := check(specs); aerr != nil {
-		return nil, aerr
-	}
-	return computeAggs(specs, hits), nil
-}
-
-func computeAggs(specs []*aggSpec, hits []hitRef) map[string]any {
 	out := make(map[string]any, len(specs))
 	for _, a := range specs {
 		out[a.name] = a.compute(hits)
 	}
-	return out
+	return out, nil
 }
 
 // bucket is one terms or date_histogram bucket under construction.
@@ -119,10 +94,9 @@ type bucket struct {
 
 // compute groups hits by key (each hit once per distinct key it has), then
 // renders terms buckets by doc count (ties by key) with sum_other_doc_count,
-// or date_histogram buckets in key order, gaps filled when min_doc_count
-// is 0, as Elasticsearch does.
+// or date_histogram buckets in key order.
 func (a *aggSpec) compute(hits []hitRef) map[string]any {
-	step := a.interval.Milliseconds()
+	step := max(a.interval.Milliseconds(), 1)
 	byKey := map[string]*bucket{}
 	for _, h := range hits {
 		f := h.idx.mapping.lookup(a.field)
@@ -133,36 +107,23 @@ func (a *aggSpec) compute(hits []hitRef) map[string]any {
 		for _, v := range h.d.fields[f.src] {
 			var key any = scalarString(v)
 			if ms, ok := docMillis(v); f.typ == "date" && ok {
-				key = ms - ((ms%max(step, 1))+max(step, 1))%max(step, 1)
+				key = ms - (ms%step+step)%step
 			} else if n, ok := toFloat(v); isNumeric(f.typ) && ok {
 				key = n
 			}
-			id := fmt.Sprint(key)
-			if seen[id] {
-				continue
+			if id := fmt.Sprint(key); !seen[id] {
+				seen[id] = true
+				byKey[id] = cmp.Or(byKey[id], &bucket{key: key})
+				byKey[id].hits = append(byKey[id].hits, h)
 			}
-			seen[id] = true
-			if byKey[id] == nil {
-				byKey[id] = &bucket{key: key}
-			}
-			byKey[id].hits = append(byKey[id].hits, h)
 		}
 	}
 	list := slices.SortedFunc(maps.Values(byKey), func(x, y *bucket) int {
-		c := compareKey(x.key, y.key)
 		if a.kind == "terms" {
-			c = cmp.Or(cmp.Compare(len(y.hits), len(x.hits)), c)
+			return cmp.Or(cmp.Compare(len(y.hits), len(x.hits)), compareKey(x.key, y.key))
 		}
-		return c
+		return compareKey(x.key, y.key)
 	})
-	list = slices.DeleteFunc(list, func(b *bucket) bool { return len(b.hits) < a.minDocCount })
-	if a.kind == "date_histogram" && a.minDocCount == 0 {
-		for i := 1; i < len(list); i++ {
-			if next := list[i-1].key.(int64) + step; next < list[i].key.(int64) {
-				list = slices.Insert(list, i, &bucket{key: next})
-			}
-		}
-	}
 	other := 0
 	if a.kind == "terms" {
 		for _, b := range list[min(a.size, len(list)):] {
@@ -172,7 +133,7 @@ func (a *aggSpec) compute(hits []hitRef) map[string]any {
 	}
 	buckets := []any{}
 	for _, b := range list {
-		m := computeAggs(a.sub, b.hits)
+		m, _ := runAggs(nil, a.sub, b.hits)
 		m["key"], m["doc_count"] = b.key, len(b.hits)
 		if ms, ok := b.key.(int64); ok {
 			m["key_as_string"] = formatDate(time.UnixMilli(ms))

@@ -1,26 +1,17 @@
 package esdev
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 )
 
-// Index blocks and closed indices, as Elasticsearch 7.17 answers them
-// (reference: "Index blocks", index-modules-blocks.html, and "Close index
-// API", indices-close.html):
-//
-//   - PUT /{index}/_settings (also /_settings, /_all/_settings) sets dynamic
-//     settings; index.blocks.write, index.blocks.read_only and
-//     index.blocks.read_only_allow_delete make every document write to the
-//     index fail with cluster_block_exception "index [x] blocked by: [...];".
-//     The write and read-only blocks answer 403 (FORBIDDEN/8, FORBIDDEN/5);
-//     the flood-stage block answers 429 (TOO_MANY_REQUESTS/12, since
-//     Elasticsearch 7.4, elastic/elasticsearch#50166, worded after the disk
-//     watermark since #58410). With several blocks the highest status wins.
-//   - POST /{index}/_close and /_open close and reopen an index; a write to a
-//     closed index fails with 400 index_closed_exception "closed".
+// Index blocks and closed indices answer as in Elasticsearch 7.17 (see
+// TestWriteBlocks and TestCloseAndOpen for the rules and their pages).
 //
 // NOTE: a closed index is marked by index.verified_before_close, the setting
 // Elasticsearch adds when it closes one; searches still read closed indices
@@ -42,9 +33,12 @@ var writeBlocks = []struct {
 		"TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block"},
 }
 
-// staticSettings cannot change on an open index.
-var staticSettings = []string{"index.number_of_shards", "index.codec", "index.routing_partition_size",
-	"index.uuid", "index.provided_name", "index.creation_date", "index.version.created", settingClosed}
+// liveSettings are the settings PUT _settings may change: those the
+// stand-in reads on every request. Static ones (refused by Elasticsearch
+// too) and the ones it reads only at creation (refresh_interval, the
+// fields limit) are refused.
+var liveSettings = []string{"index.blocks.read_only", "index.blocks.write", "index.blocks.read_only_allow_delete",
+	"index.number_of_replicas"}
 
 // refuseWrite is the answer to a document write into idx when the index is
 // closed or blocked, nil when the write may proceed. The caller holds s.mu.
@@ -67,33 +61,27 @@ func refuseWrite(op *writeOp, idx *index) *itemResult {
 		idx.name, strings.Join(descs, ", ")))
 }
 
-// handlePutSettings serves PUT [/{index}]/_settings: the body holds settings
+// handlePutSettings serves PUT /{index}/_settings: the body holds settings
 // in any shape (nested, dotted, with or without "index." or a "settings"
 // wrapper); a null value resets a setting.
 func (s *Server) handlePutSettings(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	body, aerr := readObjectBody(r)
 	if aerr == nil && len(body) == 0 {
-		aerr = failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: no settings to update;")
-	}
-	if aerr != nil {
-		return nil, aerr
+		aerr = validationFailed("no settings to update")
 	}
 	if inner, ok := body["settings"].(map[string]any); ok && len(body) == 1 {
 		body = inner
 	}
 	set, reset := flattenSettings(body)
-	var static []string
-	for k := range set {
-		if slices.Contains(staticSettings, k) {
-			static = append(static, k)
+	for _, k := range append(slices.Sorted(maps.Keys(set)), reset...) {
+		if !slices.Contains(liveSettings, k) {
+			aerr = cmp.Or(aerr, unsupported("changing [%s] of an existing index", k))
 		}
 	}
-	slices.Sort(static)
-	return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
-		if len(static) > 0 {
-			return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-				"Can't update non dynamic settings [[%s]] for open indices [%v]", strings.Join(static, ", "), names(idxs))
-		}
+	if aerr != nil {
+		return nil, aerr
+	}
+	return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 		for _, idx := range idxs {
 			maps.Copy(idx.settings, set)
 			for _, k := range reset {
@@ -110,7 +98,7 @@ var acknowledged = map[string]any{"acknowledged": true}
 // handleOpenClose serves POST /{index}/_close (close true) and _open.
 func (s *Server) handleOpenClose(close bool) handler {
 	return func(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
-		return s.onIndices(r, p, true, func(idxs []*index) (any, *esError) {
+		return s.onIndices(p, true, func(idxs []*index) (any, *esError) {
 			resp, closed := map[string]any{"acknowledged": true, "shards_acknowledged": true}, map[string]any{}
 			for _, idx := range idxs {
 				delete(idx.settings, settingClosed)
@@ -125,4 +113,48 @@ func (s *Server) handleOpenClose(close bool) handler {
 			return resp, nil
 		})
 	}
+}
+
+// A single node never assigns a replica: an index asking for replicas is
+// yellow, one without green, in _cat/indices and _cluster/health alike.
+
+// handleCatIndices serves GET /_cat/indices[/{index}] as aligned text with
+// Elasticsearch's default columns (?v adds the header; ?format is not
+// supported); docs.count counts searchable documents.
+func (s *Server) handleCatIndices(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
+		if r.URL.Query().Has("v") {
+			tw.Write([]byte("health\tstatus\tindex\tuuid\tpri\trep\tdocs.count\tdocs.deleted\tstore.size\tpri.store.size\n"))
+		}
+		for _, idx := range idxs {
+			size, docs := strconv.FormatInt(idx.bytes, 10)+"b", 0
+			idx.visibleDocs(func(*doc) { docs++ })
+			tw.Write([]byte(strings.Join([]string{map[bool]string{true: "yellow", false: "green"}[idx.replicas() > 0], "open",
+				idx.name, idx.uuid, "1", strconv.Itoa(idx.replicas()), strconv.Itoa(docs), "0", size, size}, "\t") + "\n"))
+		}
+		_ = tw.Flush() // a strings.Builder does not fail
+		return plainText(b.String()), nil
+	})
+}
+
+// handleClusterHealth serves GET /_cluster/health (cluster-health.html),
+// which logctl check and the daemons' -check-deps read; the wait_for_*
+// parameters are refused (nothing here ever changes health).
+func (s *Server) handleClusterHealth(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
+		unassigned := 0
+		for _, idx := range idxs {
+			unassigned += idx.replicas()
+		}
+		status, percent := "green", 100.0
+		if unassigned > 0 {
+			status, percent = "yellow", 100*float64(len(idxs))/float64(len(idxs)+unassigned)
+		}
+		return map[string]any{"cluster_name": "esdev", "status": status, "timed_out": false, "number_of_nodes": 1,
+			"number_of_data_nodes": 1, "active_primary_shards": len(idxs), "active_shards": len(idxs), "relocating_shards": 0,
+			"initializing_shards": 0, "unassigned_shards": unassigned, "delayed_unassigned_shards": 0, "number_of_pending_tasks": 0,
+			"number_of_in_flight_fetch": 0, "task_max_waiting_in_queue_millis": 0, "active_shards_percent_as_number": percent}, nil
+	})
 }

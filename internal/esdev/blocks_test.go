@@ -2,6 +2,7 @@ package esdev_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/olivere/elastic/v7"
@@ -18,12 +19,14 @@ func createOne(t *testing.T, c *elastic.Client, id string) *elastic.BulkResponse
 	return res.Items[0]["create"]
 }
 
-// TestWriteBlocks follows the Elasticsearch 7.17 reference "Index blocks"
-// (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules-blocks.html):
-// a block set with PUT /{index}/_settings refuses every document write with
-// cluster_block_exception, 403 for the write and read-only blocks, 429 for
-// the disk flood-stage block (elastic/elasticsearch#50166, #58410), and the
-// writes succeed again once the block is reset or set to false.
+// TestWriteBlocks: a block set with PUT /{index}/_settings refuses every
+// document write with cluster_block_exception, 403 for the write and
+// read-only blocks, 429 for the disk flood-stage block
+// (elastic/elasticsearch#50166, #58410), and the writes succeed again once
+// the block is reset or set to false.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules-blocks.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/modules-cluster.html#cluster-routing-flood-stage
 func TestWriteBlocks(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
@@ -69,8 +72,12 @@ func TestWriteBlocks(t *testing.T) {
 	}
 }
 
-// TestPutSettingsErrors: static settings cannot change on an open index,
-// and a missing index is a 404 (reference: "Update index settings API").
+// TestPutSettingsErrors: static settings cannot change on an open index
+// (400 illegal_argument_exception), and a missing index is a 404. The
+// stand-in also refuses the dynamic settings it reads only at creation.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-update-settings.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules.html#index-modules-settings
 func TestPutSettingsErrors(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s.URL())
@@ -78,16 +85,21 @@ func TestPutSettingsErrors(t *testing.T) {
 	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.number_of_shards": 3}`); r.status != http.StatusBadRequest || r.errorType() != "illegal_argument_exception" {
 		t.Errorf("static setting = %d %s", r.status, r.text)
 	}
+	if r := do(t, http.MethodPut, s.URL()+"/logs/_settings", `{"index.refresh_interval": "-1"}`); r.status != http.StatusBadRequest ||
+		!strings.Contains(r.text, "not supported by the stand-in") {
+		t.Errorf("refresh_interval of an existing index = %d %s", r.status, r.text)
+	}
 	if r := do(t, http.MethodPut, s.URL()+"/nope/_settings", `{"index.blocks.write": true}`); r.status != http.StatusNotFound || r.errorType() != "index_not_found_exception" {
 		t.Errorf("missing index = %d %s", r.status, r.text)
 	}
 }
 
-// TestCloseAndOpen follows the reference "Close index API"
-// (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-close.html):
-// a closed index refuses writes (400 index_closed_exception, "closed"; the
-// status is 400 since elastic/elasticsearch#25752) and takes them again
-// once opened.
+// TestCloseAndOpen: a closed index refuses writes (400
+// index_closed_exception, "closed"; 400 since elastic/elasticsearch#25752)
+// and takes them again once opened.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-close.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-open-close.html
 func TestCloseAndOpen(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s.URL())

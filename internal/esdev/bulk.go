@@ -3,11 +3,9 @@ package esdev
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
@@ -15,41 +13,29 @@ import (
 // maxIDBytes is the longest _id Elasticsearch accepts.
 const maxIDBytes = 512
 
-// bulkMeta are the action-line parameters Elasticsearch knows; the
-// stand-in implements _index, _id, _type "_doc" and op_type, and refuses
-// the others, which would change what a real cluster does with the item.
-var bulkMeta = []string{"_index", "_id", "_type", "op_type", "routing", "version", "version_type", "if_seq_no",
-	"if_primary_term", "retry_on_conflict", "pipeline", "require_alias", "_source", "dynamic_templates"}
-
 // handleBulk serves POST [/{index}]/_bulk.
 func (s *Server) handleBulk(_ http.ResponseWriter, r *http.Request, p params) (any, *esError) {
 	start := time.Now()
 	s.bump(&s.stats.BulkRequests, 1)
 	body, aerr := readBody(r)
-	refresh, rerr := refreshParam(r)
-	if aerr = cmp.Or(checkParams(r, "refresh", "timeout", "wait_for_active_shards"), aerr, rerr); aerr != nil {
+	if aerr != nil {
 		return nil, aerr
 	}
 	if status := s.faults.takeBulkFailure(); status != 0 {
 		s.bump(&s.stats.FailedBulks, 1)
-		return nil, injectedBulkError(status)
+		return nil, injected(status, nil)
 	}
 	ops, aerr := parseBulk(body, p["index"])
 	if aerr != nil {
 		s.bump(&s.stats.MalformedBulks, 1)
 		return nil, aerr
 	}
-	s.bump(&s.stats.BulkItems, len(ops))
-	for _, op := range ops {
-		s.prepare(op, true)
-	}
-	results, err := s.applyAll(r.Context(), ops, refresh)
-	if err != nil {
-		return nil, nil // the client went away while waiting for a refresh
+	results, aerr := s.applyAll(r, ops, true, nil)
+	if results == nil {
+		return nil, aerr // nil when the client went away while waiting for a refresh
 	}
 	items, failed := make([]any, len(results)), false
 	for i, res := range results {
-		s.count(res)
 		failed = failed || res.Error != nil
 		items[i] = map[string]*itemResult{ops[i].action: res}
 	}
@@ -67,11 +53,20 @@ func refreshParam(r *http.Request) (string, *esError) {
 	return "", failf(http.StatusBadRequest, "illegal_argument_exception", "Unknown value for refresh: [%s].", r.URL.Query().Get("refresh"))
 }
 
-// applyAll applies the undecided operations in order under one lock, so a
-// bulk request is never interleaved with another write, then honours
-// ?refresh on the indices written to: true refreshes them before the
-// answer, wait_for answers after their next refresh.
-func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) ([]*itemResult, error) {
+// applyAll decides ops (prepare, faults if asked) and applies the
+// undecided ones in order under one lock, so a request is never
+// interleaved with another write, then honours ?refresh on the indices
+// written to: true refreshes them before the answer, wait_for answers
+// after their next refresh. It returns no results with aerr, an error of
+// ?refresh, or nothing when the client went away while waiting.
+func (s *Server) applyAll(r *http.Request, ops []*writeOp, faults bool, aerr *esError) ([]*itemResult, *esError) {
+	refresh, rerr := refreshParam(r)
+	if aerr = cmp.Or(aerr, rerr); aerr != nil {
+		return nil, aerr
+	}
+	for _, op := range ops {
+		s.prepare(op, faults)
+	}
 	now := time.Now()
 	out := make([]*itemResult, len(ops))
 	written := map[string]*index{}
@@ -96,15 +91,16 @@ func (s *Server) applyAll(ctx context.Context, ops []*writeOp, refresh string) (
 		}
 	}
 	s.mu.Unlock()
-	for name, srcs := range refreshed {
-		s.notifyRefresh(name, srcs)
-	}
+	s.notifyRefresh(refreshed)
 	for _, ch := range waits {
 		select {
 		case <-ch:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-r.Context().Done():
+			return nil, nil
 		}
+	}
+	for _, res := range out {
+		s.count(res)
 	}
 	return out, nil
 }
@@ -155,7 +151,7 @@ func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 	if err != nil || len(obj) != 1 {
 		return nil, failf(http.StatusBadRequest, "x_content_parse_exception", "Malformed action/metadata line [%d]: %v", n, err)
 	}
-	op := &writeOp{index: defaultIndex, id: newID()}
+	op := &writeOp{index: defaultIndex, id: randomString(15)}
 	for action, m := range obj {
 		meta, ok := m.(map[string]any)
 		switch {
@@ -166,11 +162,10 @@ func parseAction(line []byte, n int, defaultIndex string) (*writeOp, *esError) {
 				"Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]", n, action)
 		}
 		op.action = action
+		// Other parameters (routing, version_type, if_seq_no, pipeline,
+		// require_alias, ...) change what a real cluster does with the item.
 		for k, v := range meta {
 			switch s := scalarString(v); {
-			case !slices.Contains(bulkMeta, k):
-				return nil, failf(http.StatusBadRequest, "illegal_argument_exception",
-					"Action/metadata line [%d] contains an unknown parameter [%s]", n, k)
 			case k == "_index":
 				op.index = s
 			case k == "_id":
@@ -192,11 +187,10 @@ func idTooLong(id string) string {
 
 // validationFailed is Elasticsearch's action_request_validation_exception.
 func validationFailed(why ...string) *esError {
-	var b strings.Builder
-	for i, w := range why {
-		fmt.Fprintf(&b, "%d: %s;", i+1, w)
+	for i := range why {
+		why[i] = fmt.Sprintf("%d: %s;", i+1, why[i])
 	}
-	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", b.String())
+	return failf(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: %s", strings.Join(why, ""))
 }
 
 // prepare decides what can be decided without the store lock: index name,
@@ -222,7 +216,8 @@ func (s *Server) prepare(op *writeOp, withFaults bool) {
 	}
 	if sc.failItem != nil {
 		if status, ok := sc.failItem(op.index, doc); ok {
-			op.outcome = failedItem(op, validStatus(status), injectedItemError(validStatus(status), op))
+			e := injected(status, op)
+			op.outcome = failedItem(op, e.status, e)
 			return
 		}
 	}

@@ -6,15 +6,23 @@ import (
 	"testing"
 )
 
-// TestCreateThenConflict: create of an existing _id is a per-item 409
-// version_conflict_engine_exception, the rest of the bulk proceeds, and
-// index overwrites (200) (docs-bulk.html, docs-index_.html#docs-index-api-op_type).
+// TestCreateThenConflict: in a bulk, create of an existing _id fails that
+// item with 409 version_conflict_engine_exception while the rest proceeds;
+// op_type create in an index action is a create. index of an existing
+// _id, an overwrite, fails its item as not supported by the stand-in.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-index_.html#docs-index-api-op_type
 func TestCreateThenConflict(t *testing.T) {
 	s := startServer(t)
 	bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":1}`)
 	r := bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":2}`, `{"create":{"_index":"a","_id":"2"}}`, `{}`,
-		`{"index":{"_index":"a","_id":"2"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`)
-	wantItems(t, r, "409", "201", "200", "201")
+		`{"index":{"_index":"a","_id":"3"}}`, `{"n":3}`, `{"index":{"_index":"a","_id":"3","op_type":"create"}}`, `{}`,
+		`{"index":{"_index":"a","_id":"3"}}`, `{"n":4}`)
+	wantItems(t, r, "409 version_conflict_engine_exception", "201", "201", "409", "400 illegal_argument_exception")
+	if !strings.Contains(r.text, "overwriting the document [3] is not supported by the stand-in") {
+		t.Errorf("the overwrite is not refused as unsupported: %s", r.text)
+	}
 	if r.body["errors"] != true {
 		t.Error("errors is false with a failed item")
 	}
@@ -23,9 +31,13 @@ func TestCreateThenConflict(t *testing.T) {
 	}
 }
 
-// TestMappingConflictFailsOnlyThatItem: a value that does not fit its
-// mapped type is a 400 mapper_parsing_exception for that item only, and
-// nothing of it is stored (mapping.html, docs-bulk.html).
+// TestMappingConflictFailsOnlyThatItem: dynamic mapping adds fields from
+// the first document; a later value that does not fit the mapped type (or
+// a duplicate key, which Elasticsearch's parser refuses) fails that item
+// with 400 mapper_parsing_exception, and nothing of it is stored.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/dynamic-field-mapping.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html
 func TestMappingConflictFailsOnlyThatItem(t *testing.T) {
 	s := startServer(t)
 	r := bulk(t, s.URL(),
@@ -39,8 +51,11 @@ func TestMappingConflictFailsOnlyThatItem(t *testing.T) {
 	wantItems(t, r, "201", bad, bad, bad, bad, "201")
 }
 
-// TestMalformedBulks: a malformed action line or a body without its final
-// newline fails the whole request with 400 (docs-bulk.html).
+// TestMalformedBulks: a malformed action line, an unknown action or
+// parameter, a missing index or a body without its final newline fails
+// the whole request with 400.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html
 func TestMalformedBulks(t *testing.T) {
 	s := startServer(t)
 	for _, body := range []string{
@@ -76,6 +91,9 @@ func TestCloseAndRestartKeepData(t *testing.T) {
 	s.EachMessage("a", func(m string) { got = append(got, m) })
 	if err := s.Restart(); err != nil {
 		t.Fatal(err)
+	}
+	if doc, ok := s.Doc("a", "1"); !ok || doc["message"] != "kept" {
+		t.Errorf("Doc after restart: %v, %v", doc, ok)
 	}
 	if s.URL() != url || strings.Join(got, ",") != "kept" || s.Count("a") != 1 {
 		t.Fatalf("after restart: url %s (was %s), messages %v", s.URL(), url, got)

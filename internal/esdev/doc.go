@@ -28,52 +28,52 @@
 //	  a refresh; POST [/{index}]/_refresh; GET _doc real-time
 //	periodic refresh every index.refresh_interval (1s; -1 never)  TestPeriodicRefresh
 //	?refresh=true|wait_for on _bulk and PUT _doc                  TestRefreshParameter
-//	_bulk create/index: 201, 409 on create of an existing _id     TestCreateThenConflict
-//	mappings: dynamic, templates, types checked per item (400)    TestMappingConflictFailsOnlyThatItem
+//	_bulk create/index of new _ids: 201; item 409 on create of    TestCreateThenConflict
+//	  an existing _id (overwrites refused)
+//	dynamic mapping; values checked against field types (item    TestMappingConflictFailsOnlyThatItem
+//	  400 mapper_parsing_exception, nothing stored)
 //	malformed bulk bodies fail the whole request (400)            TestMalformedBulks
 //	_id: empty → item 400; over 512 bytes → request 400           TestDocumentIDs
-//	index names by Elasticsearch's rules                          TestIndexNames
+//	index names by Elasticsearch's rules (400)                    TestIndexNames
 //	429 per request (FailNextBulks) and per item (FailItems)      TestRejectedExecution
-//	index.mapping.total_fields.limit (400 illegal_argument)       TestTotalFieldsLimit
-//	action.auto_create_index off → 404 index_not_found            TestAutoCreateOff
-//	index.blocks.write / read_only (403) and read_only_allow_delete TestWriteBlocks,
-//	  (flood stage, 429) via PUT [/{index}]/_settings: writes       TestPutSettingsErrors
-//	  refused with cluster_block_exception; static settings 400
-//	POST /{index}/_close and _open: writes 400 index_closed      TestCloseAndOpen
-//	RejectDocs (400 mapper_parsing), SetDelay                     TestRejectDocs, TestSetDelay
-//	queries: bool, match_all, term, range (date math on now),     TestLogctlSearch
-//	  query_string (words, "phrases", field:value, wildcards,
-//	  AND/OR/NOT, parentheses), ?q=
-//	aggregations: terms (size), date_histogram (fixed_interval),  TestAuditAggregation
-//	  nested
-//	sort (fields, _doc; unmapped_type), size/from, search_after,  TestPagingInDocOrder
-//	  _source as a list of fields
-//	composable index templates (PUT, GET; same priority and       TestTemplateShapesAutoCreatedIndex
-//	  overlapping patterns refused), ILM policies (PUT, never
-//	  run), PUT /{index} with settings and mappings, DELETE
-//	  /{index} (names, wildcards)
-//	_cat/indices (text, ?v, ?format=json), health yellow when     TestCatIndicesHealth
+//	index.mapping.total_fields.limit (item 400)                   TestTotalFieldsLimit
+//	SetAutoCreate(false): writes to missing indices 404           TestAutoCreateOff
+//	PUT /{index}/_settings index.blocks.write, read_only (403),   TestWriteBlocks
+//	  read_only_allow_delete (429): writes fail with
+//	  cluster_block_exception until the block is lifted
+//	PUT _settings of static or creation-only settings (400);      TestPutSettingsErrors
+//	  missing index (404)
+//	POST /{index}/_close, _open: writes 400 index_closed_exception TestCloseAndOpen
+//	RejectDocs (item 400 mapper_parsing), SetDelay                TestRejectDocs, TestSetDelay
+//	queries: bool, match_all, term, range (date math on now,      TestLogctlSearch
+//	  partial dates rounded), query_string and ?q= (words,
+//	  "phrases", field:value, wildcards, AND/OR/NOT, parentheses);
+//	  field sort with unmapped_type
+//	aggregations: terms (size), date_histogram (fixed_interval,   TestAuditAggregation
+//	  min_doc_count 1), nested
+//	sort _doc, search_after, size/from (at most 10000 hits),      TestPagingInDocOrder
+//	  _source as a list of top-level fields
+//	composable index templates (PUT, GET; one priority may not    TestTemplateShapesAutoCreatedIndex
+//	  overlap), dynamic_templates by match_mapping_type, ILM
+//	  policies (PUT, never run), PUT /{index} with settings and
+//	  mappings, DELETE /{index} (names, wildcards)
+//	_cat/indices[/{index}] (text, ?v): health yellow when         TestCatIndicesHealth
 //	  replicas > 0, docs.count of searchable documents
-//	GET /_cluster/health[/{index}]: green, yellow when replicas > 0 TestClusterHealth
+//	GET /_cluster/health: green, yellow when replicas > 0         TestClusterHealth
 //	WithOnRefresh reports what each refresh made searchable       TestOnRefreshReportsNewlySearchable
 //	WithRetention keeps the newest documents (MaxDocs over all    TestRetentionKeepsNewestDocs,
 //	  indices, MaxAge) and reports what it drops (not in ES)      TestRetentionMaxAge
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
-// Refused, among others: update and delete (bulk actions and APIs),
-// routing, pipelines, versioning (version_type, if_seq_no), require_alias,
-// aliases, scroll, min_score, highlight, post_filter, other queries and
-// aggregations, terms include/exclude, minimum_should_match, query_string
-// options (default_operator, df), calendar intervals, date formats,
-// mapping parameters other than type, properties, fields and ignore_above
-// (dynamic, enabled, ignore_malformed, ...), field types other than text,
-// keyword, numbers, boolean, date and object, legacy and component
-// templates, ignore_unavailable and allow_no_indices, compressed bodies,
-// a known path with another method (Elasticsearch's 405), and the _nodes
-// answers a sniffing client needs (logpipe does not sniff).
-// Unknown URL parameters are refused too; filter_path is ignored, so
-// answers are a superset.
+// Refused, among others (TestUnsupportedIsRefused lists them): overwrites,
+// update and delete, routing, pipelines, versioning, require_alias, aliases,
+// scroll, min_score, highlight, other queries, aggregations and their
+// options, date math rounding, mapping parameters and field types not
+// named above, legacy and component templates, compressed bodies, a known
+// path with another method (Elasticsearch's 405), unknown URL parameters
+// (filter_path is ignored: answers are a superset) and the _nodes answers
+// a sniffing client needs (logpipe does not sniff).
 //
 // NOTE: periodic refreshes run whether or not the index is searched. In
 // Elasticsearch 7, an index without an explicit refresh_interval that saw

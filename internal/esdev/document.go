@@ -9,11 +9,12 @@ import (
 	"strings"
 )
 
-// dynamicTemplate is one entry of dynamic_templates: which new fields it
-// catches (match_mapping_type, match, path_match) and the mapping it gives.
+// dynamicTemplate is one entry of dynamic_templates: the mapping it gives
+// new fields of a match_mapping_type ("" or "*": any). Other conditions
+// (match, path_match, ...) are refused.
 type dynamicTemplate struct {
-	mappingType, match, pathMatch string
-	mapping                       map[string]any
+	mappingType string
+	mapping     map[string]any
 }
 
 func parseDynamicTemplates(raw any) ([]dynamicTemplate, *esError) {
@@ -27,8 +28,11 @@ func parseDynamicTemplates(raw any) ([]dynamicTemplate, *esError) {
 			if !ok || len(obj) != 1 {
 				return nil, newESError("mapper_parsing_exception", "a dynamic template must be a single named object with a mapping")
 			}
-			str := func(k string) string { s, _ := def[k].(string); return s }
-			out = append(out, dynamicTemplate{str("match_mapping_type"), str("match"), str("path_match"), m})
+			if aerr := allowKeys(def, "a dynamic template", "match_mapping_type", "mapping"); aerr != nil {
+				return nil, aerr
+			}
+			mt, _ := def["match_mapping_type"].(string)
+			out = append(out, dynamicTemplate{mt, m})
 		}
 	}
 	return out, nil
@@ -121,17 +125,12 @@ func (p *docParser) child(path, kind string) (*field, *esError) {
 	if f := cmp.Or(p.added[path], p.m.fields[path]); f != nil {
 		return f, nil
 	}
-	name := path[strings.LastIndex(path, ".")+1:]
-	def := map[string]any{"type": map[string]string{"double": "float", "string": "text"}[kind]}
-	if def["type"] == "" {
-		def["type"] = kind
-	}
+	def := map[string]any{"type": cmp.Or(map[string]string{"double": "float", "string": "text"}[kind], kind)}
 	if kind == "string" {
 		def["fields"] = map[string]any{"keyword": map[string]any{"type": "keyword", "ignore_above": json.Number("256")}}
 	}
 	for _, t := range p.m.dynTemplates {
-		if (t.mappingType == "" || t.mappingType == "*" || t.mappingType == kind) &&
-			(t.match == "" || globMatch(t.match, name)) && (t.pathMatch == "" || globMatch(t.pathMatch, path)) {
+		if t.mappingType == "" || t.mappingType == "*" || t.mappingType == kind {
 			def = t.mapping
 			break
 		}
@@ -170,8 +169,7 @@ func (p *docParser) fieldErr(path string, f *field, v any, cause *esError) *esEr
 }
 
 // integerRange bounds the integral types Elasticsearch range-checks.
-var integerRange = map[string][2]float64{"long": {math.MinInt64, math.MaxInt64},
-	"integer": {math.MinInt32, math.MaxInt32}, "short": {math.MinInt16, math.MaxInt16}, "byte": {math.MinInt8, math.MaxInt8}}
+var integerRange = map[string][2]float64{"long": {math.MinInt64, math.MaxInt64}, "integer": {math.MinInt32, math.MaxInt32}}
 
 // checkValue reports why a scalar cannot be indexed into f, or nil. It
 // follows Elasticsearch's default coercion: numeric strings fit numbers,

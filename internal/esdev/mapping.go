@@ -7,7 +7,7 @@ import (
 
 // knownTypes are the field types the stand-in implements (see checkValue
 // and equals); a mapping declaring another is refused.
-var knownTypes = []string{"text", "keyword", "long", "integer", "short", "byte", "double", "float", "boolean", "date", "object"}
+var knownTypes = []string{"text", "keyword", "long", "integer", "double", "float", "boolean", "date", "object"}
 
 // field is one mapped field, never changed once in a mapping.
 type field struct {
@@ -83,7 +83,7 @@ func (m *mapping) addProperties(prefix string, raw any) *esError {
 func parseField(path, src string, raw any) (*field, *esError) {
 	def, ok := raw.(map[string]any)
 	if !ok {
-		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got a %s", path, jsonKind(raw))
+		return nil, newESError("mapper_parsing_exception", "Expected map for property [%s] but got [%v]", path, raw)
 	}
 	for k := range def {
 		if !slices.Contains(fieldParams, k) {

@@ -4,10 +4,10 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // matcher decides whether a document of the bound index matches.
@@ -27,10 +27,9 @@ type binder struct {
 // values longer than ignore_above were not indexed and never match.
 func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)) (matcher, error) {
 	f := b.idx.mapping.lookup(path)
-	if path == "_id" {
-		f = &field{typ: "keyword", src: "_id"}
-	}
-	if f == nil {
+	if strings.HasPrefix(path, "_") {
+		return nil, fmt.Errorf("querying the metadata field [%s] is %s", path, notSupported)
+	} else if f == nil {
 		return none, nil
 	}
 	pred, err := mk(f)
@@ -39,11 +38,7 @@ func (b *binder) anyValue(path string, mk func(f *field) (func(any) bool, error)
 	}
 	ia := f.ignoreAbove
 	return func(d *doc) bool {
-		vals := d.fields[f.src]
-		if f.src == "_id" {
-			vals = []any{d.id}
-		}
-		return slices.ContainsFunc(vals, func(v any) bool { return (ia == 0 || len(scalarString(v)) <= ia) && pred(v) })
+		return slices.ContainsFunc(d.fields[f.src], func(v any) bool { return (ia == 0 || len(scalarString(v)) <= ia) && pred(v) })
 	}, nil
 }
 
@@ -61,29 +56,6 @@ func (q *termQuery) bind(b *binder) (matcher, error) {
 	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
 		c, err := b.comparator(f, q.value, false)
 		return func(x any) bool { n, ok := c(x); return ok && n == 0 }, err
-	})
-}
-
-// bind for match analyses the text for text fields (any token, or
-// consecutive tokens within one value for a phrase); on other fields it is
-// a term query, as in Elasticsearch.
-func (q *matchQuery) bind(b *binder) (matcher, error) {
-	f := b.idx.mapping.lookup(q.field)
-	if f == nil || f.typ != "text" {
-		return (&termQuery{q.field, q.text}).bind(b)
-	}
-	want := analyze(q.text)
-	return b.anyValue(q.field, func(*field) (func(any) bool, error) {
-		return func(x any) bool {
-			toks := analyze(scalarString(x))
-			for i := 0; q.phrase && i+len(want) <= len(toks); i++ {
-				if slices.Equal(toks[i:i+len(want)], want) {
-					return true
-				}
-			}
-			in := func(t string) bool { return slices.Contains(toks, t) }
-			return !q.phrase && slices.ContainsFunc(want, in)
-		}, nil
 	})
 }
 
@@ -140,20 +112,6 @@ func (b *binder) comparator(f *field, v any, roundUp bool) (func(any) (int, bool
 	return func(x any) (int, bool) { return strings.Compare(scalarString(x), want), true }, nil
 }
 
-// bind for wildcard matches the tokens of text fields (the pattern
-// lower-cased, as query_string normalises it) and whole values otherwise.
-func (q *wildcardQuery) bind(b *binder) (matcher, error) {
-	return b.anyValue(q.field, func(f *field) (func(any) bool, error) {
-		if f.typ == "text" {
-			pat := strings.ToLower(q.pattern)
-			return func(x any) bool {
-				return slices.ContainsFunc(analyze(scalarString(x)), func(t string) bool { return wildcardMatch(pat, t) })
-			}, nil
-		}
-		return func(x any) bool { return wildcardMatch(q.pattern, scalarString(x)) }, nil
-	})
-}
-
 // bind for bool follows Elasticsearch: every must and filter clause, no
 // must_not clause, and one should clause when there is no must or filter
 // clause (minimum_should_match's default; other values are refused).
@@ -177,7 +135,7 @@ func (q *boolQuery) bind(b *binder) (matcher, error) {
 }
 
 func isNumeric(typ string) bool {
-	return slices.Contains([]string{"long", "integer", "short", "byte", "double", "float"}, typ)
+	return slices.Contains([]string{"long", "integer", "double", "float"}, typ)
 }
 
 // docMillis reads a stored date value as epoch milliseconds.
@@ -204,46 +162,9 @@ func (b *binder) dateBound(v any, roundUp bool) (int64, error) {
 	return t.UnixMilli(), nil
 }
 
-// analyze approximates Elasticsearch's standard analyzer: lower-cased
-// runs of letters, digits and '_', joined across a '.' or '\” between
-// two such characters ("example.com", "don't" stay one token).
-func analyze(s string) []string {
-	rs := []rune(strings.ToLower(s))
-	word := func(i int) bool {
-		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]) || rs[i] == '_')
-	}
-	var out []string
-	start := -1
-	for i := range len(rs) + 1 {
-		in := word(i) || i < len(rs) && (rs[i] == '.' || rs[i] == '\'') && word(i-1) && word(i+1)
-		switch {
-		case in && start < 0:
-			start = i
-		case !in && start >= 0:
-			out, start = append(out, string(rs[start:i])), -1
-		}
-	}
-	return out
-}
+// token approximates Elasticsearch's standard analyzer on lower-cased
+// text: runs of letters, digits and '_', joined across a '.' or '\”
+// between two such characters ("example.com", "don't" stay one token).
+var token = regexp.MustCompile(`[\pL\p{Nd}_]+(?:['.][\pL\p{Nd}_]+)*`)
 
-// wildcardMatch matches '*' and '?' wildcards against s.
-func wildcardMatch(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
-	star, mark, i, j := -1, 0, 0, 0
-	for j < len(t) {
-		switch {
-		case i < len(p) && (p[i] == '?' || p[i] == t[j]):
-			i, j = i+1, j+1
-		case i < len(p) && p[i] == '*':
-			star, mark, i = i, j, i+1
-		case star >= 0:
-			i, mark, j = star+1, mark+1, mark+1
-		default:
-			return false
-		}
-	}
-	for i < len(p) && p[i] == '*' {
-		i++
-	}
-	return i == len(p)
-}
+func analyze(s string) []string { return token.FindAllString(strings.ToLower(s), -1) }

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -20,17 +22,15 @@ func parseQueryString(body any) (query, *esError) {
 	if !ok {
 		return nil, badRequest("[query_string] requires a [query] string")
 	}
-	for k := range obj {
-		if k != "query" && k != "boost" {
-			return nil, unsupported("[%s] in the [query_string] query", k)
-		}
+	if aerr := allowKeys(obj, "the [query_string] query", "query", "boost"); aerr != nil {
+		return nil, aerr
 	}
 	return compileQueryString(text)
 }
 
 // compileQueryString parses text into a query tree.
 func compileQueryString(text string) (query, *esError) {
-	p := &qsParser{toks: qsTokens(text)}
+	p := &qsParser{toks: qsToken.FindAllString(text, -1)}
 	q, err := p.expr()
 	if err == nil && p.pos < len(p.toks) {
 		err = fmt.Errorf("unexpected %q", p.toks[p.pos])
@@ -42,31 +42,9 @@ func compileQueryString(text string) (query, *esError) {
 	return q, nil
 }
 
-// qsTokens splits text into parentheses, quoted phrases (kept with their
-// quotes) and whitespace-separated words.
-func qsTokens(text string) []string {
-	var toks []string
-	for i := 0; i < len(text); {
-		switch c := text[i]; {
-		case c == ' ' || c == '\t' || c == '\n':
-			i++
-		case c == '(' || c == ')':
-			toks, i = append(toks, text[i:i+1]), i+1
-		default:
-			j := i
-			for j < len(text) && !strings.ContainsRune(" \t\n()", rune(text[j])) {
-				if text[j] == '"' {
-					if k := strings.IndexByte(text[j+1:], '"'); k >= 0 {
-						j += k + 1
-					}
-				}
-				j++
-			}
-			toks, i = append(toks, text[i:j]), j
-		}
-	}
-	return toks
-}
+// qsToken is a parenthesis or a word, in which a quoted phrase may hold
+// blanks and parentheses (kept with its quotes).
+var qsToken = regexp.MustCompile(`[()]|(?:"[^"]*"|[^\s()])+`)
 
 type qsParser struct {
 	toks []string
@@ -147,24 +125,45 @@ func (p *qsParser) clause() (query, error) {
 	return &fieldsQuery{pattern: cmp.Or(field, "*"), build: build}, nil
 }
 
-// qsTermQuery is one query_string term on one field: analysed like match
-// on text fields, exact like term elsewhere, wildcard when it has * or ?.
+// qsTermQuery is one query_string term on one field.
 type qsTermQuery struct {
 	field, value string
 	phrase       bool
 }
 
+// bind analyses the value like match on text fields (any of its tokens,
+// or all in a row within one value for a "phrase") and matches it exactly
+// like term elsewhere; with '*' or '?' it is a wildcard pattern, matched
+// against the tokens of text (lower-cased, as query_string does) and the
+// whole value otherwise.
 func (q *qsTermQuery) bind(b *binder) (matcher, error) {
 	f := b.idx.mapping.lookup(q.field)
-	switch {
-	case f == nil:
-		return none, nil
-	case !q.phrase && strings.ContainsAny(q.value, "*?"):
-		return (&wildcardQuery{field: q.field, pattern: q.value}).bind(b)
-	case f.typ == "text":
-		return (&matchQuery{field: q.field, text: q.value, phrase: q.phrase}).bind(b)
+	text, want := f != nil && f.typ == "text", analyze(q.value)
+	wild := !q.phrase && strings.ContainsAny(q.value, "*?")
+	if !text && !wild {
+		return (&termQuery{q.field, q.value}).bind(b)
 	}
-	return (&termQuery{q.field, q.value}).bind(b)
+	return b.anyValue(q.field, func(*field) (func(any) bool, error) {
+		return func(x any) bool {
+			toks := []string{scalarString(x)}
+			if text {
+				toks = analyze(toks[0])
+			}
+			switch {
+			case wild:
+				pat := map[bool]string{true: strings.ToLower(q.value), false: q.value}[text]
+				return slices.ContainsFunc(toks, func(t string) bool { return globMatch(pat, t) })
+			case !q.phrase:
+				return slices.ContainsFunc(want, func(t string) bool { return slices.Contains(toks, t) })
+			}
+			for i := 0; i+len(want) <= len(toks); i++ {
+				if slices.Equal(toks[i:i+len(want)], want) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	})
 }
 
 // fieldsQuery expands a field pattern ("*", "host.*") against the index

@@ -12,10 +12,14 @@ import (
 )
 
 // TestSearchSeesOnlyRefreshedWrites: "A refresh makes all operations
-// performed on an index since the last refresh available for search"
-// (indices-refresh.html); index.refresh_interval "-1" disables periodic
-// refreshes (index-modules.html#dynamic-index-settings); GET _doc is
-// real-time (docs-get.html#realtime).
+// performed on an index since the last refresh available for search", by
+// POST /{index}/_refresh or /_refresh; index.refresh_interval "-1"
+// disables periodic refreshes; GET _doc is real-time.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/near-real-time.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-refresh.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules.html#index-refresh-interval-setting
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-get.html#realtime
 func TestSearchSeesOnlyRefreshedWrites(t *testing.T) {
 	s := startServer(t)
 	createIndex(t, s.URL(), "logs", `{"index":{"refresh_interval":"-1"}}`)
@@ -48,7 +52,9 @@ func TestSearchSeesOnlyRefreshedWrites(t *testing.T) {
 }
 
 // TestPeriodicRefresh: Elasticsearch "refreshes shards that have changed
-// every index.refresh_interval" (docs-refresh.html), by default 1s.
+// every index.refresh_interval", by default 1s.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules.html#index-refresh-interval-setting
 func TestPeriodicRefresh(t *testing.T) {
 	for _, tt := range []struct{ name, settings string }{
 		{"default 1s", `{}`},
@@ -65,7 +71,9 @@ func TestPeriodicRefresh(t *testing.T) {
 
 // TestRefreshParameter: ?refresh=true refreshes before answering (and says
 // forced_refresh), ?refresh=wait_for answers only once a refresh made the
-// write visible, and other values are refused (docs-refresh.html).
+// write visible, and other values are refused.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-refresh.html
 func TestRefreshParameter(t *testing.T) {
 	s := startServer(t)
 	createIndex(t, s.URL(), "logs", `{"index":{"refresh_interval":"-1"}}`)

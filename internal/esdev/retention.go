@@ -16,8 +16,8 @@ import (
 // re-delivery of an expired id is created again. An index left empty stays
 // (its settings and mappings), without the memory its documents held.
 type Retention struct {
-	// MaxDocs is how many stored documents (every stored version, over all
-	// indices) the stand-in keeps; a write beyond it drops the oldest.
+	// MaxDocs is how many stored documents (over all indices) the
+	// stand-in keeps; a write beyond it drops the oldest.
 	MaxDocs int
 	// MaxAge drops documents written longer ago than this. It is checked on
 	// every write: while nothing is written, nothing expires.
@@ -60,7 +60,6 @@ func (s *Server) expireLocked(now time.Time) {
 		stored += len(idx.log)
 	}
 	var gone []Expired
-	dropped := 0
 	for stored > 0 {
 		idx := s.oldestLocked()
 		d := idx.log[0]
@@ -69,9 +68,7 @@ func (s *Server) expireLocked(now time.Time) {
 		}
 		idx.log[0] = nil // let the document go before append reallocates the log
 		idx.log = idx.log[1:]
-		if idx.docs[d.id] == d {
-			delete(idx.docs, d.id)
-		}
+		delete(idx.docs, d.id)
 		if len(idx.log) == 0 {
 			// A Go map never shrinks: an emptied index (yesterday's, in
 			// the demo) gets a new one.
@@ -79,13 +76,10 @@ func (s *Server) expireLocked(now time.Time) {
 		}
 		idx.bytes -= int64(len(d.source))
 		stored--
-		dropped++
+		s.bump(&s.stats.Expired, 1)
 		if s.onExpire != nil {
 			gone = append(gone, Expired{Index: idx.name, ID: d.id, Seq: d.seqNo, Source: d.source})
 		}
-	}
-	if dropped > 0 {
-		s.bump(&s.stats.Expired, dropped)
 	}
 	if len(gone) > 0 {
 		s.onExpire(gone)

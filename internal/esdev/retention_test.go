@@ -13,9 +13,11 @@ import (
 
 // TestRetentionKeepsNewestDocs: with MaxDocs the stand-in keeps the newest
 // documents over all indices and tells the hook, oldest first, what it
-// dropped, with the _doc sort value a search returned for it. Elasticsearch
-// has no such bound (its ILM delete phase removes whole indices,
-// ilm-delete.html); the stand-in's is for the demo's bounded memory.
+// dropped, with the _doc sort value a search returned for it.
+// Elasticsearch has no such bound (its ILM delete phase removes whole
+// indices); the stand-in's is for the demo's bounded memory.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/ilm-delete.html
 func TestRetentionKeepsNewestDocs(t *testing.T) {
 	var mu sync.Mutex
 	var gone []string
@@ -46,9 +48,7 @@ func TestRetentionKeepsNewestDocs(t *testing.T) {
 	}
 	// An emptied index stays; a re-delivery of an expired id is a new
 	// document, as if the first had never been written.
-	if r := do(t, http.MethodPut, s.URL()+"/a/_doc/1?op_type=create", `{"n":1}`); r.status != http.StatusCreated {
-		t.Errorf("create of expired id: %d %s, want 201", r.status, r.text)
-	}
+	wantItems(t, bulk(t, s.URL(), `{"create":{"_index":"a","_id":"1"}}`, `{"n":1}`), "201") // create of an expired id
 	if _, ok := s.Doc("b", "3"); ok {
 		t.Error("b/3 is still there: the create of a/1 made it the oldest of 4")
 	}

@@ -17,6 +17,7 @@ type handler func(w http.ResponseWriter, r *http.Request, p params) (any, *esErr
 type route struct {
 	methods []string
 	pattern []string // literal segments and {placeholders}
+	params  []string // the URL parameters it implements
 	handle  handler
 }
 
@@ -25,33 +26,34 @@ type route struct {
 func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
-	add := func(h handler, path string, methods ...string) {
-		out = append(out, route{methods, splitPath(path), h})
+	add := func(h handler, path, params string, methods ...string) {
+		// pretty and the like only shape the answer; filter_path is ignored,
+		// so answers are a superset.
+		out = append(out, route{methods, splitPath(path), strings.Fields(params + " pretty human error_trace filter_path"), h})
 	}
-	add(s.handleRoot, "/", get, head)
-	add(s.handleBulk, "/_bulk", post, put)
-	add(s.handleBulk, "/{index}/_bulk", post, put)
-	add(s.handleSearch(false), "/_search", get, post)
-	add(s.handleSearch(false), "/{index}/_search", get, post)
-	add(s.handleSearch(true), "/_count", get, post)
-	add(s.handleSearch(true), "/{index}/_count", get, post)
-	add(s.handleRefresh, "/_refresh", get, post)
-	add(s.handleRefresh, "/{index}/_refresh", get, post)
-	add(s.handleClusterHealth, "/_cluster/health", get)
-	add(s.handleClusterHealth, "/_cluster/health/{index}", get)
-	add(s.handleCatIndices, "/_cat/indices", get)
-	add(s.handleCatIndices, "/_cat/indices/{index}", get)
-	add(s.handleGetTemplate, "/_index_template/{name}", get, head)
-	add(s.handlePutTemplate, "/_index_template/{name}", put, post)
-	add(s.handlePutPolicy, "/_ilm/policy/{name}", put)
-	add(s.handleCreateIndex, "/{index}", put)
-	add(s.handleDeleteIndex, "/{index}", del)
-	add(s.handleGetDoc, "/{index}/_doc/{id}", get, head)
-	add(s.handleIndexDoc, "/{index}/_doc/{id}", put, post)
-	add(s.handlePutSettings, "/_settings", put)
-	add(s.handlePutSettings, "/{index}/_settings", put)
-	add(s.handleOpenClose(true), "/{index}/_close", post)
-	add(s.handleOpenClose(false), "/{index}/_open", post)
+	const write = "refresh timeout wait_for_active_shards"
+	add(s.handleRoot, "/", "", get, head)
+	add(s.handleBulk, "/_bulk", write, post)
+	add(s.handleBulk, "/{index}/_bulk", write, post)
+	add(s.handleSearch(false), "/_search", "q size from", get, post)
+	add(s.handleSearch(false), "/{index}/_search", "q size from", get, post)
+	add(s.handleSearch(true), "/_count", "q", get, post)
+	add(s.handleSearch(true), "/{index}/_count", "q", get, post)
+	add(s.handleRefresh, "/_refresh", "", post)
+	add(s.handleRefresh, "/{index}/_refresh", "", post)
+	add(s.handleClusterHealth, "/_cluster/health", "level local", get)
+	add(s.handleCatIndices, "/_cat/indices", "v", get)
+	add(s.handleCatIndices, "/_cat/indices/{index}", "v", get)
+	add(s.handleGetTemplate, "/_index_template/{name}", "", get)
+	add(s.handlePutTemplate, "/_index_template/{name}", "", put)
+	add(s.handlePutPolicy, "/_ilm/policy/{name}", "", put)
+	add(s.handleCreateIndex, "/{index}", "", put)
+	add(s.handleDeleteIndex, "/{index}", "", del)
+	add(s.handleGetDoc, "/{index}/_doc/{id}", "", get)
+	add(s.handleIndexDoc, "/{index}/_doc/{id}", write, put)
+	add(s.handlePutSettings, "/{index}/_settings", "", put)
+	add(s.handleOpenClose(true), "/{index}/_close", "", post)
+	add(s.handleOpenClose(false), "/{index}/_open", "", post)
 	return out
 }
 
@@ -88,7 +90,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, rt := range s.table {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
-			if body, aerr := rt.handle(w, r, p); aerr != nil {
+			if k, bad := unknownParam(r, rt.params); bad {
+				s.writeError(w, r, unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path))
+			} else if body, aerr := rt.handle(w, r, p); aerr != nil {
 				s.writeError(w, r, aerr)
 			} else if body != nil {
 				s.writeJSON(w, r, http.StatusOK, body)
@@ -99,18 +103,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, unsupported("uri [%s] with method [%s]", r.URL.Path, r.Method))
 }
 
-// checkParams refuses a URL parameter the endpoint does not implement:
+// unknownParam finds a URL parameter the route does not implement:
 // routing, pipeline, require_alias, version_type, min_score and the like
-// change what a real cluster does, so they are never ignored. pretty and
-// the like only shape the answer; filter_path is ignored, so answers are a
-// superset.
-func checkParams(r *http.Request, allowed ...string) *esError {
+// change what a real cluster does, so they are never ignored.
+func unknownParam(r *http.Request, known []string) (string, bool) {
 	for k := range r.URL.Query() {
-		if !slices.Contains(append(allowed, "pretty", "human", "error_trace", "filter_path", "format"), k) {
-			return unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path)
+		if !slices.Contains(known, k) {
+			return k, true
 		}
 	}
-	return nil
+	return "", false
 }
 
 // Identity of the single node. The version carries a "-standin" suffix and

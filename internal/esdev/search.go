@@ -3,8 +3,10 @@ package esdev
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,7 +21,6 @@ type searchRequest struct {
 	sorts       []*sortSpec
 	searchAfter []any
 	aggs        []*aggSpec
-	noSource    bool
 	includes    []string
 }
 
@@ -34,12 +35,8 @@ type hitRef struct {
 // A _count takes only a query.
 func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 	body, aerr := readObjectBody(r)
-	allowed := []string{"q"}
-	if !count {
-		allowed = append(allowed, "size", "from", "_source")
-	}
 	req := &searchRequest{query: matchAllQuery{}, size: 10}
-	aerr = cmp.Or(aerr, checkParams(r, allowed...))
+	q := r.URL.Query()
 	for k, v := range body {
 		switch {
 		case aerr != nil:
@@ -47,8 +44,17 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 			req.query, aerr = parseQuery(v)
 		case count:
 			aerr = unsupported("[%s] in a count request", k)
-		case k == "size" || k == "from" || k == "_source":
-			aerr = req.option(k, v)
+		case k == "size" || k == "from":
+			q[k] = append(q[k], scalarString(v)) // the URL's comes first
+		case k == "_source":
+			list, ok := v.([]any)
+			for _, e := range list {
+				req.includes = append(req.includes, scalarString(e))
+				ok = ok && !strings.ContainsAny(scalarString(e), ".*")
+			}
+			if !ok {
+				aerr = unsupported("[_source] other than a list of top-level fields")
+			}
 		case k == "sort":
 			req.sorts, aerr = parseSorts(v)
 		case k == "search_after":
@@ -59,14 +65,14 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 			aerr = unsupported("the search option [%s]", k)
 		}
 	}
-	q := r.URL.Query()
-	for k := range q {
-		switch {
-		case aerr != nil:
-		case k == "q":
-			req.query, aerr = compileQueryString(q.Get(k))
-		case k == "size" || k == "from" || k == "_source":
-			aerr = req.option(k, q.Get(k))
+	if aerr == nil && q.Has("q") {
+		req.query, aerr = compileQueryString(q.Get("q"))
+	}
+	for k, dst := range map[string]*int{"size": &req.size, "from": &req.from} {
+		if n, err := strconv.Atoi(cmp.Or(q.Get(k), strconv.Itoa(*dst))); aerr == nil && (err != nil || n < 0) {
+			aerr = badRequest("[%s] must be a non-negative number", k)
+		} else {
+			*dst = n
 		}
 	}
 	if aerr == nil && req.from+req.size > maxResultWindow {
@@ -75,35 +81,6 @@ func parseSearch(r *http.Request, count bool) (*searchRequest, *esError) {
 				"See the scroll api for a more efficient way to request large data sets.", maxResultWindow, req.from+req.size)
 	}
 	return req, aerr
-}
-
-// option reads size, from or _source, from the body (JSON values) or the
-// URL (strings).
-func (req *searchRequest) option(k string, v any) *esError {
-	n, isInt := toInt(v)
-	b, isBool := toBool(v)
-	switch {
-	case k == "_source" && isBool:
-		req.noSource = !b
-	case k == "_source":
-		list, _ := v.([]any)
-		if s, ok := v.(string); ok {
-			list = []any{s}
-		}
-		for _, e := range list {
-			req.includes = append(req.includes, strings.Split(scalarString(e), ",")...)
-		}
-		if list == nil {
-			return unsupported("[_source] other than a boolean or a list of fields")
-		}
-	case !isInt || n < 0:
-		return badRequest("[%s] must be a non-negative number", k)
-	case k == "size":
-		req.size = n
-	default:
-		req.from = n
-	}
-	return nil
 }
 
 // searchFailure wraps a shard-level error the way a failed search reports
@@ -128,45 +105,42 @@ func (s *Server) handleSearch(count bool) handler {
 		if aerr != nil {
 			return nil, aerr
 		}
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		idxs, aerr := s.resolveLocked(p["index"])
-		var hits []hitRef
-		for _, idx := range idxs {
-			m, err := req.query.bind(&binder{idx: idx, now: start})
-			if err != nil {
-				return nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
-			}
-			idx.visibleDocs(func(d *doc) {
-				if m(d) {
-					hits = append(hits, hitRef{idx, d})
+		return s.onIndices(p, false, func(idxs []*index) (any, *esError) {
+			var hits []hitRef
+			for _, idx := range idxs {
+				m, err := req.query.bind(&binder{idx: idx, now: start})
+				if err != nil {
+					return nil, searchFailure(idx, newESError("query_shard_exception", "%v", err))
 				}
-			})
-		}
-		shards := shardsInfo{Total: len(idxs), Successful: len(idxs)}
-		if aerr == nil && count {
-			return map[string]any{"count": len(hits), "_shards": shards}, nil
-		}
-		var aggs map[string]any
-		if aerr == nil {
-			aerr = sortHits(idxs, req.sorts, hits)
-		}
-		if aerr == nil && req.aggs != nil {
-			aggs, aerr = runAggs(idxs, req.aggs, hits)
-		}
-		total := len(hits)
-		if aerr == nil && req.searchAfter != nil {
-			hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
-		}
-		if aerr != nil {
-			return nil, aerr
-		}
-		resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false, "_shards": shards,
-			"hits": req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
-		if aggs != nil {
-			resp["aggregations"] = aggs
-		}
-		return resp, nil
+				idx.visibleDocs(func(d *doc) {
+					if m(d) {
+						hits = append(hits, hitRef{idx, d})
+					}
+				})
+			}
+			shards := shardsInfo{Total: len(idxs), Successful: len(idxs)}
+			if count {
+				return map[string]any{"count": len(hits), "_shards": shards}, nil
+			}
+			var aggs map[string]any
+			aerr := sortHits(idxs, req.sorts, hits)
+			if aerr == nil && req.aggs != nil {
+				aggs, aerr = runAggs(idxs, req.aggs, hits)
+			}
+			total := len(hits)
+			if aerr == nil && req.searchAfter != nil {
+				hits, aerr = applySearchAfter(req.sorts, req.searchAfter, hits)
+			}
+			if aerr != nil {
+				return nil, aerr
+			}
+			resp := map[string]any{"took": time.Since(start).Milliseconds(), "timed_out": false, "_shards": shards,
+				"hits": req.renderHits(hits[min(req.from, len(hits)):min(req.from+req.size, len(hits))], total)}
+			if aggs != nil {
+				resp["aggregations"] = aggs
+			}
+			return resp, nil
+		})
 	}
 }
 
@@ -197,9 +171,7 @@ func (req *searchRequest) renderHits(page []hitRef, total int) map[string]any {
 		} else {
 			hit.Sort = sortKeys(req.sorts, h)
 		}
-		if req.noSource {
-			hit.Source = nil
-		} else if req.includes != nil {
+		if req.includes != nil {
 			hit.Source = includeSource(h.d.source, req.includes)
 		}
 		out = append(out, hit)
@@ -208,24 +180,11 @@ func (req *searchRequest) renderHits(page []hitRef, total int) map[string]any {
 	return hits
 }
 
-// includeSource keeps the paths of src matching includes: a path, a '*'
-// glob, or an object whose whole subtree it selects.
+// includeSource keeps the top-level fields of src named in includes.
 func includeSource(src json.RawMessage, includes []string) json.RawMessage {
-	var filter func(obj map[string]any, prefix string) map[string]any
-	filter = func(obj map[string]any, prefix string) map[string]any {
-		out := make(map[string]any)
-		for k, v := range obj {
-			path := joinPath(prefix, k)
-			if slices.ContainsFunc(includes, func(p string) bool { return globMatch(p, path) || strings.HasPrefix(path, p+".") }) {
-				out[k] = v
-			} else if sub, ok := v.(map[string]any); ok && len(filter(sub, path)) > 0 {
-				out[k] = filter(sub, path)
-			}
-		}
-		return out
-	}
-	var m map[string]any
+	var m map[string]json.RawMessage
 	_ = json.Unmarshal(src, &m)
-	b, _ := json.Marshal(filter(m, ""))
+	maps.DeleteFunc(m, func(k string, _ json.RawMessage) bool { return !slices.Contains(includes, k) })
+	b, _ := json.Marshal(m)
 	return b
 }

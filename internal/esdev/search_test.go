@@ -40,9 +40,14 @@ func logDoc(ago time.Duration, host, path, msg string) map[string]any {
 }
 
 // TestLogctlSearch: the query logctl search sends — query_string in a
-// bool must, a range filter with date math "now-15m" (common-options.html
-// #date-math), newest first with unmapped_type (sort-search-results.html)
-// — and the demo's curl line (?q=, query-dsl-query-string-query.html).
+// bool must, a range filter with date math "now-15m", newest first with
+// unmapped_type — other leaf queries, and the demo's curl line (?q=). A
+// partial date as an lte bound takes in its whole unit.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/query-dsl-query-string-query.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/query-dsl-range-query.html#range-query-date-math-rounding
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/common-options.html#date-math
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/sort-search-results.html
 func TestLogctlSearch(t *testing.T) {
 	s := startServer(t)
 	seed(t, s.URL(),
@@ -83,6 +88,9 @@ func TestLogctlSearch(t *testing.T) {
 		{elastic.NewTermQuery("host.name", "web-1"), "0"},
 		{elastic.NewTermQuery("message", "again"), "3"},
 		{elastic.NewRangeQuery("@timestamp").Lt("now-45s"), "0,1"},
+		{elastic.NewMatchAllQuery(), "3,0,1"},
+		// This year as an lte bound is its end, not its start.
+		{elastic.NewRangeQuery("@timestamp").Lte(time.Now().UTC().Format("2006")), "3,0,1"},
 	} {
 		if got := ids(elastic.NewBoolQuery().Must(tt.q).Filter(recent)); got != tt.want {
 			src, _ := tt.q.Source()
@@ -96,8 +104,10 @@ func TestLogctlSearch(t *testing.T) {
 }
 
 // TestAuditAggregation: logctl audit's terms → terms → date_histogram
-// (fixed_interval 1h, min_doc_count 1) over a bool filter
-// (search-aggregations-bucket-datehistogram-aggregation.html).
+// (fixed_interval 1h, min_doc_count 1) over a bool filter.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/search-aggregations-bucket-terms-aggregation.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/search-aggregations-bucket-datehistogram-aggregation.html
 func TestAuditAggregation(t *testing.T) {
 	s := startServer(t)
 	seed(t, s.URL(), logDoc(0, "web-1", "/a", "x"), logDoc(0, "web-1", "/a", "x"), logDoc(0, "web-1", "/b", "x"),
@@ -125,8 +135,12 @@ func TestAuditAggregation(t *testing.T) {
 }
 
 // TestPagingInDocOrder: the demo's check pages with sort _doc and
-// search_after (paginate-search-results.html#search-after), _source
-// filtered to message.
+// search_after, _source filtered to message; from + size may not pass
+// index.max_result_window, 10000.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/paginate-search-results.html#search-after
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/search-fields.html#source-filtering
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/index-modules.html#index-max-result-window
 func TestPagingInDocOrder(t *testing.T) {
 	s := startServer(t)
 	var docs []map[string]any
@@ -158,5 +172,8 @@ func TestPagingInDocOrder(t *testing.T) {
 	hits := do(t, http.MethodPost, s.URL()+"/logs/_search", `{"size":2,"from":20,"sort":["_doc"]}`).body["hits"].(map[string]any)["hits"].([]any)
 	if len(hits) != 2 || hits[0].(map[string]any)["_source"].(map[string]any)["message"] != "20" {
 		t.Errorf("size 2 from 20: %v", hits)
+	}
+	if r := do(t, http.MethodGet, s.URL()+"/logs/_search?size=9999&from=2", ""); r.status != http.StatusBadRequest || r.errorType() != "illegal_argument_exception" {
+		t.Errorf("from + size over 10000: %d %s", r.status, r.text)
 	}
 }

@@ -1,6 +1,7 @@
 package esdev
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,10 +28,10 @@ type Server struct {
 	onExpire  ExpireFunc // WithRetention
 	table     []route
 
-	mu         sync.RWMutex // guards the data below
-	indices    map[string]*index
-	templates  map[string]*template
-	autoCreate string // action.auto_create_index
+	mu           sync.RWMutex // guards the data below
+	indices      map[string]*index
+	templates    map[string]*template
+	noAutoCreate bool // action.auto_create_index false
 
 	faults  faults
 	statsMu sync.Mutex
@@ -62,7 +64,7 @@ func WithOnRefresh(fn RefreshFunc) Option { return func(s *Server) { s.onRefresh
 // New returns a stopped Server with no indices. Use Start to listen, or
 // Handler to embed it in another server.
 func New(opts ...Option) *Server {
-	s := &Server{log: slog.New(slog.DiscardHandler), indices: map[string]*index{}, templates: map[string]*template{}, autoCreate: "true"}
+	s := &Server{log: slog.New(slog.DiscardHandler), indices: map[string]*index{}, templates: map[string]*template{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -147,40 +149,44 @@ func (s *Server) closeLocked() {
 	}
 }
 
-// statusWriter remembers the status for the request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
 // serveHTTP applies the scripted delay and the body size limit, then
 // routes. Compressed request bodies are refused: logpipe never sends them.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
 	select {
 	case <-time.After(s.faults.get().delay):
 	case <-r.Context().Done():
 		return
 	}
-	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		// A bug in the stand-in must not look like a network failure to the
 		// client under test: answer 500 with the panic and log the stack.
 		if v := recover(); v != nil && v != http.ErrAbortHandler {
 			s.log.Error("handler panic", "uri", r.URL.RequestURI(), "panic", v, "stack", string(debug.Stack()))
-			s.writeError(sw, r, failf(http.StatusInternalServerError, "exception", "esdev stand-in internal error: %v", v))
+			s.writeError(w, r, failf(http.StatusInternalServerError, "exception", "esdev stand-in internal error: %v", v))
 		}
-		s.log.Debug("request", "method", r.Method, "uri", r.URL.RequestURI(), "status", sw.status, "took", time.Since(start))
 	}()
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "identity" {
-		s.writeError(sw, r, unsupported("Content-Encoding [%s]", ce))
+		s.writeError(w, r, unsupported("Content-Encoding [%s]", ce))
 		return
 	}
-	r.Body = http.MaxBytesReader(sw, r.Body, maxContentLength)
-	s.route(sw, r)
+	r.Body = http.MaxBytesReader(w, r.Body, maxContentLength)
+	s.route(w, r)
+}
+
+// BasicAuth wraps h (usually Server.Handler) so that only requests with
+// user's password get through, as a secured cluster's HTTP layer would;
+// others get 401 and count in denied (which may be nil).
+func BasicAuth(user, pass string, h http.Handler, denied *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != user || subtle.ConstantTimeCompare([]byte(p), []byte(pass)) != 1 {
+			if denied != nil {
+				denied.Add(1)
+			}
+			w.Header().Set("WWW-Authenticate", `Basic realm="esdev"`)
+			http.Error(w, `{"error":"unauthenticated","status":401}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -34,20 +34,11 @@ func parseSorts(v any) ([]*sortSpec, *esError) {
 			if !ok {
 				opts = map[string]any{"order": o}
 			}
-			sp := &sortSpec{field: field}
-			for k, v := range opts {
-				switch k {
-				case "order":
-					sp.desc = strings.EqualFold(scalarString(v), "desc")
-				case "unmapped_type":
-					sp.unmappedType = scalarString(v)
-				default:
-					if k != "missing" || v != "_last" {
-						return nil, unsupported("[%s: %v] in a sort", k, v)
-					}
-				}
+			if aerr := allowKeys(opts, "a sort", "order", "unmapped_type"); aerr != nil {
+				return nil, aerr
 			}
-			out = append(out, sp)
+			ut, _ := opts["unmapped_type"].(string)
+			out = append(out, &sortSpec{field: field, unmappedType: ut, desc: strings.EqualFold(scalarString(opts["order"]), "desc")})
 		}
 	}
 	return out, nil
@@ -91,10 +82,10 @@ func docValueType(idxs []*index, field string) (typ string, in *index, aerr *esE
 
 // fielddataError is Elasticsearch's refusal to sort or aggregate on text.
 func fielddataError(field string) *esError {
-	return newESError("illegal_argument_exception",
-		"Text fields are not optimised for operations that require per-document field data like aggregations and sorting, "+
-			"so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true "+
-			"on [%s] in order to load field data by uninverting the inverted index. Note that this can use significant memory.", field)
+	return newESError("illegal_argument_exception", "Text fields are not optimised for operations that require per-document "+
+		"field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field "+
+		"instead. Alternatively, set fielddata=true on [%s] in order to load field data by uninverting the inverted index. "+
+		"Note that this can use significant memory.", field)
 }
 
 // sortKeys returns a hit's sort values: numbers (dates as epoch millis,
@@ -135,10 +126,14 @@ func sortKeys(sorts []*sortSpec, h hitRef) []any {
 	return out
 }
 
+// compareKey orders two sort or bucket keys: numbers (search_after's JSON
+// numbers included) by value, strings as strings.
 func compareKey(a, b any) int {
 	x, xok := toFloat(a)
 	y, yok := toFloat(b)
-	if xok && yok {
+	_, as := a.(string)
+	_, bs := b.(string)
+	if xok && yok && !as && !bs {
 		return cmp.Compare(x, y)
 	}
 	return strings.Compare(scalarString(a), scalarString(b))

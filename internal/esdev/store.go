@@ -34,7 +34,7 @@ type index struct {
 	fieldsLimit  int
 
 	docs       map[string]*doc
-	log        []*doc // every stored version in write order, oldest first
+	log        []*doc // every stored document in write order, oldest first
 	visibleSeq int64  // the last sequence number a refresh made searchable
 	seqNo      int64  // last assigned sequence number, -1 before the first write
 	bytes      int64  // sum of the _source sizes in log
@@ -42,23 +42,14 @@ type index struct {
 	refreshed  chan struct{} // closed (and replaced) by each refresh
 }
 
-// doc is one stored version of a document. Only supersededBy changes after
-// it is stored, under the write lock. A superseded version stays in the log
-// (overwrites are rare: logpipe only creates).
+// doc is one stored document, never changed: documents are only created
+// (version 1), never overwritten.
 type doc struct {
-	id           string
-	source       json.RawMessage  // _source exactly as sent
-	fields       map[string][]any // leaf path → values, what queries read
-	version      int64
-	seqNo        int64
-	at           time.Time
-	supersededBy int64 // sequence number of the write that replaced it, 0 if none
-}
-
-// searchable reports whether a search sees d: it was refreshed, and the
-// version replacing it (if any) was not.
-func (idx *index) searchable(d *doc) bool {
-	return d.seqNo <= idx.visibleSeq && (d.supersededBy == 0 || d.supersededBy > idx.visibleSeq)
+	id     string
+	source json.RawMessage  // _source exactly as sent
+	fields map[string][]any // leaf path → values, what queries read
+	seqNo  int64
+	at     time.Time
 }
 
 // visibleDocs calls fn with each searchable document in write order.
@@ -67,16 +58,12 @@ func (idx *index) visibleDocs(fn func(*doc)) {
 		if d.seqNo > idx.visibleSeq {
 			return
 		}
-		if idx.searchable(d) {
-			fn(d)
-		}
+		fn(d)
 	}
 }
 
-// newID returns a random 20-character URL-safe id, the shape of the ids
-// Elasticsearch generates for documents.
-func newID() string { return randomString(15) }
-
+// randomString returns 4n/3 random URL-safe characters: n 15 gives the
+// 20-character shape of the ids Elasticsearch generates.
 func randomString(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // never fails on supported platforms
@@ -100,12 +87,9 @@ func (s *Server) newIndexLocked(name string, settings map[string]string, m *mapp
 	return idx
 }
 
-// addLocked stores d as the newest version of its id, applies retention
-// and schedules the next periodic refresh. The caller holds s.mu.
+// addLocked stores d, applies retention and schedules the next periodic
+// refresh. The caller holds s.mu.
 func (s *Server) addLocked(idx *index, d *doc) {
-	if cur := idx.docs[d.id]; cur != nil {
-		cur.supersededBy = d.seqNo
-	}
 	idx.docs[d.id] = d
 	idx.log = append(idx.log, d)
 	idx.bytes += int64(len(d.source))
@@ -119,12 +103,12 @@ func (s *Server) addLocked(idx *index, d *doc) {
 	var t *time.Timer
 	t = time.AfterFunc(next.Sub(d.at), func() {
 		s.mu.Lock()
-		var srcs []json.RawMessage
+		refreshed := map[string][]json.RawMessage{}
 		if s.indices[idx.name] == idx && idx.timer == t { // not deleted, not refreshed meanwhile
-			srcs = s.refreshLocked(idx)
+			refreshed[idx.name] = s.refreshLocked(idx)
 		}
 		s.mu.Unlock()
-		s.notifyRefresh(idx.name, srcs)
+		s.notifyRefresh(refreshed)
 	})
 	idx.timer = t
 }
@@ -149,8 +133,12 @@ func (s *Server) refreshLocked(idx *index) []json.RawMessage {
 	return srcs
 }
 
-func (s *Server) notifyRefresh(index string, srcs []json.RawMessage) {
-	if s.onRefresh != nil && len(srcs) > 0 {
-		s.onRefresh(index, time.Now(), srcs)
+// notifyRefresh tells the RefreshFunc, outside the locks, what refreshes
+// made searchable, by index.
+func (s *Server) notifyRefresh(refreshed map[string][]json.RawMessage) {
+	for name, srcs := range refreshed {
+		if s.onRefresh != nil && len(srcs) > 0 {
+			s.onRefresh(name, time.Now(), srcs)
+		}
 	}
 }

@@ -72,24 +72,14 @@ func (s *Server) handlePutTemplate(_ http.ResponseWriter, r *http.Request, p par
 	body, aerr := readObjectBody(r)
 	t := &template{name: p["name"]}
 	t.body, _ = json.Marshal(body)
-	for k, v := range body {
-		switch list, _ := v.([]any); k {
-		case "index_patterns":
-			for _, e := range list {
-				t.patterns = append(t.patterns, scalarString(e))
-			}
-		case "priority":
-			t.priority, _ = toInt(v)
-		case "version", "_meta":
-		case "template":
-			inner, _ := v.(map[string]any)
-			aerr = cmp.Or(aerr, parseTemplateBody(t, inner))
-		default:
-			if k != "composed_of" || len(list) > 0 {
-				aerr = cmp.Or(aerr, unsupported("[%s] in an index template", k))
-			}
-		}
+	inner, _ := body["template"].(map[string]any)
+	aerr = cmp.Or(aerr, allowKeys(body, "an index template", "index_patterns", "priority", "version", "_meta", "template"),
+		parseTemplateBody(t, inner))
+	list, _ := body["index_patterns"].([]any)
+	for _, e := range list {
+		t.patterns = append(t.patterns, scalarString(e))
 	}
+	t.priority, _ = toInt(body["priority"])
 	if len(t.patterns) == 0 {
 		aerr = cmp.Or(aerr, validationFailed("index patterns are missing"))
 	}
@@ -135,7 +125,7 @@ func (s *Server) handleGetTemplate(_ http.ResponseWriter, r *http.Request, p par
 	defer s.mu.RUnlock()
 	list := []any{}
 	for name, t := range s.templates {
-		if slices.ContainsFunc(strings.Split(p["name"], ","), func(pat string) bool { return globMatch(pat, name) }) {
+		if inList(p["name"], name) {
 			list = append(list, map[string]any{"name": name, "index_template": t.body})
 		}
 	}

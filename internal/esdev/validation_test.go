@@ -7,10 +7,13 @@ import (
 )
 
 // TestDocumentIDs: "_id is limited to 512 bytes in size and larger values
-// will be rejected" (mapping-id-field.html) — by request validation, which
-// fails a whole bulk with action_request_validation_exception — and an
-// empty _id fails its item with "if _id is specified it must not be
-// empty", where a missing _id gets a generated one (docs-bulk.html).
+// will be rejected" — by request validation, which fails a whole bulk with
+// action_request_validation_exception — and an empty _id fails its item
+// with "if _id is specified it must not be empty", where a missing _id
+// gets a generated one.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/mapping-id-field.html
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/docs-bulk.html
 func TestDocumentIDs(t *testing.T) {
 	s := startServer(t)
 	r := bulk(t, s.URL(),
@@ -33,7 +36,9 @@ func TestDocumentIDs(t *testing.T) {
 
 // TestIndexNames: index names must be lowercase, must not contain
 // \ / * ? " < > | space , #, must not start with - _ +, must not be . or
-// .., and must not be longer than 255 bytes (indices-create-index.html).
+// .., and must not be longer than 255 bytes.
+//
+//	https://www.elastic.co/guide/en/elasticsearch/reference/7.17/indices-create-index.html#indices-create-api-path-params
 func TestIndexNames(t *testing.T) {
 	s := startServer(t)
 	for _, name := range []string{"Logs", "a*b", "a?b", "a,b", "a b", "a#b", `a\b`, "a|b", "a<b", "-a", "+a", "..", strings.Repeat("é", 128)} {

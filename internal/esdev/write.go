@@ -22,7 +22,6 @@ type writeOp struct {
 type shardsInfo struct {
 	Total      int `json:"total"`
 	Successful int `json:"successful"`
-	Skipped    int `json:"skipped,omitempty"`
 	Failed     int `json:"failed"`
 }
 
@@ -53,7 +52,7 @@ func failedItem(op *writeOp, status int, e *esError) *itemResult {
 func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	idx := s.indices[op.index]
 	if idx == nil {
-		if !s.autoCreateAllowedLocked(op.index) {
+		if s.noAutoCreate {
 			return failedItem(op, http.StatusNotFound, indexNotFound(op.index))
 		}
 		settings, m := s.templateForLocked(op.index)
@@ -62,11 +61,14 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	if res := refuseWrite(op, idx); res != nil {
 		return res
 	}
-	cur := idx.docs[op.id]
-	if op.action == "create" && cur != nil {
+	// Overwrites (index of an existing _id) would need versions and
+	// superseded copies; logpipe only creates, so they are refused.
+	if idx.docs[op.id] != nil && op.action == "create" {
 		return failedItem(op, http.StatusConflict, newESError("version_conflict_engine_exception",
-			"[%s]: version conflict, document already exists (current version [%d])", op.id, cur.version).
+			"[%s]: version conflict, document already exists (current version [1])", op.id).
 			onIndex(idx.name, idx.uuid).with("shard", "0"))
+	} else if idx.docs[op.id] != nil {
+		return failedItem(op, http.StatusBadRequest, unsupported("overwriting the document [%s]", op.id))
 	}
 	m, err := applyDocument(idx.mapping, op.id, op.parsed)
 	if err == nil && m != idx.mapping {
@@ -77,30 +79,56 @@ func (s *Server) applyLocked(op *writeOp, now time.Time) *itemResult {
 	}
 	idx.mapping = m
 	idx.seqNo++
-	d := &doc{id: op.id, source: op.source, fields: flatten(op.parsed), version: 1, seqNo: idx.seqNo, at: now}
-	result, status := "created", http.StatusCreated
-	if cur != nil {
-		d.version = cur.version + 1
-		result, status = "updated", http.StatusOK
-	}
+	d := &doc{id: op.id, source: op.source, fields: flatten(op.parsed), seqNo: idx.seqNo, at: now}
 	s.addLocked(idx, d)
-	seq := d.seqNo
-	replicas := idx.replicas()
-	return &itemResult{Index: idx.name, Type: "_doc", ID: d.id, Version: d.version, Result: result,
-		Shards: &shardsInfo{Total: 1 + replicas, Successful: 1}, SeqNo: &seq, PrimaryTerm: primaryTerm, Status: status}
+	return &itemResult{Index: idx.name, Type: "_doc", ID: d.id, Version: 1, Result: "created",
+		Shards: &shardsInfo{Total: 1 + idx.replicas(), Successful: 1}, SeqNo: &d.seqNo, PrimaryTerm: primaryTerm, Status: http.StatusCreated}
 }
 
-// count records a decided item in the counters.
+// count records a created document or a conflict in the counters.
 func (s *Server) count(res *itemResult) {
-	st := &s.stats
-	counter := map[bool]*int64{true: &st.Updated, false: &st.Created}[res.Result == "updated"]
-	switch {
-	case res.Status == http.StatusConflict:
-		counter = &st.Conflicts
-	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
-		counter = &st.FailedItems
-	case res.Status >= 400:
-		counter = &st.Rejected
+	if c := map[int]*int64{http.StatusCreated: &s.stats.Created, http.StatusConflict: &s.stats.Conflicts}[res.Status]; c != nil {
+		s.bump(c, 1)
 	}
-	s.bump(counter, 1)
+}
+
+// handleGetDoc serves GET /{index}/_doc/{id}. It is real-time, as
+// in Elasticsearch: it sees every write, refreshed or not.
+func (s *Server) handleGetDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	idx := s.indices[p["index"]]
+	if idx == nil {
+		return nil, indexNotFound(p["index"])
+	}
+	out := map[string]any{"_index": idx.name, "_type": "_doc", "_id": p["id"], "found": false}
+	if d := idx.docs[p["id"]]; d != nil {
+		out["found"], out["_version"], out["_seq_no"], out["_primary_term"], out["_source"] = true, 1, d.seqNo, primaryTerm, d.source
+		return out, nil
+	}
+	s.writeJSON(w, r, http.StatusNotFound, out)
+	return nil, nil
+}
+
+// handleIndexDoc serves PUT /{index}/_doc/{id}: one write through the
+// path of a bulk item (op_type index), without the scripted faults,
+// answered with the item's status as HTTP status.
+func (s *Server) handleIndexDoc(w http.ResponseWriter, r *http.Request, p params) (any, *esError) {
+	body, aerr := readBody(r)
+	op := &writeOp{action: "index", index: p["index"], id: p["id"], source: body}
+	if len(op.id) > maxIDBytes {
+		aerr = validationFailed(idTooLong(op.id))
+	}
+	results, aerr := s.applyAll(r, []*writeOp{op}, false, aerr)
+	if results == nil {
+		return nil, aerr
+	}
+	res := results[0]
+	if res.cause != nil {
+		return nil, fail(res.Status, res.cause)
+	}
+	status := res.Status
+	res.Status = 0
+	s.writeJSON(w, r, status, res)
+	return nil, nil
 }
