@@ -18,23 +18,12 @@ func Write(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("creating temp file: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return fmt.Errorf("chmod %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("syncing %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", tmp, err)
+	if err := writeTemp(f, data, perm); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("renaming into %s: %w", path, err)
 	}
 	d, err := os.Open(dir)
@@ -44,6 +33,31 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("syncing dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// writeTemp fills and closes the temp file f. The agent writes its positions
+// and time anchors every second: a chmod to the mode CreateTemp already gave
+// (0600) and a remove of a renamed file were two of ten syscalls per write.
+func writeTemp(f *os.File, data []byte, perm os.FileMode) error {
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if perm != 0o600 { // CreateTemp's mode
+		if err := f.Chmod(perm); err != nil {
+			f.Close()
+			return fmt.Errorf("chmod %s: %w", tmp, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", tmp, err)
 	}
 	return nil
 }
