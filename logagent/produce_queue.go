@@ -51,9 +51,9 @@ type partQueue struct {
 	leader atomic.Pointer[brokerLoop] // nil while the partition has no known leader
 
 	mu    sync.Mutex
-	recs  []*record     // waiting, oldest first
-	bytes int           // wire bytes of recs
-	since time.Time     // when recs[0] was read: the linger starts there
+	recs  []*record // waiting, oldest first
+	bytes int       // wire bytes of recs
+	since time.Time // when recs[0] was read: the linger starts there
 	// flush: a harvester said its file has nothing more for now (flush);
 	// the records waiting go out without their linger.
 	flush bool
