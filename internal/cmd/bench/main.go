@@ -37,7 +37,7 @@ func main() {
 	flag.IntVar(&opts.Docs, "docs", 1_000_000, "records the transfer scenario indexes")
 	scen := flag.String("scenarios", "", "comma-separated subset of: "+strings.Join(bench.Scenarios(), ", "))
 	flag.BoolVar(&opts.Keep, "keep", false, "keep the work directory (data and daemon logs)")
-	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, snappy)")
+	flag.StringVar(&opts.Compression, "compression", "", "agent [kafka] compression to compare codecs (default: the agent's, none)")
 	flag.StringVar(&opts.Profile, "profile", "", "write perf profiles of logagent (throughput, follow) and logtransfer (transfer) into this directory")
 	shippers := flag.String("shippers", "", "comma-separated subset of the paced scenario's shippers: logagent, kcat, rsyslog, naive-go")
 	rates := flag.String("rates", "", "comma-separated lines/s for the paced scenario (default 1750,7000,35000)")
