@@ -420,29 +420,18 @@ func FuzzFramer(f *testing.F) {
 	})
 }
 
-func BenchmarkFramerPlain(b *testing.B) {
-	line := strings.Repeat("2024-05-01T12:00:00Z INFO request served path=/api/v1/items status=200 ", 4)[:249] + "\n"
-	chunk := []byte(strings.Repeat(line, (64<<10)/len(line)+1)[:64<<10])
-	f, err := NewFramer(FramerConfig{}, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := time.Now()
-	b.SetBytes(int64(len(chunk)))
-	b.ReportAllocs()
-	for b.Loop() {
-		f.Write(chunk)
-		for _, ok := f.Next(now); ok; _, ok = f.Next(now) {
-		}
-	}
-}
+func BenchmarkFramerPlain(b *testing.B) { benchFramer(b, 64<<10, false) }
 
 // BenchmarkFramerReadCycle is a followed file's cycle: a read's chunk
 // framed, then the end-of-file wait's Shrink. The buffer comes from a pool
 // (frameBufs): before it, every cycle grew a new one (B/op ≈ 2× the chunk).
-func BenchmarkFramerReadCycle(b *testing.B) {
+func BenchmarkFramerReadCycle(b *testing.B) { benchFramer(b, 128<<10, true) }
+
+// benchFramer frames chunks of ~size bytes of 250-byte lines, shrinking
+// the framer after each when shrink is set.
+func benchFramer(b *testing.B, size int, shrink bool) {
 	line := strings.Repeat("2024-05-01T12:00:00Z INFO request served path=/api/v1/items status=200 ", 4)[:249] + "\n"
-	chunk := []byte(strings.Repeat(line, (128<<10)/len(line)))
+	chunk := []byte(strings.Repeat(line, size/len(line)+1)[:size])
 	f, err := NewFramer(FramerConfig{}, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -454,7 +443,9 @@ func BenchmarkFramerReadCycle(b *testing.B) {
 		f.Write(chunk)
 		for _, ok := f.Next(now); ok; _, ok = f.Next(now) {
 		}
-		f.Shrink()
+		if shrink {
+			f.Shrink()
+		}
 	}
 }
 
