@@ -19,7 +19,7 @@ import (
 var saramaLogs = &switchWriter{}
 
 func TestMain(m *testing.M) {
-	conf.RouteSaramaLogs(slog.New(slog.NewTextHandler(saramaLogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	conf.SetupSarama(slog.New(slog.NewTextHandler(saramaLogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	os.Exit(m.Run())
 }
 

@@ -26,7 +26,7 @@ func main() {
 		Load:   logagent.LoadConfig,
 		Logger: func(c logagent.Config) *slog.Logger { return c.Log.Logger(os.Stderr) },
 		Start: func(c logagent.Config, log *slog.Logger) (ops.Runner, error) {
-			conf.RouteSaramaLogs(log)
+			conf.SetupSarama(log)
 			return logagent.New(c, log, ops.NewRegistry(), logagent.WithVersion(version))
 		},
 		CheckDeps: func(ctx context.Context, c logagent.Config, w io.Writer) error {

@@ -35,7 +35,7 @@ func main() {
 		Load:   logtransfer.LoadConfig,
 		Logger: func(c logtransfer.Config) *slog.Logger { return c.Log.Logger(os.Stderr) },
 		Start: func(c logtransfer.Config, log *slog.Logger) (ops.Runner, error) {
-			conf.RouteSaramaLogs(log)
+			conf.SetupSarama(log)
 			return logtransfer.New(c, log, ops.NewRegistry(), logtransfer.WithVersion(version))
 		},
 		CheckDeps: func(ctx context.Context, c logtransfer.Config, w io.Writer) error {

@@ -130,7 +130,7 @@ func startStack(dir string, o Options) (s *stack, err error) {
 	s.logSink = &logSink{f: f}
 	s.undo = append(s.undo, s.logSink.close)
 	s.log = slog.New(slog.NewTextHandler(s.logSink, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	routeSarama.Do(func() { conf.RouteSaramaLogs(s.log) })
+	routeSarama.Do(func() { conf.SetupSarama(s.log) })
 
 	if s.etcd, err = devstack.StartEtcd(filepath.Join(dir, "etcd"), devstack.AutoCompact(etcdHistory)); err != nil {
 		return nil, err
@@ -348,8 +348,8 @@ func (s *stack) close() {
 	s.undo = nil
 }
 
-// routeSarama routes sarama's process-wide logger once per process, as
-// conf.RouteSaramaLogs asks: a second demo in one process (the tests) would
+// routeSarama sets sarama's process-globals once per process, as
+// conf.SetupSarama asks: a second demo in one process (the tests) would
 // race with the first one's brokers still closing in the background. Which
 // demo's log it goes to does not matter: sarama logs at Debug, below the
 // demo's Info.
