@@ -149,7 +149,6 @@ func (e *env) produce(topic, tag string, first, n int, ts time.Time, headers ...
 			{Key: hdrID, Value: []byte(file + "-" + off)},
 			{Key: hdrHost, Value: []byte("agent-1")},
 			{Key: hdrPath, Value: []byte("/var/log/" + file + ".log")},
-			{Key: hdrOffset, Value: []byte(off)},
 			{Key: hdrTS, Value: []byte(strconv.FormatInt(ts.UnixMilli(), 10))},
 		}
 		recs = append(recs, &kgo.Record{Key: []byte(file), Value: []byte(fmt.Sprintf("%s line=%06d", tag, i)),

@@ -65,6 +65,11 @@ func TestBuildBodyCanonical(t *testing.T) {
 			map[string]string{"!first": "1", "A": `{"a":2,"b":1}`, "zz": `"\u003c\u0026\u003e"`, "host": `{"name":"web\u003c1\u003e"}`, "log": `"l"`, "lp": `"p"`, "tags": `"t"`, "app": `"shop"`}},
 		{"offset only", Route{Topic: "t"}, "line\u2028", []*sarama.RecordHeader{hdr(hdrOffset, "7"), nil, hdr(hdrTruncated, "true")},
 			map[string]string{"log": `{"offset":7}`, "lp": `{"truncated":true}`, "message": `"line\u2028"`}},
+		// Agents since 2026-12 send no lp.offset: it is lp.id's suffix.
+		{"offset from the id", Route{Topic: "t"}, "line", []*sarama.RecordHeader{hdr(hdrID, "9f0c-42"), hdr(hdrPath, "/p")},
+			map[string]string{"log": `{"file":{"path":"/p"},"offset":42}`}},
+		{"id without an offset", Route{Topic: "t"}, "line", []*sarama.RecordHeader{hdr(hdrID, "from-another-tool")},
+			map[string]string{"log": "null"}},
 		{"bad fields and parse", Route{Topic: "t", Format: FormatJSON}, `{`, []*sarama.RecordHeader{hdr(hdrFields, `{`), hdr(hdrPath, "/p")},
 			map[string]string{"tags": `["fields_parse_error","parse_error"]`, "log": `{"file":{"path":"/p"}}`}},
 	}
