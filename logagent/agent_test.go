@@ -32,8 +32,8 @@ func TestShipsEveryLineOfSeveralFiles(t *testing.T) {
 			t.Fatalf("bad headers: %v", r.Headers)
 		}
 		id := r.Headers[hdrID]
-		if !strings.HasSuffix(id, "-"+r.Headers[hdrOffset]) || !strings.HasPrefix(id, r.Key+"-") {
-			t.Fatalf("id %q does not match key %q and offset %q", id, r.Key, r.Headers[hdrOffset])
+		if off, err := strconv.ParseInt(strings.TrimPrefix(id, r.Key+"-"), 10, 64); err != nil || off < 0 || len(r.Headers) != 5 {
+			t.Fatalf("id %q is not key %q, '-', a byte offset; headers %v", id, r.Key, r.Headers)
 		}
 		if _, err := strconv.ParseInt(r.Headers[hdrTS], 10, 64); err != nil {
 			t.Fatalf("lp.ts: %v", err)

@@ -22,7 +22,7 @@ func TestPooledRecordIsRebuiltWhole(t *testing.T) {
 	for _, h := range r.rec.Headers {
 		got[string(h.Key)] = string(h.Value)
 	}
-	want := map[string]string{hdrID: "fid-311", hdrHost: "agent", hdrPath: "/p.log", hdrOffset: "311", hdrTS: "1700000000123"}
+	want := map[string]string{hdrID: "fid-311", hdrHost: "agent", hdrPath: "/p.log", hdrTS: "1700000000123"}
 	if len(got) != len(want) {
 		t.Fatalf("headers %v, want %v", got, want)
 	}

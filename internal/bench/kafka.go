@@ -21,11 +21,10 @@ import (
 // lp.id to count distinct lines; it keeps its own copy so it does not share
 // code with the daemons it measures.
 const (
-	hdrID     = "lp.id"
-	hdrHost   = "lp.host"
-	hdrPath   = "lp.path"
-	hdrOffset = "lp.offset"
-	hdrTS     = "lp.ts"
+	hdrID   = "lp.id"
+	hdrHost = "lp.host"
+	hdrPath = "lp.path"
+	hdrTS   = "lp.ts"
 )
 
 // broker is a benchbroker child: one kfake broker persisting into dir, which
@@ -191,7 +190,6 @@ func prefill(ctx context.Context, b *broker, topic string, n, pad int) error {
 			{Key: hdrID, Value: []byte(id + "-" + off)},
 			{Key: hdrHost, Value: []byte("bench")},
 			{Key: hdrPath, Value: []byte(filepath.Join("/var/log/app", id+".log"))},
-			{Key: hdrOffset, Value: []byte(off)},
 			{Key: hdrTS, Value: ts},
 		}}
 		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
