@@ -51,12 +51,25 @@ func cpuTime(pid int) (time.Duration, error) {
 // memory returns a process's resident set now and its peak (VmHWM) since it
 // started or since resetPeak, in bytes.
 func memory(pid int) (rss, peak int64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return statusKB(pid, "VmRSS", "VmHWM")
+}
+
+// anonMemory returns the anonymous part of a process's resident set now
+// (RssAnon: heap, stacks, runtime; not the pages of its binary and
+// libraries, RssFile), in bytes.
+func anonMemory(pid int) (int64, error) {
+	anon, _, err := statusKB(pid, "RssAnon", "RssAnon")
+	return anon, err
+}
+
+// statusKB reads two "kB" fields of /proc/<pid>/status, in bytes.
+func statusKB(pid int, a, b string) (int64, int64, error) {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}
 	field := func(name string) int64 {
-		_, rest, ok := bytes.Cut(b, []byte("\n"+name+":"))
+		_, rest, ok := bytes.Cut(st, []byte("\n"+name+":"))
 		if !ok {
 			return 0
 		}
@@ -68,7 +81,7 @@ func memory(pid int) (rss, peak int64, err error) {
 		n, _ := strconv.ParseInt(string(f[0]), 10, 64)
 		return n << 10
 	}
-	return field("VmRSS"), field("VmHWM"), nil
+	return field(a), field(b), nil
 }
 
 // resetPeak restarts a process's VmHWM at its current RSS.

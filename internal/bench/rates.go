@@ -30,7 +30,7 @@ var paceTargets = map[int]struct{ cpu, rss, p99 float64 }{
 func paceFigures() []string {
 	var out []string
 	for _, r := range paceRates {
-		out = append(out, fmt.Sprintf("agent_cpu_pct_at_%d", r), fmt.Sprintf("agent_rss_mb_at_%d", r),
+		out = append(out, fmt.Sprintf("agent_cpu_pct_at_%d", r), fmt.Sprintf("agent_rss_mb_at_%d", r), fmt.Sprintf("agent_rss_anon_mb_at_%d", r),
 			fmt.Sprintf("agent_p99_ms_at_%d", r), fmt.Sprintf("agent_cpu_vs_peers_at_%d", r))
 	}
 	return out
@@ -83,7 +83,10 @@ func (e *env) paced(ctx context.Context, r *report) error {
 type paceResult struct {
 	cpuPct  float64
 	peakRSS int64
-	p99     float64
+	// peakAnon is the peak of RSS's anonymous part: what the shipper
+	// allocated, without its binary's and libraries' pages.
+	peakAnon int64
+	p99      float64
 }
 
 func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
@@ -97,6 +100,7 @@ func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
 	a := got["logagent"]
 	r.add(fmt.Sprintf("agent_cpu_pct_at_%d", rate), a.cpuPct, bound(tg.cpu))
 	r.add(fmt.Sprintf("agent_rss_mb_at_%d", rate), mb(a.peakRSS), bound(tg.rss))
+	r.add(fmt.Sprintf("agent_rss_anon_mb_at_%d", rate), mb(a.peakAnon), none)
 	r.add(fmt.Sprintf("agent_p99_ms_at_%d", rate), a.p99, bound(tg.p99))
 	best, bestName := math.Inf(1), ""
 	for _, s := range shippers[1:] {
@@ -106,8 +110,10 @@ func (e *env) reportPace(r *report, rate int, got map[string]paceResult) {
 		}
 		r.add(fmt.Sprintf("%s_cpu_pct_at_%d", s.name, rate), p.cpuPct, none)
 		r.add(fmt.Sprintf("%s_rss_mb_at_%d", s.name, rate), mb(p.peakRSS), none)
-		r.note("paced %d lines/s: %s CPU %.2f %% (logagent/%s %.2f), RSS %.1f MB (logagent/%s %.2f), p99 %.0f ms",
-			rate, s.name, p.cpuPct, s.name, a.cpuPct/p.cpuPct, mb(p.peakRSS), s.name, float64(a.peakRSS)/float64(p.peakRSS), p.p99)
+		r.add(fmt.Sprintf("%s_rss_anon_mb_at_%d", s.name, rate), mb(p.peakAnon), none)
+		r.note("paced %d lines/s: %s CPU %.2f %% (logagent/%s %.2f), RSS %.1f MB (logagent/%s %.2f), of it anonymous %.1f MB (logagent %.1f), p99 %.0f ms",
+			rate, s.name, p.cpuPct, s.name, a.cpuPct/p.cpuPct, mb(p.peakRSS), s.name, float64(a.peakRSS)/float64(p.peakRSS),
+			mb(p.peakAnon), mb(a.peakAnon), p.p99)
 		if (s.name == "kcat" || s.name == "naive-go") && p.cpuPct < best {
 			best, bestName = p.cpuPct, s.name
 		}
@@ -179,7 +185,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 		return res, fmt.Errorf("%w\n%s", err, p.Tail())
 	}
 	res.cpuPct = 100 * (cpu1 - cpu0).Seconds() / time.Since(t0).Seconds()
-	res.peakRSS = peak()
+	res.peakRSS, res.peakAnon = peak()
 	if err := stopWriter(); err != nil {
 		return res, fmt.Errorf("writing lines: %w", err)
 	}
@@ -229,14 +235,20 @@ func (b *broker) latencies(ctx context.Context, topic string) (*Sink, func(), er
 }
 
 // watchGroupRSS samples the summed RSS of a process group every 100 ms; the
-// returned function stops and returns the peak.
-func watchGroupRSS(pgid int) func() int64 {
+// returned function stops and returns the peak, and the peak of its
+// anonymous part (RssAnon), sampled alike.
+func watchGroupRSS(pgid int) func() (int64, int64) {
 	var mu sync.Mutex
-	var peak int64
+	var peak, peakAnon int64
 	sample := func() {
+		var anon int64
+		for _, pid := range groupMembers(pgid) {
+			a, _ := anonMemory(pid)
+			anon += a
+		}
 		if _, rss, err := groupUsage(pgid); err == nil {
 			mu.Lock()
-			peak = max(peak, rss)
+			peak, peakAnon = max(peak, rss), max(peakAnon, anon)
 			mu.Unlock()
 		}
 	}
@@ -255,12 +267,12 @@ func watchGroupRSS(pgid int) func() int64 {
 			}
 		}
 	}()
-	return sync.OnceValue(func() int64 {
+	return sync.OnceValues(func() (int64, int64) {
 		close(done)
 		<-stopped
 		sample()
 		mu.Lock()
 		defer mu.Unlock()
-		return peak
+		return peak, peakAnon
 	})
 }
