@@ -2,8 +2,10 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"syscall"
 	"unsafe"
 )
@@ -60,4 +62,47 @@ func startPinned(cmd *exec.Cmd, cpus []int) error {
 		errc <- err
 	}()
 	return <-errc
+}
+
+// pinHarness moves every thread of this process to cpus, so that the
+// harness's own work (the line writer, the latency consumer, etcd, the
+// garbage collector) runs beside the broker rather than on the shipper's
+// core; threads made later inherit the mask from the thread that makes
+// them. restore gives every thread the mask this one had before.
+func pinHarness(cpus []int) (restore func(), err error) {
+	if len(cpus) == 0 {
+		return func() {}, nil
+	}
+	var old, want cpuMask
+	if err := old.affinity(syscall.SYS_SCHED_GETAFFINITY); err != nil {
+		return nil, fmt.Errorf("sched_getaffinity: %w", err)
+	}
+	for _, c := range cpus {
+		want[c/64] |= 1 << (c % 64)
+	}
+	if err := setThreads(&want); err != nil {
+		_ = setThreads(&old)
+		return nil, err
+	}
+	return func() { _ = setThreads(&old) }, nil
+}
+
+// setThreads sets the CPU affinity of every thread of this process to m. A
+// thread that exits meanwhile is skipped.
+func setThreads(m *cpuMask) error {
+	tids, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return err
+	}
+	for _, t := range tids {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, uintptr(tid), unsafe.Sizeof(*m), uintptr(unsafe.Pointer(m)))
+		if e != 0 && e != syscall.ESRCH {
+			return fmt.Errorf("sched_setaffinity of thread %d: %w", tid, e)
+		}
+	}
+	return nil
 }
