@@ -136,21 +136,24 @@ func (e *env) startNaive(_ context.Context, dir, file, broker, topic string) (*P
 }
 
 // groupUsage is the CPU time and resident memory of a process group (a
-// shipper and what it started, e.g. tail and kcat), summed over its members.
-func groupUsage(pgid int) (cpu time.Duration, rss int64, err error) {
+// shipper and what it started, e.g. tail and kcat), summed over its
+// members; anon is the anonymous part of rss (RssAnon: heap, stacks,
+// runtime; not the pages of binaries and libraries).
+func groupUsage(pgid int) (cpu time.Duration, rss, anon int64, err error) {
 	found := false
 	for _, pid := range groupMembers(pgid) {
 		c, err1 := cpuTime(pid)
-		r, _, err2 := memory(pid)
+		m, err2 := statusKB(pid, "VmRSS", "RssAnon")
 		if err1 != nil || err2 != nil {
 			continue // exited meanwhile
 		}
 		cpu += c
-		rss += r
+		rss += m[0]
+		anon += m[1]
 		found = true
 	}
 	if !found {
-		return 0, 0, fmt.Errorf("process group %d is gone", pgid)
+		return 0, 0, 0, fmt.Errorf("process group %d is gone", pgid)
 	}
-	return cpu, rss, nil
+	return cpu, rss, anon, nil
 }

@@ -51,22 +51,19 @@ func cpuTime(pid int) (time.Duration, error) {
 // memory returns a process's resident set now and its peak (VmHWM) since it
 // started or since resetPeak, in bytes.
 func memory(pid int) (rss, peak int64, err error) {
-	return statusKB(pid, "VmRSS", "VmHWM")
-}
-
-// anonMemory returns the anonymous part of a process's resident set now
-// (RssAnon: heap, stacks, runtime; not the pages of its binary and
-// libraries, RssFile), in bytes.
-func anonMemory(pid int) (int64, error) {
-	anon, _, err := statusKB(pid, "RssAnon", "RssAnon")
-	return anon, err
-}
-
-// statusKB reads two "kB" fields of /proc/<pid>/status, in bytes.
-func statusKB(pid int, a, b string) (int64, int64, error) {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	v, err := statusKB(pid, "VmRSS", "VmHWM")
 	if err != nil {
 		return 0, 0, err
+	}
+	return v[0], v[1], nil
+}
+
+// statusKB reads "kB" fields of /proc/<pid>/status, in bytes, in the order
+// named; a field the kernel does not report reads 0.
+func statusKB(pid int, names ...string) ([]int64, error) {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil, err
 	}
 	field := func(name string) int64 {
 		_, rest, ok := bytes.Cut(st, []byte("\n"+name+":"))
@@ -81,7 +78,11 @@ func statusKB(pid int, a, b string) (int64, int64, error) {
 		n, _ := strconv.ParseInt(string(f[0]), 10, 64)
 		return n << 10
 	}
-	return field(a), field(b), nil
+	v := make([]int64, len(names))
+	for i, name := range names {
+		v[i] = field(name)
+	}
+	return v, nil
 }
 
 // resetPeak restarts a process's VmHWM at its current RSS.

@@ -177,7 +177,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 		return res, err
 	}
 	defer stopLat()
-	cpu0, _, err := groupUsage(p.Pid())
+	cpu0, _, _, err := groupUsage(p.Pid())
 	if err != nil {
 		return res, err
 	}
@@ -191,7 +191,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 		return res, err
 	}
 	profiled(r)
-	cpu1, _, err := groupUsage(p.Pid())
+	cpu1, _, _, err := groupUsage(p.Pid())
 	if err != nil {
 		return res, fmt.Errorf("%w\n%s", err, p.Tail())
 	}
@@ -252,12 +252,7 @@ func watchGroupRSS(pgid int) func() (int64, int64) {
 	var mu sync.Mutex
 	var peak, peakAnon int64
 	sample := func() {
-		var anon int64
-		for _, pid := range groupMembers(pgid) {
-			a, _ := anonMemory(pid)
-			anon += a
-		}
-		if _, rss, err := groupUsage(pgid); err == nil {
+		if _, rss, anon, err := groupUsage(pgid); err == nil {
 			mu.Lock()
 			peak, peakAnon = max(peak, rss), max(peakAnon, anon)
 			mu.Unlock()
