@@ -227,16 +227,26 @@ func (f *Framer) Spill() (from int64, ok bool) {
 	from = f.off
 	if open {
 		from, f.replayEnd, f.replayAt = f.ml.start, f.ml.end, f.ml.last
-		f.ml.open = false
 	}
+	f.Rewind(from)
+	return from, true
+}
+
+// Rewind drops everything the framer holds, from the event starting at from
+// on: the last one Next or Flush returned, which the caller could not take.
+// The caller reads the file again from there; the next Write must start at
+// from. A harvester that has to wait for room downstream rewinds so that it
+// waits holding no buffers (harvestwait.go). A multiline event timed out
+// and then rewound may, read again, take continuation lines written since.
+func (f *Framer) Rewind(from int64) {
 	f.putBuf()
 	f.r, f.tail, f.skips = 0, 0, nil
 	f.skipping, f.skipN = false, 0
 	f.off, f.written = from, from
 	if f.ml != nil {
+		f.ml.open = false
 		f.ml.release()
 	}
-	return from, true
 }
 
 // Next returns the next complete event, or ok=false when more bytes are

@@ -483,3 +483,52 @@ func TestPollBackoff(t *testing.T) {
 		t.Errorf("limit below base: %s", got)
 	}
 }
+
+// TestFramerRewindRepeatsTheRefusedEvent: a reader that refuses events at
+// random, rewinds to each refused one and writes the input again from its
+// offset (as a harvester that yields) takes the same events as one that
+// took them all, for single lines and multiline events alike.
+func TestFramerRewindRepeatsTheRefusedEvent(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	modes := []*Multiline{nil,
+		{Pattern: `^[[:space:]]`, Match: "after", MaxLines: 3},
+		{Pattern: `\\$`, Match: "before", MaxLines: 2},
+	}
+	now := time.Unix(0, 0)
+	for i := range 1000 {
+		limit := 1 + r.IntN(16)
+		in := frRandomInput(r, limit)
+		cfg := FramerConfig{MaxLineBytes: limit, Multiline: modes[i%len(modes)]}
+		want := frRun(t, cfg, 3, in)
+		f, err := NewFramer(cfg, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []frEv
+		at, rewinds := int64(3), 0 // the offset the next write starts at
+		for {
+			chunk := in[at-3 : min(at-3+1+int64(r.IntN(8)), int64(len(in)))]
+			f.Write(chunk)
+			at += int64(len(chunk))
+			final := at == 3+int64(len(in))
+			next := func() (Event, bool) { return f.Next(now) }
+			if final {
+				next = f.Flush
+			}
+			for ev, ok := next(); ok; ev, ok = next() {
+				if r.IntN(3) == 0 && rewinds < 100 {
+					f.Rewind(ev.Offset)
+					at, rewinds = ev.Offset, rewinds+1
+					break
+				}
+				got = append(got, frCopy(ev))
+			}
+			if final && at == 3+int64(len(in)) {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("input %q %+v after %d rewinds:\ngot  %v\nwant %v", in, cfg, rewinds, got, want)
+		}
+	}
+}

@@ -73,6 +73,9 @@ type harvester struct {
 	spilled bool
 	// unflushed: records were sent since the last end of file (flush).
 	unflushed bool
+	// blocked is what to wait for before the next read, after a send found
+	// no room downstream (errMustWait, harvestwait.go).
+	blocked *blocked
 	// topicReady is closed once the task's topic can take records; nil
 	// until the harvester first waited for it.
 	topicReady chan struct{}
@@ -168,7 +171,10 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		}
 		if drainTo >= 0 && h.readOff >= drainTo {
 			if err := h.emit(sendCtx, fr, time.Now()); err != nil {
-				return resultStopped
+				if res, stop := h.sendFailed(sendCtx, fr, &buf, err); stop {
+					return res
+				}
+				continue
 			}
 			return resultStopped
 		}
@@ -193,7 +199,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
 			if err := h.emit(sendCtx, fr, now); err != nil {
-				return resultStopped
+				if res, stop := h.sendFailed(sendCtx, fr, &buf, err); stop {
+					return res
+				}
+				burst = 0
+				continue
 			}
 			if n == len(buf) {
 				if burst++; burst%readBurst == 0 {
@@ -211,7 +221,11 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		// At the end of what the file holds now.
 		now := time.Now()
 		if err := h.emit(sendCtx, fr, now); err != nil { // multiline timeouts
-			return resultStopped
+			if res, stop := h.sendFailed(sendCtx, fr, &buf, err); stop {
+				return res
+			}
+			burst = 0
+			continue
 		}
 		if h.unflushed {
 			t.producer.flush(h.rb)
@@ -247,12 +261,15 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 					continue // read the spilled last line again, to flush it
 				}
 				// It can no longer grow: a last line without LF is final.
-				for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
-					if err := h.send(sendCtx, ev, now); err != nil {
-						return resultStopped
-					}
+				err := h.flushFinal(sendCtx, fr, now)
+				if err == nil {
+					return resultGone
 				}
-				return resultGone
+				if res, stop := h.sendFailed(sendCtx, fr, &buf, err); stop {
+					return res
+				}
+				burst = 0
+				continue
 			}
 		} else if now.Sub(lastGrowth) >= t.cfg.CloseInactive || (idle > 0 && t.waiting.Load() > 0) {
 			// Idle long enough, or other files wait for a harvester: the
@@ -292,6 +309,33 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 		}
 	}
+}
+
+// flushFinal sends what the framer holds once the file can no longer grow.
+func (h *harvester) flushFinal(ctx context.Context, fr *Framer, now time.Time) error {
+	for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
+		if err := h.send(ctx, ev, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendFailed handles an error of emit or send: after errMustWait it yields
+// (the loop goes on from the line that was not sent), otherwise the
+// harvester stops.
+func (h *harvester) sendFailed(ctx context.Context, fr *Framer, buf *[]byte, err error) (res harvestResult, stop bool) {
+	if !errors.Is(err, errMustWait) {
+		return resultStopped, true
+	}
+	if err := h.yield(ctx, fr, buf); err != nil {
+		if ctx.Err() != nil || errors.Is(err, errProducerClosed) {
+			return resultStopped, true
+		}
+		h.log.Error("yielding the read slot", "err", err)
+		return resultError, true
+	}
+	return 0, false
 }
 
 // waitCtx ends the end-of-file wait early when a drain is requested. The
@@ -343,11 +387,16 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 // send blocks until the event's bytes fit the budget, then hands its record
 // to the producer. The framer's buffer is reused by the next call, which is
 // why the record builder copies the line.
+//
+// It never waits for room downstream: when the task's bytes, the agent's
+// budget or the partition's queue are full it takes nothing and returns
+// errMustWait, and the read loop gives back its slot and buffers before it
+// waits (yield, harvestwait.go).
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
-	if err := t.acquire(ctx, size); err != nil {
-		return err
+	if !t.tryAcquire(size) {
+		return h.mustWait(ev, func(ctx context.Context) error { return t.waitRoom(ctx, size) })
 	}
 	// now is the time the chunk holding the line was read: one clock read
 	// per chunk, not per line. ts is the line's lp.ts, fixed on disk before
@@ -361,22 +410,28 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	if len(data) > t.producer.maxValue {
 		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
 	}
-	if ev.Truncated {
-		t.tm.truncd.Inc()
-	}
-	t.tm.read.Inc()
 	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
 	r := h.rb.build(ev, now, ts)
 	r.tr, r.seq, r.end, r.size, r.tm, r.link = h.tracker, h.tracker.Add(), ev.End, size, t.tm, t.link
-	if err := t.producer.send(ctx, h.rb, r); err != nil {
+	space, err := t.producer.trySend(ctx, h.rb, r)
+	if err != nil || space != nil {
 		// Never handed over: forget it, so the position stays before it.
+		// Sent again, it keeps its id; a new time anchor at its offset
+		// replaces the one just made (anchorStore.add).
 		h.tracker.Drop(r.seq)
 		t.release(size)
 		r.release()
-		return err
+		if err != nil {
+			return err
+		}
+		return h.mustWait(ev, func(ctx context.Context) error { return t.producer.waitSpace(ctx, space) })
 	}
 	h.stamp.sent(ev.End)
 	h.unflushed = true
+	if ev.Truncated {
+		t.tm.truncd.Inc()
+	}
+	t.tm.read.Inc() // counted once handed over: a line sent again after a yield is read once
 	t.tm.produced.Inc()
 	return nil
 }

@@ -174,6 +174,79 @@ func TestRefusedTopicStallsOnlyItsTask(t *testing.T) {
 	}
 }
 
+// TestManyStuckTasksLeaveTheReadSlots: more tasks than the agent has read
+// slots (maxConcurrentReads), each stuck on a refused topic with more lines
+// than its share of the in-flight bytes, must not stop a healthy task: its
+// new file ships while they wait, and once the ACL is granted every stuck
+// line arrives once.
+//
+// Before harvesters yielded, each stuck task's harvester held its read slot
+// while it waited for bytes (a task's slot share has a floor of one), so 40
+// stuck tasks held all 32 slots; and each task's byte share had a floor of
+// 512 KiB, so 40 of them could also hold the whole 16 MiB budget.
+func TestManyStuckTasksLeaveTheReadSlots(t *testing.T) {
+	e := newEnv(t)
+	// A topic each: tasks sharing a topic share its partitions' queues too.
+	const stuck, perFile = maxConcurrentReads + 8, 1000
+	want := map[string][]string{}
+	var faults []kfake.Fault
+	for i := range stuck {
+		tag := fmt.Sprintf("s%02d", i)
+		faults = append(faults, kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "denied-" + tag,
+			Err: kerr.TopicAuthorizationFailed, Count: -1})
+		dir := join(e.logs, tag)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		want[tag] = writeLines(t, join(dir, tag+".log"), tag, 0, perFile)
+		e.putTask("agent-1", tag, Task{Path: join(dir, "*.log"), Topic: "denied-" + tag})
+	}
+	fault := e.kafka.Cluster().Fault(faults...)
+	goodDir := join(e.logs, "good")
+	if err := os.Mkdir(goodDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.putTask("agent-1", "healthy", Task{Path: join(goodDir, "*.log"), Topic: "good"})
+	cfg := e.config()
+	logs := &levelCounter{w: devstack.TestLog{TB: t}}
+	a := e.startWithLog(cfg, logs, slog.LevelInfo)
+
+	// Enough stuck tasks have read past their share and wait for Kafka to
+	// have held every read slot before.
+	devstack.WaitFor(t, 20*time.Second, "the stuck tasks failing", func() bool {
+		st, ok := e.status("agent-1")
+		if !ok {
+			return false
+		}
+		failing := 0
+		for _, ts := range st.Tasks {
+			if ts.State == conf.StateFailing && strings.Contains(ts.Reason, "TOPIC_AUTHORIZATION_FAILED") {
+				failing++
+			}
+		}
+		return failing >= maxConcurrentReads
+	})
+	const goodLines = 5000
+	start := time.Now()
+	good := writeLines(t, join(goodDir, "new.log"), "good", 0, goodLines)
+	verify(t, e.readDistinct("good", goodLines, 15*time.Second), map[string][]string{"good": good})
+	t.Logf("healthy task shipped %d lines in %v beside %d stuck ones (budget in use %d of %d; task s00 yielded %v times)",
+		goodLines, time.Since(start).Round(time.Millisecond), stuck, a.budget.InUse(), cfg.Agent.MaxInflightBytes,
+		testutilCounter2(a.metrics.Yields, "s00"))
+
+	fault.Remove()
+	for tag, lines := range want {
+		recs := e.readDistinct("denied-"+tag, perFile, 60*time.Second)
+		if dups := verify(t, recs, map[string][]string{tag: lines}); dups > 0 {
+			t.Errorf("%s: %d duplicates", tag, dups)
+		}
+	}
+	a.stop(t)
+	if _, warn := logs.counts(); warn > stuck+10 {
+		t.Errorf("%d WARN lines for %d stuck tasks: trouble must be logged once per interval per task and reason", warn, stuck)
+	}
+}
+
 // TestRemovedTaskOnMissingTopicStops: a task removed while its topic is
 // missing cannot ship what its files hold, so its drain ends at once and
 // gives back its share instead of waiting forever; its lines stay behind its

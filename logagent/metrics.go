@@ -14,6 +14,7 @@ type Metrics struct {
 	BytesAcked     *prometheus.CounterVec
 	Failed         *prometheus.CounterVec
 	Truncated      *prometheus.CounterVec
+	Yields         *prometheus.CounterVec
 	InflightBytes  prometheus.GaugeFunc
 	FileLag        *prometheus.GaugeVec
 	FileProblems   *prometheus.GaugeVec
@@ -41,6 +42,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.BytesAcked = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_bytes_acked_total", Help: "Record value bytes acknowledged by Kafka."}, task)
 	m.Failed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_failed_total", Help: "Records Kafka refused, by reason (unavailable: retriable; refused: until an operator acts; too_large); each is re-sent, never dropped."}, []string{"task", "reason"})
 	m.Truncated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_lines_truncated_total", Help: "Events cut at max_line_bytes (flagged lp.truncated)."}, task)
+	m.Yields = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_read_yields_total",
+		Help: "Times a harvester found no room downstream (its task's share of the in-flight bytes, the agent's budget, a partition queue), gave back its read slot and buffers to wait, and then read the file again from the line it could not send."}, task)
 	m.InflightBytes = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "logagent_inflight_bytes", Help: "Bytes read and not yet acked by Kafka."}, func() float64 { return m.inflight() })
 	m.FileLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_lag_bytes", Help: "File size minus acked offset."}, []string{"task", "path"})
 	m.FileProblems = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "logagent_file_problems", Help: "Matched files a task cannot ship (refused by allowed_paths, cannot be opened); the status key says why."}, []string{"task"})
@@ -59,7 +62,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.LostLines = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "logagent_data_lost_lines_total",
 		Help: "Lines lost before Kafka acked them, where known (read and sent, then the file deleted), by reason."}, []string{"task", "reason"})
 	reg.MustRegister(m.LostBytes, m.LostLines, m.TaskState, m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated,
-		m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves,
+		m.Yields, m.InflightBytes, m.FileLag, m.FileProblems, m.OpenFiles, m.Tasks, m.RejectedKeys, m.Reloads, m.ProduceLatency, m.PositionSaves,
 		m.AnchorWrites)
 	return m
 }
@@ -69,6 +72,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 type taskMetrics struct {
 	task                                                 string
 	read, bytesRead, produced, acked, bytesAcked, truncd prometheus.Counter
+	yields                                               prometheus.Counter
 	problems                                             prometheus.Gauge
 }
 
@@ -77,13 +81,13 @@ func (m *Metrics) forTask(task string) *taskMetrics {
 		read: m.LinesRead.WithLabelValues(task), bytesRead: m.BytesRead.WithLabelValues(task),
 		produced: m.LinesProduced.WithLabelValues(task), acked: m.LinesAcked.WithLabelValues(task),
 		bytesAcked: m.BytesAcked.WithLabelValues(task), truncd: m.Truncated.WithLabelValues(task),
-		problems: m.FileProblems.WithLabelValues(task)}
+		yields: m.Yields.WithLabelValues(task), problems: m.FileProblems.WithLabelValues(task)}
 }
 
 // forgetTask deletes a stopped task's labelled series.
 func (m *Metrics) forgetTask(task string) {
 	l := prometheus.Labels{"task": task}
-	for _, v := range []*prometheus.CounterVec{m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated, m.LostBytes, m.LostLines} {
+	for _, v := range []*prometheus.CounterVec{m.LinesRead, m.BytesRead, m.LinesProduced, m.LinesAcked, m.BytesAcked, m.Failed, m.Truncated, m.Yields, m.LostBytes, m.LostLines} {
 		v.DeletePartialMatch(l)
 	}
 	m.FileLag.DeletePartialMatch(l)

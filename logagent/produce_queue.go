@@ -77,21 +77,30 @@ type partQueue struct {
 // be memory held for nothing (the budget still bounds the total, but at
 // full speed it would then stay full).
 func (q *partQueue) enqueue(ctx context.Context, p *producer, r *record) error {
+	for {
+		space := q.tryEnqueue(p, r)
+		if space == nil {
+			return nil
+		}
+		if err := p.waitSpace(ctx, space); err != nil {
+			return err
+		}
+	}
+}
+
+// tryEnqueue is enqueue without the wait: it appends r and returns nil, or,
+// while the queue holds queueBytes, appends nothing and returns a channel
+// closed when the loop cuts a batch. A harvester gives back its read slot
+// before it waits on that (harvestwait.go).
+func (q *partQueue) tryEnqueue(p *producer, r *record) <-chan struct{} {
 	q.mu.Lock()
-	for q.bytes >= p.queueBytes {
+	if q.bytes >= p.queueBytes {
 		if q.space == nil {
 			q.space = make(chan struct{})
 		}
 		space := q.space
 		q.mu.Unlock()
-		select {
-		case <-space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.closing:
-			return errProducerClosed
-		}
-		q.mu.Lock()
+		return space
 	}
 	q.recs = append(q.recs, r)
 	q.bytes += r.wire
@@ -109,6 +118,19 @@ func (q *partQueue) enqueue(ctx context.Context, p *producer, r *record) error {
 		}
 	}
 	return nil
+}
+
+// waitSpace waits until space (from tryEnqueue) is closed, ctx ends or the
+// producer closes.
+func (p *producer) waitSpace(ctx context.Context, space <-chan struct{}) error {
+	select {
+	case <-space:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.closing:
+		return errProducerClosed
+	}
 }
 
 // markFlush ends the linger of the records waiting, if any, and reports

@@ -171,6 +171,28 @@ var errProducerClosed = errors.New("producer closed")
 // send queues r for its partition (of rb's topic, by rb's key). The caller
 // has acquired r's bytes from the budget and registered it with its tracker.
 func (p *producer) send(ctx context.Context, rb *recordBuilder, r *record) error {
+	if err := p.prepare(ctx, rb); err != nil {
+		return err
+	}
+	return rb.ts.partition(rb).enqueue(ctx, p, r)
+}
+
+// trySend is send without waiting for room in the partition's queue: it
+// returns a nil channel once r is queued, or, while the queue is full, a
+// channel closed when there may be room, and r is not queued. It still
+// waits for the producer and rb's topic before rb's first record; a
+// harvester waits for both before it takes a read slot (harvestwait.go),
+// so those waits are over by then.
+func (p *producer) trySend(ctx context.Context, rb *recordBuilder, r *record) (<-chan struct{}, error) {
+	if err := p.prepare(ctx, rb); err != nil {
+		return nil, err
+	}
+	return rb.ts.partition(rb).tryEnqueue(p, r), nil
+}
+
+// prepare waits until the producer runs and, once per record builder, until
+// rb's topic can take records; it fails once the producer closes.
+func (p *producer) prepare(ctx context.Context, rb *recordBuilder) error {
 	if !p.isReady() {
 		select {
 		case <-p.ready:
@@ -183,14 +205,15 @@ func (p *producer) send(ctx context.Context, rb *recordBuilder, r *record) error
 		return errProducerClosed
 	default:
 	}
-	if rb.ts == nil {
-		ts := p.topicState(rb.topic)
-		if err := ts.await(ctx, p); err != nil {
-			return err
-		}
-		rb.ts = ts
+	if rb.ts != nil {
+		return nil
 	}
-	return rb.ts.partition(rb).enqueue(ctx, p, r)
+	ts := p.topicState(rb.topic)
+	if err := ts.await(ctx, p); err != nil {
+		return err
+	}
+	rb.ts = ts
+	return nil
 }
 
 // flush says rb's file has no more lines for now (its harvester reached the

@@ -97,7 +97,9 @@ func (r *reshipRunner) send(sendCtx context.Context, p *reshipPlan, tr *flow.Tra
 
 // frame calls fn with each event of the file from offset start up to its
 // saved position (a line end, so the last event is whole), until fn says
-// stop. Each chunk is read and framed holding one of the share's read slots.
+// stop. Each chunk is taken into the framer holding one of the share's
+// read slots, which it gives back before fn sends: like a harvester, a
+// reship never waits for Kafka holding a slot (harvestwait.go).
 func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShare, start int64,
 	fn func(Event) (stop bool, err error)) error {
 	fr, err := NewFramer(p.framer, start)
@@ -109,8 +111,8 @@ func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShar
 		if err := share.acquireSlot(ctx); err != nil {
 			return true, err
 		}
-		defer share.releaseSlot()
 		fr.Write(buf[:n])
+		share.releaseSlot()
 		now := time.Now()
 		next := func() (Event, bool) { return fr.Next(now) }
 		if final {

@@ -15,10 +15,14 @@ import (
 // holds at most its share of each, and every other task keeps reading at its
 // full rate with the rest.
 //
-// A task's share is total / running tasks, but at least the floor (one read
-// slot; minTaskBytes of bytes, or the whole budget when it is smaller). With
-// more tasks than the total allows at the floor, stuck tasks together can
-// still hold the whole budget: the floors are what keeps a task usable.
+// A task's byte share is the budget / running tasks, so the shares add up
+// to the budget whatever the number of tasks: stuck tasks together never
+// hold what the others need. (A record larger than its task's share still
+// goes when the task has nothing else in flight: flow.Budget.) A task's
+// slot share is slots / running tasks, but at least one; with more tasks
+// than slots those add up to more than there are, which is safe because a
+// harvester never waits for anything downstream while it holds a slot
+// (harvestwait.go): only harvesters that are reading hold slots.
 //
 // Contract: the global flow.Budget still bounds the agent's bytes; a
 // taskShare only caps one task's part of it, so a harvester takes its bytes
@@ -34,10 +38,6 @@ type shares struct {
 	queue  *list.List // of *slotWaiter, oldest first
 	byTask map[*taskShare]struct{}
 }
-
-// minTaskBytes is the least in-flight share a task gets: two partition
-// queues' worth, so a task keeps its batches full.
-const minTaskBytes = 2 * minQueueBytes
 
 func newShares(slots int, bytes int64) *shares {
 	return &shares{slots: slots, bytes: bytes, queue: list.New(), byTask: map[*taskShare]struct{}{}}
@@ -79,7 +79,11 @@ func (s *shares) leave(ts *taskShare) {
 // resizeLocked sets every task's byte share for the number of tasks.
 func (s *shares) resizeLocked() {
 	s.tasks = len(s.byTask)
-	share := max(s.bytes/int64(max(s.tasks, 1)), min(minTaskBytes, s.bytes))
+	// NOTE: no floor. One of two partition queues' worth kept batches full
+	// with many tasks, but 33 tasks stuck on Kafka then held the whole
+	// default budget and a healthy task could not send a line. Below
+	// 512 KiB a task's batches are smaller, not slower to be acked.
+	share := s.bytes / int64(max(s.tasks, 1))
 	for ts := range s.byTask {
 		ts.bytes.SetLimit(share)
 	}
@@ -150,20 +154,34 @@ func (s *shares) grantLocked() {
 	}
 }
 
-// acquire takes n in-flight bytes for one of the task's records: from the
-// task's share, then from the agent's budget.
-func (t *taskRunner) acquire(ctx context.Context, n int64) error {
-	if err := t.link.share.bytes.Acquire(ctx, n); err != nil {
-		return err
+// tryAcquire takes n in-flight bytes for one of the task's records, from
+// the task's share and from the agent's budget, if both have room now; it
+// takes nothing and reports false otherwise. It never waits: a harvester
+// waits for room (waitRoom) only after it gave back its read slot.
+func (t *taskRunner) tryAcquire(n int64) bool {
+	if !t.link.share.bytes.TryAcquire(n) {
+		return false
 	}
-	if err := t.budget.Acquire(ctx, n); err != nil {
+	if !t.budget.TryAcquire(n) {
 		t.link.share.bytes.Release(n)
-		return err
+		return false
 	}
-	return nil
+	return true
 }
 
-// release gives back what acquire took (for a record the producer never
+// waitRoom waits until the task's share has room for a read's worth of
+// records (at most half the share, at least n) and the agent's budget room
+// for n: a harvester woken for one record's room would read a whole chunk
+// again to send one line and wait again.
+func (t *taskRunner) waitRoom(ctx context.Context, n int64) error {
+	share := t.link.share.bytes
+	if err := share.WaitRoom(ctx, max(n, min(readBufSize, share.Limit()/2))); err != nil {
+		return err
+	}
+	return t.budget.WaitRoom(ctx, n)
+}
+
+// release gives back what tryAcquire took (for a record the producer never
 // got; the producer's ack path releases the others).
 func (t *taskRunner) release(n int64) {
 	t.budget.Release(n)

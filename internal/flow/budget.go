@@ -45,9 +45,38 @@ func (b *Budget) waitChLocked() chan struct{} {
 // cannot deadlock its source.
 func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	for {
+		if b.TryAcquire(n) {
+			return nil
+		}
+		if err := b.WaitRoom(ctx, n); err != nil {
+			return err
+		}
+	}
+}
+
+// TryAcquire takes n bytes if they fit now (as Acquire would let them) and
+// reports whether it did; it never waits.
+func (b *Budget) TryAcquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fitsLocked(n) {
+		b.used += n
+		return true
+	}
+	return false
+}
+
+func (b *Budget) fitsLocked(n int64) bool { return b.used == 0 || b.used+n <= b.limit }
+
+// WaitRoom waits until n bytes would fit, or ctx is done, and takes
+// nothing: a caller that gave back what it held while it waited (a read
+// slot, its buffers) asks for room for a whole read this way, then takes
+// each record's bytes with TryAcquire. n above the limit waits for an empty
+// budget.
+func (b *Budget) WaitRoom(ctx context.Context, n int64) error {
+	for {
 		b.mu.Lock()
-		if b.used == 0 || b.used+n <= b.limit {
-			b.used += n
+		if b.fitsLocked(n) {
 			b.mu.Unlock()
 			return nil
 		}
@@ -59,6 +88,13 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// Limit reports the limit.
+func (b *Budget) Limit() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit
 }
 
 // SetLimit changes the limit (a share of a larger budget that grows or
