@@ -227,10 +227,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			burst = 0
 			continue
 		}
-		if h.unflushed {
-			t.producer.flush(h.rb)
-			h.unflushed = false
-		}
+		h.flushQueued()
 		if drainTo >= 0 {
 			return resultStopped // the file shrank below the drain target
 		}
@@ -314,7 +311,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 // flushFinal sends what the framer holds once the file can no longer grow.
 func (h *harvester) flushFinal(ctx context.Context, fr *Framer, now time.Time) error {
 	for ev, ok := fr.Flush(); ok; ev, ok = fr.Flush() {
-		if err := h.send(ctx, ev, now); err != nil {
+		if err := h.sendHolding(ctx, ev, now); err != nil {
 			return err
 		}
 	}
@@ -378,7 +375,7 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 		if !ok {
 			return nil
 		}
-		if err := h.send(ctx, ev, now); err != nil {
+		if err := h.sendHolding(ctx, ev, now); err != nil {
 			return err
 		}
 	}
@@ -390,13 +387,13 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 //
 // It never waits for room downstream: when the task's bytes, the agent's
 // budget or the partition's queue are full it takes nothing and returns
-// errMustWait, and the read loop gives back its slot and buffers before it
-// waits (yield, harvestwait.go).
+// errMustWait; sendHolding and the read loop decide how to wait
+// (harvestwait.go).
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
 	size := int64(len(ev.Data)) + recordSizeOverhead
 	if !t.tryAcquire(size) {
-		return h.mustWait(ev, func(ctx context.Context) error { return t.waitRoom(ctx, size) })
+		return h.mustWait(ev, size, nil)
 	}
 	// now is the time the chunk holding the line was read: one clock read
 	// per chunk, not per line. ts is the line's lp.ts, fixed on disk before
@@ -424,7 +421,7 @@ func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 		if err != nil {
 			return err
 		}
-		return h.mustWait(ev, func(ctx context.Context) error { return t.producer.waitSpace(ctx, space) })
+		return h.mustWait(ev, size, space)
 	}
 	h.stamp.sent(ev.End)
 	h.unflushed = true

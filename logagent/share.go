@@ -37,6 +37,9 @@ type shares struct {
 	inUse  int        // read slots taken
 	queue  *list.List // of *slotWaiter, oldest first
 	byTask map[*taskShare]struct{}
+	// wanted is closed when a harvester starts to wait for a slot; nil
+	// while nobody asked (contended).
+	wanted chan struct{}
 }
 
 func newShares(slots int, bytes int64) *shares {
@@ -108,6 +111,10 @@ func (ts *taskShare) acquireSlot(ctx context.Context) error {
 	w := &slotWaiter{ts: ts, ch: make(chan struct{})}
 	e := s.queue.PushBack(w)
 	s.grantLocked()
+	if s.wanted != nil && s.queue.Len() > 0 {
+		close(s.wanted)
+		s.wanted = nil
+	}
 	s.mu.Unlock()
 	select {
 	case <-w.ch:
@@ -124,6 +131,23 @@ func (ts *taskShare) acquireSlot(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// contended returns a channel that is closed while harvesters wait for a
+// read slot: one that waits for room downstream holding its slot gives it
+// up then (harvestwait.go).
+func (s *shares) contended() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queue.Len() > 0 {
+		return closedCh
+	}
+	if s.wanted == nil {
+		s.wanted = make(chan struct{})
+	}
+	return s.wanted
+}
+
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // releaseSlot gives back a slot from acquireSlot.
 func (ts *taskShare) releaseSlot() {
@@ -156,8 +180,8 @@ func (s *shares) grantLocked() {
 
 // tryAcquire takes n in-flight bytes for one of the task's records, from
 // the task's share and from the agent's budget, if both have room now; it
-// takes nothing and reports false otherwise. It never waits: a harvester
-// waits for room (waitRoom) only after it gave back its read slot.
+// takes nothing and reports false otherwise. It never waits: the harvester
+// decides how (harvestwait.go).
 func (t *taskRunner) tryAcquire(n int64) bool {
 	if !t.link.share.bytes.TryAcquire(n) {
 		return false
@@ -169,16 +193,13 @@ func (t *taskRunner) tryAcquire(n int64) bool {
 	return true
 }
 
-// waitRoom waits until the task's share has room for a read's worth of
-// records (at most half the share, at least n) and the agent's budget room
-// for n: a harvester woken for one record's room would read a whole chunk
-// again to send one line and wait again.
-func (t *taskRunner) waitRoom(ctx context.Context, n int64) error {
-	share := t.link.share.bytes
-	if err := share.WaitRoom(ctx, max(n, min(readBufSize, share.Limit()/2))); err != nil {
-		return err
+// room returns nil when the task's share has room for want bytes and the
+// agent's budget for n, and otherwise a channel closed when there may be.
+func (t *taskRunner) room(want, n int64) <-chan struct{} {
+	if c := t.link.share.bytes.Room(want); c != nil {
+		return c
 	}
-	return t.budget.WaitRoom(ctx, n)
+	return t.budget.Room(n)
 }
 
 // release gives back what tryAcquire took (for a record the producer never

@@ -44,14 +44,16 @@ func (b *Budget) waitChLocked() chan struct{} {
 // budget is let through when nothing else is in flight, so one huge record
 // cannot deadlock its source.
 func (b *Budget) Acquire(ctx context.Context, n int64) error {
-	for {
-		if b.TryAcquire(n) {
-			return nil
-		}
-		if err := b.WaitRoom(ctx, n); err != nil {
-			return err
+	for !b.TryAcquire(n) {
+		if room := b.Room(n); room != nil {
+			select {
+			case <-room:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 	}
+	return nil
 }
 
 // TryAcquire takes n bytes if they fit now (as Acquire would let them) and
@@ -68,26 +70,18 @@ func (b *Budget) TryAcquire(n int64) bool {
 
 func (b *Budget) fitsLocked(n int64) bool { return b.used == 0 || b.used+n <= b.limit }
 
-// WaitRoom waits until n bytes would fit, or ctx is done, and takes
-// nothing: a caller that gave back what it held while it waited (a read
-// slot, its buffers) asks for room for a whole read this way, then takes
-// each record's bytes with TryAcquire. n above the limit waits for an empty
-// budget.
-func (b *Budget) WaitRoom(ctx context.Context, n int64) error {
-	for {
-		b.mu.Lock()
-		if b.fitsLocked(n) {
-			b.mu.Unlock()
-			return nil
-		}
-		wait := b.waitChLocked()
-		b.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// Room returns nil when n bytes would fit now, and otherwise a channel
+// closed at the next Release or SetLimit, after which the caller asks
+// again. It takes nothing: a caller that waits for other things at the same
+// time (logagent's harvester also watches for harvesters wanting its read
+// slot) selects on it. n above the limit fits only an empty budget.
+func (b *Budget) Room(n int64) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fitsLocked(n) {
+		return nil
 	}
+	return b.waitChLocked()
 }
 
 // Limit reports the limit.

@@ -1,15 +1,12 @@
 package flow
 
-import (
-	"context"
-	"testing"
-	"time"
-)
+import "testing"
 
-// TestBudgetTryAcquireAndWaitRoom: TryAcquire takes only what fits now (a
-// request larger than the limit when nothing is in flight), and WaitRoom
-// returns once n would fit, taking nothing.
-func TestBudgetTryAcquireAndWaitRoom(t *testing.T) {
+// TestBudgetTryAcquireAndRoom: TryAcquire takes only what fits now (a
+// request larger than the limit when nothing is in flight), and Room says
+// whether n would fit, taking nothing, with a channel closed at the next
+// release otherwise.
+func TestBudgetTryAcquireAndRoom(t *testing.T) {
 	b := NewBudget(100)
 	if !b.TryAcquire(500) {
 		t.Fatal("an oversized request on an empty budget was refused")
@@ -21,24 +18,21 @@ func TestBudgetTryAcquireAndWaitRoom(t *testing.T) {
 	if !b.TryAcquire(60) || b.TryAcquire(41) || !b.TryAcquire(40) {
 		t.Fatal("TryAcquire took more or less than fits")
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	defer cancel()
-	if err := b.WaitRoom(ctx, 50); err == nil {
-		t.Fatal("WaitRoom returned with no room")
+	room := b.Room(50)
+	if room == nil {
+		t.Fatal("Room(50) with 0 of 100 bytes free said it fits")
 	}
-	done := make(chan error, 1)
-	go func() { done <- b.WaitRoom(t.Context(), 50) }()
 	b.Release(40)
-	select {
-	case <-done:
-		t.Fatal("WaitRoom returned with 40 of 50 bytes free")
-	case <-time.After(10 * time.Millisecond):
+	<-room // closed by the release
+	if room = b.Room(50); room == nil {
+		t.Fatal("Room(50) with 40 of 100 bytes free said it fits")
 	}
 	b.Release(10)
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	<-room
+	if b.Room(50) != nil {
+		t.Fatal("Room(50) with 50 bytes free said it does not fit")
 	}
 	if got := b.InUse(); got != 50 {
-		t.Fatalf("InUse = %d after WaitRoom, want 50 (it takes nothing)", got)
+		t.Fatalf("InUse = %d, want 50: Room takes nothing", got)
 	}
 }
