@@ -16,9 +16,12 @@ import (
 
 // maxConcurrentReads bounds how many harvesters read at once. A reading
 // harvester holds a read buffer and a framer grown to a chunk, ~300 KiB in
-// all; 2,000 files written at once must not hold that each (the bad-input
-// suite measured ~280 MB before the bound). Waiters queue in order.
-const maxConcurrentReads = 32
+// all, more for a long line; 2,000 files written at once must not hold that
+// each (the bad-input suite measured ~280 MB before the bound). Waiters
+// queue in order. 16, not 32: make bench's 500 files stopped mid-way
+// through a 256 KiB line peaked at 73-78 MB with 32 and 61-62 MB with 16
+// (issue 12's bound is 64); two cores do not read 16 files any slower.
+const maxConcurrentReads = 16
 
 // readBurst is how many full reads a harvester makes before it lets a
 // waiting one have its slot: a file with a large backlog cannot starve the

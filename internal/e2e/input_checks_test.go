@@ -96,7 +96,7 @@ func checkEmpty(t *testing.T, s *stack, ins []*badInput) {
 // harvester_limit (0, no cap, Filebeat's default too), so each matched file
 // holds a descriptor and its goroutines until close_inactive: noted, and
 // TestHarvesterLimit (logagent) proves the cap. Read buffers are bounded (at
-// most 32 harvesters read at once) and idle polls back off; memory or idle
+// most 16 harvesters read at once) and idle polls back off; memory or idle
 // CPU over the bounds below is a defect, failing under CHAOS_DEFECTS=1.
 func checkMany(ins []*badInput, peakFDs, baseFDs int, peakRSS, cpu, idlePct float64) {
 	in := findInput(ins, fmt.Sprintf("%d files, one glob", manyFiles))
