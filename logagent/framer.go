@@ -3,6 +3,7 @@ package logagent
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
@@ -160,6 +161,14 @@ var frameBufs = sync.Pool{New: func() any { return new([frameBufSize]byte) }}
 // grow makes room for n more bytes, in a pooled buffer when they fit one.
 func (f *Framer) grow(n int) {
 	need := len(f.buf) + n
+	if need > cap(f.buf) && need > frameBufSize && cap(f.buf) == frameBufSize {
+		// A long line outgrew the pooled buffer: copy it out and give the
+		// buffer back, rather than let append drop it to the GC.
+		old := f.buf
+		f.buf = slices.Grow(old[:len(old):len(old)], n)
+		frameBufs.Put((*[frameBufSize]byte)(old[:frameBufSize]))
+		return
+	}
 	if need <= cap(f.buf) || need <= shrinkKeep || need > frameBufSize {
 		return // room enough, a few bytes, or a long line: append grows it
 	}
