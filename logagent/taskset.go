@@ -104,6 +104,33 @@ func (r *taskResolver) decode(key, value string) ([]namedTask, error) {
 	return []namedTask{{name: name, task: t.WithDefaults(), own: strings.HasPrefix(key, own)}}, nil
 }
 
+// DecodeKey returns the tasks the value of one of agent's task keys (a
+// task, or the collect_config array) defines, with their defaults, as the
+// agent decodes them: an error is why the agent would refuse the key.
+func DecodeKey(agent, key string, value []byte, allowed []string) ([]Task, error) {
+	nts, err := newTaskResolver(agent, allowed).decode(key, string(value))
+	tasks := make([]Task, len(nts))
+	for i, nt := range nts {
+		tasks[i] = nt.task
+	}
+	return tasks, err
+}
+
+// ParseKey splits an agent key: a task (name set), the collect_config key
+// (classic), or neither.
+func ParseKey(key string) (agent, name string, classic, ok bool) {
+	rest, ok := strings.CutPrefix(key, KeyRoot)
+	if !ok {
+		return "", "", false, false
+	}
+	agent, _, _ = strings.Cut(rest, "/")
+	if key == ClassicKey(agent) {
+		return agent, "", true, true
+	}
+	name, ok = strings.CutPrefix(key, TaskKey(agent, ""))
+	return agent, name, false, ok && name != ""
+}
+
 // resolve returns the tasks by name and the rejected keys, sorted by key.
 func (r *taskResolver) resolve(snap conf.Snapshot) (map[string]Task, []Rejection) {
 	byKey, rejected := r.keys.Resolve(snap.KVs, r.decode)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
-	"github.com/logpipe/logpipe/internal/ctl"
+	"github.com/logpipe/logpipe/internal/check"
 	"github.com/logpipe/logpipe/internal/ops"
 	"github.com/logpipe/logpipe/logagent"
 )
@@ -30,7 +30,7 @@ func main() {
 			return logagent.New(c, log, ops.NewRegistry(), logagent.WithVersion(version))
 		},
 		CheckDeps: func(ctx context.Context, c logagent.Config, w io.Writer) error {
-			return ctl.CheckAgent(ctx, c, w, checkTimeout)
+			return check.Agent(ctx, c, w, checkTimeout)
 		},
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logpipe/logpipe/internal/check"
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/logpipe/logpipe/internal/esdev"
 	"github.com/logpipe/logpipe/logagent"
@@ -35,7 +36,7 @@ func stepResult(t *testing.T, out, step string) string {
 	return ""
 }
 
-// TestCheckSteps checks the daemons' -check-deps (CheckAgent,
+// TestCheckSteps checks the daemons' -check-deps (check.Agent,
 // CheckTransfer) on the secured stack: each step on its line, a topic the
 // tasks name but nobody created yet, a refused password.
 func TestCheckSteps(t *testing.T) {
@@ -53,8 +54,8 @@ func TestCheckSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := CheckAgent(t.Context(), agentCfg, &out, 5*time.Second); err != nil {
-		t.Fatalf("CheckAgent: %v\n%s", err, out.String())
+	if err := check.Agent(t.Context(), agentCfg, &out, 5*time.Second); err != nil {
+		t.Fatalf("check.Agent: %v\n%s", err, out.String())
 	}
 	s.noCanary("CheckAgent", out.String())
 	t.Logf("agent check:\n%s", out.String())

@@ -9,13 +9,24 @@ import (
 	"slices"
 	"strings"
 
+	"time"
+
+	"github.com/logpipe/logpipe/conf"
+	"github.com/logpipe/logpipe/internal/check"
 	"github.com/olivere/elastic/v7"
 )
 
-// checkES checks the cluster logtransfer writes to.
-func (p checkPlan) checkES(step stepFunc, n needs) {
-	e := *p.es
-	e.Timeout = p.timeout
+// esSteps returns the check's Elasticsearch steps (check.Plan.ES) for the
+// cluster logtransfer writes to.
+func esSteps(e conf.Elasticsearch) func(step check.Step, n check.Needs, timeout time.Duration) {
+	return func(step check.Step, n check.Needs, timeout time.Duration) {
+		e.Timeout = timeout
+		checkES(step, n, e)
+	}
+}
+
+// checkES checks the cluster e.
+func checkES(step check.Step, n check.Needs, e conf.Elasticsearch) {
 	var es *elastic.Client
 	ok := step("elasticsearch "+redactURLs(e.URLs), func(ctx context.Context) (string, error) {
 		var err error
@@ -45,7 +56,7 @@ func (p checkPlan) checkES(step stepFunc, n needs) {
 		}
 		return fmt.Sprintf("%s, %d node(s)", h.Status, h.NumberOfNodes), nil
 	})
-	step("elasticsearch privileges", func(ctx context.Context) (string, error) { return esPrivileges(ctx, es, n.indices) })
+	step("elasticsearch privileges", func(ctx context.Context) (string, error) { return esPrivileges(ctx, es, n.Indices) })
 	step("elasticsearch index templates", func(ctx context.Context) (string, error) {
 		res, err := es.PerformRequest(ctx, elastic.PerformRequestOptions{Method: http.MethodGet,
 			Path: "/_index_template/logpipe-*", IgnoreErrors: []int{http.StatusNotFound}})

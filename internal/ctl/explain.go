@@ -108,7 +108,7 @@ func (c *cli) agentKeys(ctx context.Context, rep *explainReport) (map[string]str
 			}
 			for _, kv := range resp.Kvs {
 				kvs[string(kv.Key)] = string(kv.Value)
-				if _, name, classic, ok := parseTaskKey(string(kv.Key)); ok && (name != "" || classic) {
+				if _, name, classic, ok := logagent.ParseKey(string(kv.Key)); ok && (name != "" || classic) {
 					rep.latest = max(rep.latest, kv.ModRevision)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/internal/check"
 )
 
 // partitionLag is one row of `kafka-consumer-groups.sh --describe`.
@@ -53,7 +54,7 @@ func runLag(ctx context.Context, c *cli, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.g.timeout)
 	defer cancel()
-	lags, err := bounded(ctx, func() ([]groupLag, error) { return c.groupLags(*group) })
+	lags, err := check.Bounded(ctx, func() ([]groupLag, error) { return c.groupLags(*group) })
 	if err != nil {
 		return c.kafkaErr(err)
 	}
@@ -88,28 +89,6 @@ func renderGroup(w io.Writer, g groupLag) error {
 	}
 	t.row("", "", "", "", "TOTAL", g.Lag)
 	return t.flush()
-}
-
-// bounded runs fn and gives up when ctx ends. sarama's calls take no
-// context; their own timeouts are set from --timeout too, so fn ends soon
-// after (closing what it opened) even when abandoned.
-func bounded[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		v, err := fn()
-		done <- result{v, err}
-	}()
-	select {
-	case r := <-done:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
 }
 
 // kafka returns a client with the daemons' [kafka] settings (TLS, SASL)

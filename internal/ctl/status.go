@@ -97,7 +97,7 @@ func agentReports(kvs []*mvccpb.KeyValue) []agentReport {
 	byAgent := map[string]*agentReport{}
 	for _, kv := range kvs {
 		key := string(kv.Key)
-		agent, name, classic, ok := parseTaskKey(key)
+		agent, name, classic, ok := logagent.ParseKey(key)
 		switch {
 		case ok && (name != "" || classic):
 			latest[agent] = max(latest[agent], kv.ModRevision)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/logpipe/logpipe/internal/check"
 	"github.com/logpipe/logpipe/logtransfer"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -144,7 +145,7 @@ func (t tapper) run(ctx context.Context, topic string, start int64) error {
 	if err != nil {
 		return c.kafkaErr(err)
 	}
-	parts, err := bounded(ctx, func() ([]int32, error) { return consumer.Partitions(topic) })
+	parts, err := check.Bounded(ctx, func() ([]int32, error) { return consumer.Partitions(topic) })
 	if err != nil {
 		return c.kafkaErr(err)
 	}

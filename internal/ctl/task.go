@@ -230,21 +230,6 @@ func taskEntries(agent, name, key string, rev int64, value []byte, allowed []str
 	return []taskEntry{te}
 }
 
-// parseTaskKey splits an agent key: a task (name set), the collect_config
-// key (classic), or neither.
-func parseTaskKey(key string) (agent, name string, classic, ok bool) {
-	rest, ok := strings.CutPrefix(key, logagent.KeyRoot)
-	if !ok {
-		return "", "", false, false
-	}
-	agent, _, _ = strings.Cut(rest, "/")
-	if key == logagent.ClassicKey(agent) {
-		return agent, "", true, true
-	}
-	name, ok = strings.CutPrefix(key, logagent.TaskKey(agent, ""))
-	return agent, name, false, ok && name != ""
-}
-
 func runTaskLs(ctx context.Context, c *cli, args []string) error {
 	fs := c.flags("logctl task ls", "[--agent ID]",
 		"Lists the tasks in etcd: with --agent, the ones that agent runs (its own, those for\n"+
@@ -273,7 +258,7 @@ func runTaskLs(ctx context.Context, c *cli, args []string) error {
 				return err
 			}
 			for _, kv := range kvs {
-				a, name, classic, ok := parseTaskKey(string(kv.Key))
+				a, name, classic, ok := logagent.ParseKey(string(kv.Key))
 				if ok && (name != "" || classic) {
 					list = append(list, taskEntries(a, name, string(kv.Key), kv.ModRevision, kv.Value, split(*allowed))...)
 				}

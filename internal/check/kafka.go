@@ -1,11 +1,13 @@
-package ctl
+package check
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/IBM/sarama"
 )
@@ -18,9 +20,9 @@ const (
 )
 
 // checkKafka connects, then checks each topic the keys name.
-func (p checkPlan) checkKafka(step stepFunc, n needs, etcdOK bool) {
-	k := p.kafka
-	k.Timeout = p.timeout
+func (p Plan) checkKafka(step Step, n Needs, etcdOK bool) {
+	k := p.Kafka
+	k.Timeout = p.Timeout
 	sc, err := k.Sarama()
 	var client sarama.Client
 	mode := "plaintext"
@@ -30,13 +32,13 @@ func (p checkPlan) checkKafka(step stepFunc, n needs, etcdOK bool) {
 	if k.SASLMechanism != "" {
 		mode += ", SASL " + k.SASLMechanism + " as " + k.SASLUsername
 	}
-	ok := step("kafka "+joinComma(k.Brokers), func(ctx context.Context) (string, error) {
+	ok := step("kafka "+strings.Join(k.Brokers, ","), func(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
 		sc.ClientID = "logpipe-check"
 		sc.Metadata.Retry.Max = 0
-		client, err = bounded(ctx, func() (sarama.Client, error) { return sarama.NewClient(k.Brokers, sc) })
+		client, err = Bounded(ctx, func() (sarama.Client, error) { return sarama.NewClient(k.Brokers, sc) })
 		if err != nil {
 			return "", err
 		}
@@ -52,22 +54,22 @@ func (p checkPlan) checkKafka(step stepFunc, n needs, etcdOK bool) {
 		})
 		return
 	}
-	for _, t := range n.produce {
+	for _, t := range n.Produce {
 		step("kafka topic "+t+" (produce)", func(ctx context.Context) (string, error) {
-			return bounded(ctx, func() (string, error) { return topicCheck(client, sc, t, aclWrite) })
+			return Bounded(ctx, func() (string, error) { return topicCheck(client, sc, t, aclWrite) })
 		})
 	}
-	for _, t := range n.consume {
-		if slices.Contains(n.produce, t) {
+	for _, t := range n.Consume {
+		if slices.Contains(n.Produce, t) {
 			continue
 		}
 		step("kafka topic "+t+" (consume)", func(ctx context.Context) (string, error) {
-			return bounded(ctx, func() (string, error) { return topicCheck(client, sc, t, aclRead) })
+			return Bounded(ctx, func() (string, error) { return topicCheck(client, sc, t, aclRead) })
 		})
 	}
-	for _, g := range n.groups {
+	for _, g := range n.Groups {
 		step("kafka group "+g+" (consume)", func(ctx context.Context) (string, error) {
-			return bounded(ctx, func() (string, error) { return groupCheck(client, sc, g) })
+			return Bounded(ctx, func() (string, error) { return groupCheck(client, sc, g) })
 		})
 	}
 }
@@ -94,7 +96,7 @@ func groupCheck(client sarama.Client, sc *sarama.Config, group string) (string, 
 	if g.Err != sarama.ErrNoError && !errors.Is(g.Err, sarama.ErrGroupIDNotFound) {
 		return "", g.Err
 	}
-	detail := "state " + orDash(g.State)
+	detail := "state " + cmp.Or(g.State, "-")
 	if g.State == "Dead" || errors.Is(g.Err, sarama.ErrGroupIDNotFound) {
 		detail = "no such group yet (logtransfer creates it when it joins)"
 	}
