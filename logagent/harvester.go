@@ -76,9 +76,10 @@ type harvester struct {
 	spilled bool
 	// unflushed: records were sent since the last end of file (flush).
 	unflushed bool
-	// blocked is what to wait for before the next read, after a send found
-	// no room downstream (errMustWait, harvestwait.go).
-	blocked *blocked
+	// blocked is what to wait for after a send found no room downstream
+	// (errMustWait, harvestwait.go); a value, not a pointer: at full speed
+	// the harvester waits at every full partition queue.
+	blocked blocked
 	// topicReady is closed once the task's topic can take records; nil
 	// until the harvester first waited for it.
 	topicReady chan struct{}
@@ -384,9 +385,9 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 	}
 }
 
-// send blocks until the event's bytes fit the budget, then hands its record
-// to the producer. The framer's buffer is reused by the next call, which is
-// why the record builder copies the line.
+// send takes the event's bytes from the task's share and the budget, then
+// hands its record to the producer. The framer's buffer is reused by the
+// next call, which is why the record builder copies the line.
 //
 // It never waits for room downstream: when the task's bytes, the agent's
 // budget or the partition's queue are full it takes nothing and returns

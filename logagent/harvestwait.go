@@ -86,7 +86,7 @@ type blocked struct {
 // mustWait notes that ev (of n bytes) was not sent, for want of bytes or,
 // when space is not nil, of room in its partition's queue.
 func (h *harvester) mustWait(ev Event, n int64, space <-chan struct{}) error {
-	h.blocked = &blocked{from: ev.Offset, n: n, space: space}
+	h.blocked = blocked{from: ev.Offset, n: n, space: space}
 	return errMustWait
 }
 
@@ -104,7 +104,6 @@ func (h *harvester) sendHolding(ctx context.Context, ev Event, now time.Time) er
 		if err != nil || !room {
 			return cmp.Or(err, errMustWait)
 		}
-		h.blocked = nil
 	}
 }
 
@@ -124,7 +123,6 @@ func (h *harvester) flushQueued() {
 // that event.
 func (h *harvester) yield(ctx context.Context, fr *Framer, buf *[]byte) error {
 	b := h.blocked
-	h.blocked = nil
 	fr.Rewind(b.from)
 	if _, err := h.f.Seek(b.from, io.SeekStart); err != nil {
 		return fmt.Errorf("seeking back to an unsent line at %d: %w", b.from, err)
@@ -141,7 +139,7 @@ func (h *harvester) yield(ctx context.Context, fr *Framer, buf *[]byte) error {
 // waitRoom waits until there may be room for what blocked b, or stop is
 // closed (room false), ctx ends or the producer closes. With read set it
 // waits for room for a read's worth of records.
-func (h *harvester) waitRoom(ctx context.Context, b *blocked, read bool, stop <-chan struct{}) (room bool, err error) {
+func (h *harvester) waitRoom(ctx context.Context, b blocked, read bool, stop <-chan struct{}) (room bool, err error) {
 	t := h.task
 	want := b.n
 	if read {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-
 	"time"
 
 	"github.com/logpipe/logpipe/conf"
