@@ -193,7 +193,11 @@ func TestProducerBatchesPerPartition(t *testing.T) {
 // line arrives, in order.
 func TestProducerRetriesBatchAcrossBrokerRestart(t *testing.T) {
 	kafka := devstack.NewKafka(t)
-	fx := newProdFixture(t, kafka, nil)
+	// Small batches, so that several queue behind the held one. What is
+	// sent while the broker is down must fit the partition queue (one
+	// batch_bytes, at least 256 KiB; 800 lines take ~180 KiB): beyond it
+	// a sender waits for the broker, and here the sender is the test.
+	fx := newProdFixture(t, kafka, func(k *conf.Kafka) { k.BatchBytes = 64 << 10 })
 	f := newTestFile("restart", "r")
 	want := fx.send(f, 0, 500, 100)
 	fx.waitAcked(f)
@@ -219,7 +223,7 @@ func TestProducerRetriesBatchAcrossBrokerRestart(t *testing.T) {
 		t.Fatal("no produce request reached the broker")
 	}
 	kafka.Stop()
-	want = append(want, fx.send(f, 1000, 2000, 100)...)
+	want = append(want, fx.send(f, 1000, 800, 100)...)
 	devstack.WaitFor(t, 10*time.Second, "the held batch to fail", func() bool { return fx.failed("unavailable") > 0 })
 	if pos, _ := f.tr.Position(); pos >= f.off {
 		t.Fatal("acked while the broker was down")
@@ -228,9 +232,9 @@ func TestProducerRetriesBatchAcrossBrokerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	fx.waitAcked(f)
-	recs := fx.read("restart", 3000)
+	recs := fx.read("restart", 1800)
 	dups := verify(t, recs, map[string][]string{"r": want})
-	t.Logf("broker restart mid-batch: 3000 lines, %d duplicates, failed records counted %v", dups, fx.failed("unavailable"))
+	t.Logf("broker restart mid-batch: 1800 lines, %d duplicates, failed records counted %v", dups, fx.failed("unavailable"))
 }
 
 // TestProducerFollowsMovedLeader: the partition's leader moves to the other
