@@ -55,10 +55,10 @@ type recordBuilder struct {
 	// host, path and fields are the file's constant headers (fields nil
 	// without static fields).
 	host, path, fields *sarama.RecordHeader
-	// tsVal is lastTS formatted: the lines of one read share their time
-	// anchor, so a chunk's records share one immutable lp.ts value.
+	// tsHdr is the lp.ts header of lastTS: the lines of one read share their
+	// time anchor, so a chunk's records share one immutable header.
 	lastTS int64
-	tsVal  []byte
+	tsHdr  *sarama.RecordHeader
 }
 
 // truncatedHdr is the lp.truncated header every cut line shares.
@@ -89,13 +89,14 @@ func newRecordBuilder(topic, agent, fileID, path string, fields map[string]strin
 //
 // Size: everything read but not yet acknowledged is records, so their bytes
 // are most of the agent's heap under load (at 35,000 lines/s ~3,500 of
-// them). A record holds inline only the headers whose values are its own
-// (id, timestamp) and points to its file's shared ones; its buffer
-// is sized to its line: 768 bytes of heap (two 384-byte size classes)
-// for a 256-byte line, from 1,152 (640 + 512).
+// them). A record holds inline only the header whose value is its own
+// (lp.id) and points to the shared ones (its file's, its read's lp.ts); its
+// buffer is sized to its line: 704 bytes of heap (320 + 384 size classes)
+// for a 256-byte line, from 1,152 (640 + 512) in 2025 and 768 until
+// 2026-12, when lp.ts became a header shared by the records of a read.
 type record struct {
 	rec  sarama.Record
-	own  [2]sarama.RecordHeader // lp.id, lp.ts
+	id   sarama.RecordHeader // lp.id, the only header of the record's own
 	hptr [maxHeaders]*sarama.RecordHeader
 
 	tr   *flow.Tracker
@@ -150,12 +151,13 @@ func (rb *recordBuilder) build(ev Event, now time.Time, ts int64) *record {
 	buf = strconv.AppendInt(buf, ev.Offset, 10)
 	id := buf[idStart:len(buf):len(buf)]
 	r.buf = buf
-	if rb.tsVal == nil || ts != rb.lastTS {
-		// A new slice: records in flight keep the old one.
-		rb.lastTS, rb.tsVal = ts, strconv.AppendInt(make([]byte, 0, maxNumBytes), ts, 10)
+	if rb.tsHdr == nil || ts != rb.lastTS {
+		// A new header: records in flight keep the old one.
+		rb.lastTS = ts
+		rb.tsHdr = &sarama.RecordHeader{Key: keyTS, Value: strconv.AppendInt(make([]byte, 0, maxNumBytes), ts, 10)}
 	}
-	r.own = [2]sarama.RecordHeader{{Key: keyID, Value: id}, {Key: keyTS, Value: rb.tsVal}}
-	h := append(r.hptr[:0], &r.own[0], rb.host, rb.path, &r.own[1])
+	r.id = sarama.RecordHeader{Key: keyID, Value: id}
+	h := append(r.hptr[:0], &r.id, rb.host, rb.path, rb.tsHdr)
 	if ev.Truncated {
 		h = append(h, truncatedHdr)
 	}

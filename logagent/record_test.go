@@ -4,7 +4,39 @@ import (
 	"bytes"
 	"testing"
 	"time"
+	"unsafe"
 )
+
+// TestRecordFitsItsSizeClass: a record is most of the agent's heap under
+// load (record.go), and a field more than fits 320 bytes moves every record
+// to the next size class, 352.
+func TestRecordFitsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(record{}); n > 320 {
+		t.Fatalf("a record takes %d bytes, more than the 320-byte size class", n)
+	}
+}
+
+// TestSharedTimestampHeaderIsNeverRewritten: the records of one read share
+// their lp.ts header; a later read's new timestamp must not change the
+// header of records still in flight.
+func TestSharedTimestampHeaderIsNeverRewritten(t *testing.T) {
+	rb := newRecordBuilder("t", "agent", "fid", "/p.log", nil)
+	now := time.UnixMilli(1700000000123)
+	ts := func(r *record) string {
+		for _, h := range r.rec.Headers {
+			if string(h.Key) == hdrTS {
+				return string(h.Value)
+			}
+		}
+		return ""
+	}
+	a := rb.build(Event{Data: []byte("a"), Offset: 0, End: 2}, now, 1000)
+	b := rb.build(Event{Data: []byte("b"), Offset: 2, End: 4}, now, 1000)
+	c := rb.build(Event{Data: []byte("c"), Offset: 4, End: 6}, now, 2000)
+	if ts(a) != "1000" || ts(b) != "1000" || ts(c) != "2000" {
+		t.Fatalf("lp.ts %q %q %q, want 1000 1000 2000", ts(a), ts(b), ts(c))
+	}
+}
 
 // TestPooledRecordIsRebuiltWhole: a record taken from the pool carries
 // nothing of its previous line (value, headers, truncation flag).
