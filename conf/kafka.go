@@ -34,9 +34,9 @@ const (
 	// same CPU share, and full speed from 0.83-0.86 to 0.90-0.93 CPU-s per
 	// million lines (twice the requests). 128 KiB also cut 7,000 lines/s
 	// (27.3 → 25.0 MB) but cost ~20 % more CPU at full speed (medians of
-	// five interleaved runs: 1.11 → 1.36). So a partition cuts half
-	// batches until it takes 32 batches' worth a second: followed files
-	// get the memory of the small batch, a backlog the CPU of the big one
+	// five interleaved runs: 1.11 → 1.36). So a partition taking 5 to 32
+	// batches' worth a second cuts half batches: followed files get the
+	// memory of the small batch, a backlog the CPU of the big one
 	// (logagent/produce_batchsize.go).
 	DefaultBatchBytes      = 256 << 10
 	DefaultRetryBackoff    = 250 * time.Millisecond

@@ -9,46 +9,53 @@ import (
 
 // TestBatchSizerFollowsTheRate: a partition taking a few batches' worth a
 // second cuts half batches, whether its bytes come in bursts or as a stream;
-// one in a backlog cuts full ones; and it goes back to half batches once
-// the backlog is over.
+// a quiet one and one in a backlog cut full ones; and a backlog's end brings
+// back half batches, then full ones once it is quiet.
 func TestBatchSizerFollowsTheRate(t *testing.T) {
 	const full = 256 << 10
-	start := time.Unix(1700000000, 0)
 	var s batchSizer
-	if got := s.limit(full); got != full/2 {
-		t.Fatalf("new partition: limit %d, want %d", got, full/2)
+	if got := s.limit(full); got != full {
+		t.Fatalf("new partition: limit %d, want %d", got, full)
 	}
-	// 3 MB/s in five bursts a second, for ten seconds (7,000 lines/s).
-	now := start
-	for range 50 {
-		for range 5 {
-			s.cut(now, 600<<10/5)
-			now = now.Add(time.Millisecond)
+	now := time.Unix(1700000000, 0)
+	// bursts feeds rate bytes a second in five bursts of five cuts, for
+	// ten seconds (a followed file read every 200ms).
+	bursts := func(rate int) {
+		for range 50 {
+			for range 5 {
+				s.cut(now, rate/25)
+				now = now.Add(time.Millisecond)
+			}
+			now = now.Add(195 * time.Millisecond)
 		}
-		now = now.Add(195 * time.Millisecond)
 	}
-	if got := s.limit(full); got != full/2 {
-		t.Fatalf("3 MB/s in bursts: limit %d, want %d (recent %.0f)", got, full/2, s.recent)
+	want := func(what string, limit int) {
+		t.Helper()
+		if got := s.limit(full); got != limit {
+			t.Fatalf("%s: limit %d, want %d (recent %.0f)", what, got, limit, s.recent)
+		}
 	}
+	bursts(750 << 10) // 1,750 lines/s
+	want("750 KB/s in bursts", full)
+	bursts(3 << 20) // 7,000 lines/s
+	want("3 MB/s in bursts", full/2)
 	// A backlog: 100 MB/s as a stream of full batches.
 	for range 400 {
 		s.cut(now, full)
 		now = now.Add(full * time.Second / (100 << 20))
 	}
-	if got := s.limit(full); got != full {
-		t.Fatalf("100 MB/s: limit %d, want %d (recent %.0f)", got, full, s.recent)
-	}
-	// Three seconds later the backlog is over: a trickle cuts half batches.
+	want("100 MB/s", full)
 	now = now.Add(3 * time.Second)
 	s.cut(now, 1000)
-	if got := s.limit(full); got != full/2 {
-		t.Fatalf("after the backlog: limit %d, want %d (recent %.0f)", got, full/2, s.recent)
-	}
+	want("3 s after the backlog", full/2)
+	now = now.Add(10 * time.Second)
+	s.cut(now, 1000)
+	want("13 s after the backlog", full)
 }
 
 // TestPartitionCutsAtItsBatchSize: the queue's full mark and its cut use
-// the sizer's limit, so a quiet partition's batches are half batch_bytes and
-// a busy one's whole.
+// the sizer's limit, so a following partition's batches are half
+// batch_bytes and a busy one's whole.
 func TestPartitionCutsAtItsBatchSize(t *testing.T) {
 	p := &producer{cfg: sarama.NewConfig(), batchBytes: 1000, queueBytes: 4000, linger: time.Hour, refresh: make(chan struct{}, 1)}
 	q := &partQueue{topic: "t"}
@@ -67,8 +74,12 @@ func TestPartitionCutsAtItsBatchSize(t *testing.T) {
 		q.done(b, false, time.Time{})
 		return len(b.recs)
 	}
+	for range 50 { // 10 KB/s: between 5 and 32 batches a second
+		cut()
+		now = now.Add(100 * time.Millisecond)
+	}
 	if n := cut(); n != 5 {
-		t.Fatalf("quiet partition: batch of %d records, want 5 (half of batch_bytes)", n)
+		t.Fatalf("following partition: batch of %d records, want 5 (half of batch_bytes)", n)
 	}
 	for range 100 { // 500 bytes a millisecond: 500 KB/s, far above 32 batches a second
 		now = now.Add(time.Millisecond)
