@@ -53,10 +53,9 @@ type producer struct {
 	linger     time.Duration
 	// queueBytes is how much a partition's queue holds before senders wait:
 	// one batch, so the next is ready when the broker answers. A second
-	// queued batch only held ~1 MB more records and kept the encoder's
-	// working set out of the cache (make bench, one core: peak RSS at
-	// 7,000 lines/s 25.7-26.4 → 25.0 MB, at 35,000 28.0 → 27.1; full
-	// speed the same within the noise).
+	// queued batch only held ~1 MB more records (make bench, one core:
+	// peak RSS at 7,000 lines/s 25.7-26.4 → 25.0 MB, at 35,000 28.0 →
+	// 27.1; CPU and full speed the same within the noise).
 	queueBytes int
 	version    int16 // of the produce request
 

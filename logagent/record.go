@@ -92,8 +92,8 @@ func newRecordBuilder(topic, agent, fileID, path string, fields map[string]strin
 // them). A record holds inline only the header whose value is its own
 // (lp.id) and points to the shared ones (its file's, its read's lp.ts); its
 // buffer is sized to its line: 704 bytes of heap (320 + 384 size classes)
-// for a 256-byte line, from 1,152 (640 + 512) in 2025 and 768 until
-// 2026-12, when lp.ts became a header shared by the records of a read.
+// for a 256-byte line; 1,152 (640 + 512) before records were pooled, and
+// 768 until lp.ts became a header shared by the records of a read.
 type record struct {
 	rec  sarama.Record
 	id   sarama.RecordHeader // lp.id, the only header of the record's own
