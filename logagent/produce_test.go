@@ -193,10 +193,11 @@ func TestProducerBatchesPerPartition(t *testing.T) {
 // line arrives, in order.
 func TestProducerRetriesBatchAcrossBrokerRestart(t *testing.T) {
 	kafka := devstack.NewKafka(t)
-	// Small batches, so that several queue behind the held one. What is
-	// sent while the broker is down must fit the partition queue (one
-	// batch_bytes, at least 256 KiB; 800 lines take ~180 KiB): beyond it
-	// a sender waits for the broker, and here the sender is the test.
+	// Small batches, so that several batches' worth queue behind the held
+	// one. What is sent while the broker is down must fit the partition
+	// queue (one batch_bytes, at least 256 KiB; 800 lines take ~180 KiB):
+	// beyond it a sender waits for the broker, and here the sender is the
+	// test.
 	fx := newProdFixture(t, kafka, func(k *conf.Kafka) { k.BatchBytes = 64 << 10 })
 	f := newTestFile("restart", "r")
 	want := fx.send(f, 0, 500, 100)
