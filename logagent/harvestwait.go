@@ -8,6 +8,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/logpipe/logpipe/internal/flow"
 )
 
 // What a harvester waits for before and between reads: its topic, a read
@@ -141,14 +143,22 @@ func (h *harvester) yield(ctx context.Context, fr *Framer, buf *[]byte) error {
 // waits for room for a read's worth of records.
 func (h *harvester) waitRoom(ctx context.Context, b blocked, read bool, stop <-chan struct{}) (room bool, err error) {
 	t := h.task
+	return waitRoom(ctx, t.producer, t.link.share, t.budget, b, read, stop)
+}
+
+// waitRoom waits until share and budget may have room for what blocked b
+// (with read set, for a read's worth of records: half the share at most),
+// or stop is closed (room false), ctx ends or prod closes.
+func waitRoom(ctx context.Context, prod *producer, share *taskShare, budget *flow.Budget, b blocked, read bool,
+	stop <-chan struct{}) (room bool, err error) {
 	want := b.n
 	if read {
-		want = max(b.n, min(readBufSize, t.link.share.bytes.Limit()/2))
+		want = max(b.n, min(readBufSize, share.bytes.Limit()/2))
 	}
 	for {
 		c := b.space
 		if c == nil {
-			c = t.room(want, b.n)
+			c = share.room(budget, want, b.n)
 		} else if closed(c) {
 			c = nil // a batch was cut: there may be room
 		}
@@ -161,7 +171,7 @@ func (h *harvester) waitRoom(ctx context.Context, b blocked, read bool, stop <-c
 			return false, nil
 		case <-ctx.Done():
 			return false, ctx.Err()
-		case <-t.producer.closing:
+		case <-prod.closing:
 			return false, errProducerClosed
 		}
 	}

@@ -23,7 +23,7 @@ func (r *reshipRunner) count(ctx context.Context, p *reshipPlan, share *taskShar
 	fromHour, toHour := hourOf(r.spec.FromTime.Unix()), hourOf(r.spec.ToTime.Add(time.Hour-time.Second).Unix())
 	var total, before int64
 	from, to := int64(-1), p.pos.Offset
-	err := r.frame(ctx, p, share, 0, func(ev Event) (bool, error) {
+	_, err := r.frame(ctx, p, share, 0, func(ev Event) (bool, *blocked, error) {
 		if window {
 			if h, ok := stamp.hourAt(total); ok && h >= fromHour && from < 0 {
 				from, before = ev.Offset, total
@@ -35,7 +35,7 @@ func (r *reshipRunner) count(ctx context.Context, p *reshipPlan, share *taskShar
 			before++
 		}
 		total++
-		return false, nil
+		return false, nil, nil
 	})
 	if err != nil {
 		return 0, err
@@ -57,89 +57,116 @@ func (r *reshipRunner) count(ctx context.Context, p *reshipPlan, share *taskShar
 // send reads the range and hands each line to the producer, within the
 // reship's share of the read slots and bytes; before is the number of lines
 // before the range (the audit hours number lines from offset 0).
-func (r *reshipRunner) send(sendCtx context.Context, p *reshipPlan, tr *flow.Tracker, link *taskLink,
+//
+// Like a harvester (harvestwait.go), a reship never waits holding memory:
+// when a line cannot be handed over at once (its share's bytes, the budget
+// or its partition's queue are full) frame lets go of the framer, the read
+// buffer and the slot, the reship waits for room for a read's worth of
+// lines, and it frames the file again from that line. Until 2026-12 it
+// kept a read buffer of its own and its framer's chunk (~400 KiB) while it
+// waited for Kafka: reships waiting on a missing topic held memory no
+// bound counted, each.
+func (r *reshipRunner) send(ctx context.Context, p *reshipPlan, tr *flow.Tracker, link *taskLink,
 	tm *taskMetrics, stamp *reshipStamp, before int64) error {
 	k := before
-	prod := r.a.producer
+	prod, budget := r.a.producer, r.a.budget
 	rb := newRecordBuilder(p.topic, r.a.cfg.Agent.ID, p.fileID, r.spec.Path, p.fields)
-	return r.frame(sendCtx, p, link.share, p.from, func(ev Event) (bool, error) {
-		if ev.Offset >= p.to {
-			return true, nil
-		}
+	// The topic first: no slot is taken while the topic is missing.
+	if err := prod.prepare(ctx, rb); err != nil {
+		return err
+	}
+	trySend := func(ev Event) (*blocked, error) {
 		size := int64(len(ev.Data)) + recordSizeOverhead
-		if err := link.share.bytes.Acquire(sendCtx, size); err != nil {
-			return false, err
-		}
-		if err := r.a.budget.Acquire(sendCtx, size); err != nil {
-			link.share.bytes.Release(size)
-			return false, err
+		if !link.share.tryAcquire(budget, size) {
+			return &blocked{from: ev.Offset, n: size}, nil
 		}
 		if len(ev.Data) > prod.maxValue {
 			ev.Data, ev.Truncated = capUTF8(ev.Data, prod.maxValue), true
 		}
-		rec := rb.build(ev, time.Now(), stamp.stamp(ev.Offset, k))
-		k++
+		ts, src := stamp.stamp(ev.Offset, k)
+		rec := rb.build(ev, time.Now(), ts)
 		rec.tr, rec.seq, rec.end, rec.size, rec.tm, rec.link = tr, tr.Add(), ev.End, size, tm, link
-		if err := prod.send(sendCtx, rb, rec); err != nil {
+		space, err := prod.trySend(ctx, rb, rec)
+		if err != nil || space != nil {
 			tr.Drop(rec.seq)
-			r.a.budget.Release(size)
-			link.share.bytes.Release(size)
+			link.share.release(budget, size)
 			rec.release()
-			return false, err
+			if err != nil {
+				return nil, err
+			}
+			return &blocked{from: ev.Offset, n: size, space: space}, nil
 		}
+		k++
+		stamp.sent(src)
 		tm.produced.Inc()
 		r.mu.Lock()
 		r.st.Sent++
 		r.mu.Unlock()
-		return false, nil
-	})
+		return nil, nil
+	}
+	for from := p.from; ; {
+		b, err := r.frame(ctx, p, link.share, from, func(ev Event) (bool, *blocked, error) {
+			if ev.Offset >= p.to {
+				return true, nil, nil
+			}
+			b, err := trySend(ev)
+			return false, b, err
+		})
+		if err != nil || b == nil {
+			return err
+		}
+		prod.flush(rb) // what it queued goes now, without its linger
+		if _, err := waitRoom(ctx, prod, link.share, budget, *b, true, nil); err != nil {
+			return err
+		}
+		from = b.from
+	}
 }
 
 // frame calls fn with each event of the file from offset start up to its
-// saved position (a line end, so the last event is whole), until fn says
-// stop. Each chunk is taken into the framer holding one of the share's
-// read slots, which it gives back before fn sends: like a harvester, a
-// reship never waits for Kafka holding a slot (harvestwait.go).
+// saved position (a line end, so the last event is whole) until fn says
+// stop, or returns what the event it could not take waits for: the caller
+// frames again from there once there is room. It reads holding one of the
+// share's read slots and a pooled read buffer, and gives both back, with
+// the framer's buffer, before it returns.
 func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShare, start int64,
-	fn func(Event) (stop bool, err error)) error {
+	fn func(Event) (stop bool, b *blocked, err error)) (*blocked, error) {
 	fr, err := NewFramer(p.framer, start)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	buf := make([]byte, readBufSize)
-	chunk := func(n int, final bool) (bool, error) {
-		if err := share.acquireSlot(ctx); err != nil {
-			return true, err
-		}
-		fr.Write(buf[:n])
-		share.releaseSlot()
-		now := time.Now()
-		next := func() (Event, bool) { return fr.Next(now) }
-		if final {
-			next = fr.Flush
-		}
+	defer fr.Rewind(start) // gives its buffer back
+	if err := share.acquireSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer share.releaseSlot()
+	buf := readBufs.Get().(*[readBufSize]byte)
+	defer readBufs.Put(buf)
+	emit := func(next func() (Event, bool)) (stop bool, b *blocked, err error) {
 		for ev, ok := next(); ok; ev, ok = next() {
-			if stop, err := fn(ev); stop || err != nil {
-				return true, err
+			if stop, b, err := fn(ev); stop || b != nil || err != nil {
+				return true, b, err
 			}
 		}
-		return false, nil
+		return false, nil, nil
 	}
 	for off := start; off < p.pos.Offset; {
 		n, err := p.f.ReadAt(buf[:min(int64(len(buf)), p.pos.Offset-off)], off)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+			return nil, err
 		}
 		if n == 0 {
-			return io.ErrUnexpectedEOF // shrank below its saved position
+			return nil, io.ErrUnexpectedEOF // shrank below its saved position
 		}
 		off += int64(n)
-		if stop, err := chunk(n, false); stop || err != nil {
-			return err
+		fr.Write(buf[:n])
+		now := time.Now()
+		if stop, b, err := emit(func() (Event, bool) { return fr.Next(now) }); stop {
+			return b, err
 		}
 	}
-	_, err = chunk(0, true) // a pending multiline event ends at the saved position
-	return err
+	_, b, err := emit(fr.Flush) // a pending multiline event ends at the saved position
+	return b, err
 }
 
 // waitTracker blocks until every line tr holds is acked or ctx ends.

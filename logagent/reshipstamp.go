@@ -88,22 +88,42 @@ func newReshipStamp(anchors []anchor, hours []hourCount, start time.Time) *reshi
 // useHours enables (2) when the ledger holds exactly lines lines.
 func (s *reshipStamp) useHours(lines int64) { s.byHour = s.ledgerLines() == lines && lines > 0 }
 
-// stamp returns the lp.ts of line number k (from offset 0) starting at off.
-// Calls come in offset order.
-func (s *reshipStamp) stamp(off, k int64) int64 {
+// stampSource is where a line's lp.ts came from.
+type stampSource int
+
+const (
+	stampAnchor stampSource = iota
+	stampHour
+	stampEstimate
+)
+
+// stamp returns the lp.ts of line number k (from offset 0) starting at off,
+// and its source. Calls come in offset order; the same line may be stamped
+// again after a wait (it was not sent), so the caller counts the source
+// (sent) only once the line is handed over.
+func (s *reshipStamp) stamp(off, k int64) (int64, stampSource) {
 	for len(s.anchors) > 1 && s.anchors[1].Off <= off {
 		s.anchors = s.anchors[1:]
 	}
 	if len(s.anchors) > 0 && s.anchors[0].Off <= off && off < s.anchors[0].End {
-		s.anchored++
-		return s.anchors[0].TS
+		return s.anchors[0].TS, stampAnchor
 	}
 	if h, ok := s.hourAt(k); ok && s.byHour {
-		s.hourly++
-		return h * 1000
+		return h * 1000, stampHour
 	}
-	s.estimated++
-	return s.fallback
+	return s.fallback, stampEstimate
+}
+
+// sent counts a line handed over with an lp.ts from src.
+func (s *reshipStamp) sent(src stampSource) {
+	switch src {
+	case stampAnchor:
+		s.anchored++
+	case stampHour:
+		s.hourly++
+	default:
+		s.estimated++
+	}
 }
 
 // hourAt is the hour (Unix seconds) the ledger counted line k in, if it

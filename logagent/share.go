@@ -178,33 +178,37 @@ func (s *shares) grantLocked() {
 	}
 }
 
-// tryAcquire takes n in-flight bytes for one of the task's records, from
-// the task's share and from the agent's budget, if both have room now; it
-// takes nothing and reports false otherwise. It never waits: the harvester
-// decides how (harvestwait.go).
-func (t *taskRunner) tryAcquire(n int64) bool {
-	if !t.link.share.bytes.TryAcquire(n) {
+// tryAcquire takes n in-flight bytes for one record, from the share and
+// from the agent's budget b, if both have room now; it takes nothing and
+// reports false otherwise. It never waits: the harvester (harvestwait.go)
+// and a reship decide how.
+func (ts *taskShare) tryAcquire(b *flow.Budget, n int64) bool {
+	if !ts.bytes.TryAcquire(n) {
 		return false
 	}
-	if !t.budget.TryAcquire(n) {
-		t.link.share.bytes.Release(n)
+	if !b.TryAcquire(n) {
+		ts.bytes.Release(n)
 		return false
 	}
 	return true
 }
 
-// room returns nil when the task's share has room for want bytes and the
-// agent's budget for n, and otherwise a channel closed when there may be.
-func (t *taskRunner) room(want, n int64) <-chan struct{} {
-	if c := t.link.share.bytes.Room(want); c != nil {
+// room returns nil when the share has room for want bytes and the agent's
+// budget b for n, and otherwise a channel closed when there may be.
+func (ts *taskShare) room(b *flow.Budget, want, n int64) <-chan struct{} {
+	if c := ts.bytes.Room(want); c != nil {
 		return c
 	}
-	return t.budget.Room(n)
+	return b.Room(n)
 }
 
 // release gives back what tryAcquire took (for a record the producer never
 // got; the producer's ack path releases the others).
-func (t *taskRunner) release(n int64) {
-	t.budget.Release(n)
-	t.link.share.bytes.Release(n)
+func (ts *taskShare) release(b *flow.Budget, n int64) {
+	b.Release(n)
+	ts.bytes.Release(n)
 }
+
+func (t *taskRunner) tryAcquire(n int64) bool { return t.link.share.tryAcquire(t.budget, n) }
+
+func (t *taskRunner) release(n int64) { t.link.share.release(t.budget, n) }
