@@ -75,8 +75,24 @@ func newTaskResolver(agent string, allowed []string) *taskResolver {
 	return &taskResolver{agent: agent, allowed: allowed, keys: conf.NewLastValid[[]namedTask]()}
 }
 
-// decode turns one key's value into the tasks it defines.
+// decode turns one key's value into the tasks it defines, with their
+// defaults; an error refuses the whole key.
 func (r *taskResolver) decode(key, value string) ([]namedTask, error) {
+	nts, err := r.read(key, value)
+	if err != nil {
+		return nil, err
+	}
+	for i := range nts {
+		nts[i].task = nts[i].task.WithDefaults()
+	}
+	return nts, nil
+}
+
+// read returns the tasks one key's value defines, as written, and why the
+// agent refuses the key (nil: it runs them). The tasks of a refused key
+// are returned too when the value decodes: logctl shows them with the
+// reason. One bad collect_config item refuses every item of the key.
+func (r *taskResolver) read(key, value string) ([]namedTask, error) {
 	own := KeyRoot + r.agent + tasksDir
 	if key == ClassicKey(r.agent) {
 		var items []classicItem
@@ -84,31 +100,31 @@ func (r *taskResolver) decode(key, value string) ([]namedTask, error) {
 			return nil, fmt.Errorf("invalid JSON: want an array of {\"path\",\"topic\"}: %w", err)
 		}
 		out := make([]namedTask, 0, len(items))
+		var bad error
 		for i, it := range items {
 			t := Task{Path: it.Path, Topic: it.Topic}
-			if err := t.Validate(r.allowed); err != nil {
-				return nil, fmt.Errorf("item %d: %w", i, err)
+			if err := t.Validate(r.allowed); err != nil && bad == nil {
+				bad = fmt.Errorf("item %d: %w", i, err)
 			}
-			out = append(out, namedTask{name: classicName(t), task: t.WithDefaults(), own: true})
+			out = append(out, namedTask{name: classicName(t), task: t, own: true})
 		}
-		return out, nil
+		return out, bad
 	}
 	t, err := DecodeTask([]byte(value))
-	if err == nil {
-		err = t.Validate(r.allowed)
-	}
 	if err != nil {
 		return nil, err
 	}
 	name := strings.TrimPrefix(strings.TrimPrefix(key, own), KeyRoot+AllAgents+tasksDir)
-	return []namedTask{{name: name, task: t.WithDefaults(), own: strings.HasPrefix(key, own)}}, nil
+	return []namedTask{{name: name, task: t, own: strings.HasPrefix(key, own)}}, t.Validate(r.allowed)
 }
 
 // DecodeKey returns the tasks the value of one of agent's task keys (a
-// task, or the collect_config array) defines, with their defaults, as the
-// agent decodes them: an error is why the agent would refuse the key.
+// task, or the collect_config array) defines, in the value's order and as
+// written (before defaults), and why the agent refuses the key: nil when it
+// runs them. A refused key's tasks are returned too when its value decodes;
+// a value that does not decode defines none.
 func DecodeKey(agent, key string, value []byte, allowed []string) ([]Task, error) {
-	nts, err := newTaskResolver(agent, allowed).decode(key, string(value))
+	nts, err := newTaskResolver(agent, allowed).read(key, string(value))
 	tasks := make([]Task, len(nts))
 	for i, nt := range nts {
 		tasks[i] = nt.task

@@ -2,7 +2,6 @@ package ctl
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"slices"
@@ -193,41 +192,34 @@ type taskEntry struct {
 }
 
 // taskEntries decodes one key's value with the agent's decoder and
-// validation; allowed are the allowed_paths to check against.
+// validation (logagent.DecodeKey); allowed are the allowed_paths to check
+// against. A collect_config key gives an entry per item, each with the
+// key's verdict: one bad item makes the agent refuse them all.
 func taskEntries(agent, name, key string, rev int64, value []byte, allowed []string) []taskEntry {
 	e := entry{Key: key, Name: name, Revision: rev}
-	if name == "" { // collect_config: a JSON array of {"path","topic"}
-		var items []logagent.Task
-		if err := json.Unmarshal(value, &items); err != nil {
-			e.Name, e.Raw, e.Invalid = "collect_config", string(value), "invalid JSON: want an array of {\"path\",\"topic\"}: "+err.Error()
-			return []taskEntry{{entry: e, Agent: agent}}
-		}
-		// One bad item makes the agent refuse the whole key, as it says.
-		for i, it := range items {
-			if err := it.Validate(allowed); err != nil {
-				e.Invalid = fmt.Sprintf("item %d: %v", i, err)
-				break
-			}
-		}
-		out := make([]taskEntry, 0, len(items))
-		for i, it := range items {
-			ie := e
-			ie.Name = fmt.Sprintf("collect_config[%d]", i)
-			out = append(out, taskEntry{entry: ie, Agent: agent, Task: &it})
-		}
-		return out
+	if name == "" {
+		e.Name = "collect_config"
 	}
-	te := taskEntry{entry: e, Agent: agent}
-	t, err := logagent.DecodeTask(value)
+	tasks, err := logagent.DecodeKey(agent, key, value, allowed)
 	if err != nil {
-		te.Raw, te.Invalid = string(value), err.Error()
-		return []taskEntry{te}
+		e.Invalid = err.Error()
 	}
-	te.Task = &t
-	if err := t.Validate(allowed); err != nil {
-		te.Invalid = err.Error()
+	switch {
+	case len(tasks) == 0 && err == nil:
+		return nil // an empty collect_config
+	case len(tasks) == 0:
+		e.Raw = string(value)
+		return []taskEntry{{entry: e, Agent: agent}}
+	case name != "":
+		return []taskEntry{{entry: e, Agent: agent, Task: &tasks[0]}}
 	}
-	return []taskEntry{te}
+	out := make([]taskEntry, 0, len(tasks))
+	for i := range tasks {
+		ie := e
+		ie.Name = fmt.Sprintf("collect_config[%d]", i)
+		out = append(out, taskEntry{entry: ie, Agent: agent, Task: &tasks[i]})
+	}
+	return out
 }
 
 func runTaskLs(ctx context.Context, c *cli, args []string) error {

@@ -3,6 +3,7 @@ package ctl
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -158,5 +159,28 @@ func TestTaskGetLsRm(t *testing.T) {
 	}
 	if r := s.run("task", "get", "nope", "--agent", "all"); r.code != ExitFailure {
 		t.Errorf("get of a missing task: exit %d", r.code)
+	}
+}
+
+// TestTaskEntriesShowTheAgentsView: logctl decodes a key with the agent's
+// own decoder, so it shows what the agent runs: of a collect_config item
+// only path and topic (the agent ignores any other field), with the key's
+// verdict on every item.
+func TestTaskEntriesShowTheAgentsView(t *testing.T) {
+	key := logagent.ClassicKey("web-1")
+	es := taskEntries("web-1", "", key, 7, []byte(`[{"path":"/data/a.log","topic":"a","encoding":"gbk"},{"path":"b.log","topic":"b"}]`), nil)
+	if len(es) != 2 {
+		t.Fatalf("%d entries, want 2: %+v", len(es), es)
+	}
+	if got := *es[0].Task; !reflect.DeepEqual(got, logagent.Task{Path: "/data/a.log", Topic: "a"}) {
+		t.Errorf("item 0 shown as %+v, want only the path and topic the agent reads", got)
+	}
+	for _, e := range es {
+		if !strings.Contains(e.Invalid, "item 1") {
+			t.Errorf("%s: verdict %q, want the key's refusal for item 1", e.Name, e.Invalid)
+		}
+	}
+	if es := taskEntries("web-1", "", key, 7, []byte(`[]`), nil); len(es) != 0 {
+		t.Errorf("an empty collect_config lists %+v", es)
 	}
 }
