@@ -75,6 +75,7 @@ func Main[C any](d Daemon[C]) {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
+	go releaseStartupPages(ctx, r, log)
 	if err := r.Run(ctx); err != nil {
 		log.Error("stopped with error", "err", err)
 		os.Exit(1)
