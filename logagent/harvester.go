@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/flow"
 )
 
@@ -305,7 +306,7 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 		// small writes are then shipped as bursts of lines, which costs the
 		// agent far less per line than waking for each write.
 		if d := t.cfg.ReadInterval - time.Since(now); d > 0 {
-			if err := sleepCtx(sendCtx, d); err != nil {
+			if err := conf.Sleep(sendCtx, d); err != nil {
 				return resultStopped
 			}
 		}
@@ -449,15 +450,3 @@ const recordSizeOverhead = 800
 func (h *harvester) waitAcks(ctx context.Context) { waitTracker(ctx, h.tracker) }
 
 func (h *harvester) String() string { return fmt.Sprintf("%s@%d", h.getPath(), h.readOff) }
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

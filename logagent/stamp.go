@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/logpipe/logpipe/conf"
 )
 
 // stamper gives each line of one harvester its lp.ts by the anchor rule
@@ -75,7 +77,7 @@ func (s *stamper) stamp(ctx context.Context, off int64, now time.Time, readOff i
 		if failures == 0 {
 			s.log.Error("cannot save a time anchor; the file's lines wait", "err", err)
 		}
-		if err := sleepCtx(ctx, time.Second); err != nil {
+		if err := conf.Sleep(ctx, time.Second); err != nil {
 			return 0, err
 		}
 	}

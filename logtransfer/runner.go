@@ -126,7 +126,7 @@ func (r *runner) run(ctx context.Context) {
 			break
 		}
 		r.cond.Trouble(conf.StateWaiting, "kafka consume: "+err.Error())
-		sleepCtx(ctx, r.backoff(attempt, 0))
+		_ = conf.Sleep(ctx, r.backoff(attempt, 0))
 		attempt++
 	}
 	r.lane.pause.setGroup(nil)
@@ -149,20 +149,8 @@ func (r *runner) retry(ctx context.Context, what string, f func(context.Context)
 		}
 		r.h.setErr(err)
 		r.cond.Trouble(conf.StateWaiting, what+": "+err.Error())
-		if !sleepCtx(ctx, r.backoff(attempt, 0)) {
+		if conf.Sleep(ctx, r.backoff(attempt, 0)) != nil {
 			return false
 		}
-	}
-}
-
-// sleepCtx waits d; it reports false if ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -261,7 +261,7 @@ func (t *Transfer) checkES(ctx context.Context) {
 		t.mu.Lock()
 		t.esErr = err
 		t.mu.Unlock()
-		if !sleepCtx(ctx, 5*time.Second) {
+		if conf.Sleep(ctx, 5*time.Second) != nil {
 			return
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logpipe/logpipe/conf"
 	"github.com/logpipe/logpipe/internal/devstack"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -237,13 +238,4 @@ func (e *env) logf(format string, args ...any) {
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var sleep = conf.Sleep

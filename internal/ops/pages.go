@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/logpipe/logpipe/conf"
 )
 
 // Start-up touches most of a Go daemon's executable: package initialisers,
@@ -34,12 +36,12 @@ func releaseStartupPages(ctx context.Context, r Runner, log *slog.Logger) {
 	deadline := time.Now().Add(startupMaxWait)
 	if rd, ok := r.(interface{ Ready() error }); ok {
 		for time.Now().Before(deadline) && rd.Ready() != nil {
-			if sleep(ctx, 250*time.Millisecond) != nil {
+			if conf.Sleep(ctx, 250*time.Millisecond) != nil {
 				return
 			}
 		}
 	}
-	if sleep(ctx, startupSettle) != nil {
+	if conf.Sleep(ctx, startupSettle) != nil {
 		return
 	}
 	before, err := releaseExecutablePages()
@@ -48,16 +50,4 @@ func releaseStartupPages(ctx context.Context, r Runner, log *slog.Logger) {
 		return
 	}
 	log.Info("released the start-up pages of the executable", "rss_file_before_kb", before>>10, "rss_file_after_kb", rssFile()>>10)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
