@@ -30,15 +30,18 @@ const (
 	// partition queues one batch besides the one in flight, whose records
 	// take ~1.7× their wire size: a batch costs ~5× its size of heap,
 	// doubled by GC headroom. make bench, one core: 512 → 256 KiB took
-	// peak RSS at 35,000 lines/s from 34.4-35.8 to 28.8-30.4 MB for the
-	// same CPU share, and full speed from 0.83-0.86 to 0.90-0.93 CPU-s per
-	// million lines (twice the requests). 128 KiB also cut 7,000 lines/s
-	// (27.3 → 25.0 MB) but cost ~20 % more CPU at full speed (medians of
-	// five interleaved runs: 1.11 → 1.36). So a partition taking 5 to 32
-	// batches' worth a second cuts half batches: followed files get the
-	// memory of the small batch, a backlog the CPU of the big one
-	// (logagent/produce_batchsize.go).
-	DefaultBatchBytes      = 256 << 10
+	// peak RSS at 35,000 lines/s from 34.4-35.8 to 28.8-30.4 MB, and full
+	// speed from 0.83-0.86 to 0.90-0.93 CPU-s per million lines (twice the
+	// requests); 128 KiB cost ~20 % more CPU at full speed. Since the
+	// daemons release their executable's start-up pages (internal/ops,
+	// ~10 MB of RSS), 512 KiB fits the memory targets again: five
+	// interleaved pairs against 256 KiB, peak RSS at 7,000 lines/s
+	// 16.5-18.2 against 14.1-16.2 MB, at 35,000 19.5-22.1 against
+	// 16.7-18.1; CPU medians 2.00 against 2.13 % and 7.13 against 7.26 %.
+	// (From 2026-12-06 to this change a partition taking 5 to 32 batches'
+	// worth a second cut half batches, for memory at 7,000 lines/s: ~6-15 %
+	// more CPU there.)
+	DefaultBatchBytes      = 512 << 10
 	DefaultRetryBackoff    = 250 * time.Millisecond
 	DefaultRetryBackoffMax = 5 * time.Second
 	DefaultKafkaTimeout    = 10 * time.Second

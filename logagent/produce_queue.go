@@ -64,8 +64,6 @@ type partQueue struct {
 	// singles counts records at the head of recs to send one per batch: a
 	// batch of them was too large for the broker.
 	singles int
-	// size chooses the batch size from the partition's recent rate.
-	size batchSizer
 	// seq and gen are the idempotent producer's next sequence number and
 	// the producer id generation it belongs to.
 	seq int32
@@ -110,8 +108,7 @@ func (q *partQueue) tryEnqueue(p *producer, r *record) <-chan struct{} {
 	if first {
 		q.since = r.sent
 	}
-	limit := q.size.limit(p.batchBytes)
-	full := q.bytes >= limit && q.bytes-r.wire < limit
+	full := q.bytes >= p.batchBytes && q.bytes-r.wire < p.batchBytes
 	q.mu.Unlock()
 	if first || full {
 		if l := q.leader.Load(); l != nil {
@@ -171,10 +168,10 @@ func (q *partQueue) take(p *producer, now time.Time, force bool) (b *batch, due 
 		if len(q.recs) == 0 {
 			return nil, time.Time{}, false
 		}
-		if !force && !q.flush && q.singles == 0 && q.bytes < q.size.limit(p.batchBytes) && now.Sub(q.since) < p.linger {
+		if !force && !q.flush && q.singles == 0 && q.bytes < p.batchBytes && now.Sub(q.since) < p.linger {
 			return nil, q.since.Add(p.linger), true
 		}
-		b = q.cut(p, now)
+		b = q.cut(p)
 	}
 	q.busy = true
 	if p.idem != nil {
@@ -185,13 +182,12 @@ func (q *partQueue) take(p *producer, now time.Time, force bool) (b *batch, due 
 
 // cut takes the next batch off the head of recs, up to the partition's batch
 // size (at least one record; one only while singles remain).
-func (q *partQueue) cut(p *producer, now time.Time) *batch {
+func (q *partQueue) cut(p *producer) *batch {
 	n, bytes := 1, q.recs[0].wire
 	if q.singles > 0 {
 		q.singles--
 	} else {
-		limit := q.size.limit(p.batchBytes)
-		for n < len(q.recs) && bytes+q.recs[n].wire <= limit {
+		for n < len(q.recs) && bytes+q.recs[n].wire <= p.batchBytes {
 			bytes += q.recs[n].wire
 			n++
 		}
@@ -202,7 +198,6 @@ func (q *partQueue) cut(p *producer, now time.Time) *batch {
 	clear(q.recs[rest:])
 	q.recs = q.recs[:rest]
 	q.bytes -= bytes
-	q.size.cut(now, bytes)
 	if rest > 0 {
 		q.since = q.recs[0].sent
 	} else {
