@@ -2,6 +2,7 @@ package logagent
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -97,15 +98,24 @@ func (b *batch) failed(p *producer, err error) {
 	b.q.done(b, true, time.Now().Add(p.retryAfter(kt, b.attempts-1)))
 }
 
-// report tells each task with records in the batch about kt, once.
+// report tells each task with records in the batch about kt, once, and
+// each task whose records wait in the partition's queue behind it: a
+// partition sends nothing past a failing batch, so those cannot ship
+// either, and the batch is retried as it is, so they would never be told.
 func (b *batch) report(kt kafkaTrouble) {
-	var last *taskLink
-	linkRuns(b.recs, func(l *taskLink, _ []*record) {
-		if l != last {
-			l.health.trouble(kt)
-			last = l
+	var told []*taskLink
+	tell := func(l *taskLink, _ []*record) {
+		if !slices.Contains(told, l) {
+			told = append(told, l)
 		}
-	})
+	}
+	linkRuns(b.recs, tell)
+	b.q.mu.Lock()
+	linkRuns(b.q.recs, tell)
+	b.q.mu.Unlock()
+	for _, l := range told {
+		l.health.trouble(kt)
+	}
 }
 
 // tooLarge handles a batch the broker found too large: several records go

@@ -8,8 +8,6 @@ import (
 
 	"github.com/logpipe/logpipe/internal/devstack"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestStuckReshipsHoldNoBuffers: reships that cannot send — half to a
@@ -38,7 +36,9 @@ func TestStuckReshipsHoldNoBuffers(t *testing.T) {
 	waitSaved(t, a, path, offs[lines])
 	// NOT_ENOUGH_REPLICAS appends nothing (a timeout would append each
 	// retry: heap of the in-process broker, not of the agent).
-	e.kafka.Cluster().Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "slow", Err: kerr.NotEnoughReplicas, Count: -1})
+	if _, err := e.kafka.FailProduces("slow", kerr.NotEnoughReplicas); err != nil {
+		t.Fatal(err)
+	}
 	base := heapInUse()
 
 	const reships = 40

@@ -77,3 +77,15 @@ func producesTo(req kmsg.Request, topic string) bool {
 	}
 	return false
 }
+
+// FailProduces answers every produce request for topic with err, without
+// appending its records, until the handle is removed: a partition whose
+// leader cannot take writes (NOT_ENOUGH_REPLICAS, say), so its producers'
+// batches stay in flight. It fails while the cluster is stopped.
+func (k *Kafka) FailProduces(topic string, err *kerr.Error) (*kfake.FaultHandle, error) {
+	c := k.Cluster()
+	if c == nil {
+		return nil, errors.New("kafka cluster is stopped")
+	}
+	return c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: topic, Err: err, Count: -1}), nil
+}
