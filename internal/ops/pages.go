@@ -17,9 +17,12 @@ import (
 // it asks the kernel to reclaim the executable's read-only pages
 // (MADV_PAGEOUT: clean pages are dropped, not written anywhere); what it
 // touches later comes back on demand, from the page cache or the disk.
-// make bench, paced: peak RSS 22.7 → 13.0 MB at 1,750 lines/s, 24.6 →
-// 14.5-14.9 at 7,000, 27.0 → 17-24 at 35,000 (how much of the binary comes
-// back varies from run to run), CPU the same within the noise.
+// make bench, paced, with the 256 KiB batches of the time and pageout
+// alone: peak RSS 22.7 → 13.0 MB at 1,750 lines/s, 24.6 → 14.5-14.9 at
+// 7,000, 27.0 → 17-24 at 35,000 (how much of the binary comes back varies
+// from run to run; see pages_linux.go for the random-access hint), CPU the
+// same within the noise. It is done once: a rarely run path (a reload, a
+// reconnection) touched later stays resident until the next start.
 
 // startupSettle is how long after ready the pages are released: the first
 // scans, connections and status writes of a fresh daemon are done by then.
