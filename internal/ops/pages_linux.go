@@ -22,10 +22,10 @@ const (
 // state.
 //
 // The mappings are then marked random-access: a page faulted back is read
-// alone, not with the 128 KiB around it. Three runs each of make bench's
-// paced scenario at 1,750, 7,000 and 35,000 lines/s: peak RSS 13.0-14.3 /
-// 18.2-20.1 / 26.0-26.6 MB with pageout alone, 12.8-13.1 / 16.6-16.8 /
-// 24.3-25.1 with it.
+// alone, not with the 128 KiB around it. make bench's paced scenario at
+// 1,750, 7,000 and 35,000 lines/s: peak RSS 13.0-14.3 / 18.2-20.1 /
+// 26.0-26.6 MB with pageout alone (two runs), 12.8-13.1 / 16.6-16.8 /
+// 24.3-25.1 with the hint (three).
 func releaseExecutablePages() (before int64, err error) {
 	spans, err := executableSpans()
 	if err != nil {
