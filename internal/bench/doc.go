@@ -8,7 +8,7 @@
 //	│  writes log files (pre-written, or 35,000 lines/s)
 //	│  reads high-water marks and lp.id (franz-go) ─────────────┐
 //	▼                                                          ▼
-//	logagent ─acks=all,snappy▶ benchbroker (kfake) ──▶ logtransfer ──_bulk──▶ benchsink
+//	logagent ─acks=all────────▶ benchbroker (kfake) ──▶ logtransfer ──_bulk──▶ benchsink
 //	GOMAXPROCS=1, own CPU       own process, data dir   own process             answers "created",
 //	                            stopped and restarted                           write→indexed latency
 //
@@ -23,6 +23,12 @@
 //     logtransfer, from its start until the sink answered every document.
 //   - e2e: the whole pipeline at 35,000 lines/s; each line carries its write
 //     time and the sink computes indexed time − write time.
+//   - wake: what the agent's core charges a process for waking every 200 ms
+//     to do memory-bound work (internal/cmd/wakecost): the machine's part of
+//     the paced figures.
+//   - paced: logagent and the installed peers (kcat, rsyslog, naive-go)
+//     each following a file written line by line at 1,750, 7,000 and 35,000
+//     lines/s (rates.go).
 //
 // Every child runs in its own process group, dies with the harness
 // (Pdeathsig) and is stopped when its scenario ends, fails or is

@@ -79,6 +79,7 @@ var scenarios = []scenario{
 	{"transfer", []string{"transfer_docs_per_s", "transfer_cpu_s_per_mdoc"}, (*env).transfer},
 	{"backlog", []string{"transfer_backlog_rss_mb"}, (*env).backlog},
 	{"e2e", []string{"e2e_p50_ms", "e2e_p99_ms"}, (*env).e2e},
+	{"wake", wakeCostFigures, (*env).wakeScenario},
 	{"paced", paceFigures(), (*env).paced},
 	{"codecs", codecFigures(), (*env).codecsScenario},
 	{"files", []string{"etcd_kb_per_agent_min_100_files", "agent_rss_mb_midline_500_files"}, (*env).files},
@@ -197,7 +198,7 @@ const buildTags = "grpcnotrace,nethttpomithttp2"
 // build compiles the daemons as `make build` does (but with symbols when
 // profiling), and the helper programs.
 func (e *env) build(ctx context.Context) error {
-	e.logf("building logagent, logtransfer, benchbroker, benchsink, naiveagent")
+	e.logf("building logagent, logtransfer, benchbroker, benchsink, naiveagent, wakecost")
 	ldflags := "-s -w"
 	if e.opts.Profile != "" {
 		ldflags = ""
@@ -205,7 +206,7 @@ func (e *env) build(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", buildTags, "-ldflags="+ldflags, "-o", e.bins+"/",
 		"github.com/logpipe/logpipe/cmd/logagent", "github.com/logpipe/logpipe/cmd/logtransfer",
 		"github.com/logpipe/logpipe/internal/cmd/benchbroker", "github.com/logpipe/logpipe/internal/cmd/benchsink",
-		"github.com/logpipe/logpipe/internal/cmd/naiveagent")
+		"github.com/logpipe/logpipe/internal/cmd/naiveagent", "github.com/logpipe/logpipe/internal/cmd/wakecost")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %w\n%s", err, out)
