@@ -3,8 +3,10 @@ package bench
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -198,4 +200,49 @@ func (w *rateWriter) run(ctx context.Context) error {
 		}
 		w.written.Add(n)
 	}
+}
+
+// rateWriters spread a rate over files app-0.log, app-1.log, … of a
+// directory (one file: app.log), each written as rateWriter does.
+type rateWriters []*rateWriter
+
+func newRateWriters(dir string, files, rate int) rateWriters {
+	if files <= 1 {
+		return rateWriters{{path: filepath.Join(dir, "app.log"), rate: rate, stamp: true, perLine: true}}
+	}
+	ws := make(rateWriters, files)
+	for i := range ws {
+		r := rate / files
+		if i < rate%files {
+			r++
+		}
+		ws[i] = &rateWriter{path: filepath.Join(dir, fmt.Sprintf("app-%d.log", i)), rate: r, stamp: true, perLine: true}
+	}
+	return ws
+}
+
+// start starts every writer; stop stops them all and returns the first error.
+func (ws rateWriters) start(ctx context.Context) (stop func() error) {
+	stops := make([]func() error, len(ws))
+	for i, w := range ws {
+		stops[i] = w.start(ctx)
+	}
+	return func() error {
+		var first error
+		for _, s := range stops {
+			if err := s(); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+}
+
+// written is the lines written so far over all files.
+func (ws rateWriters) written() int64 {
+	var n int64
+	for _, w := range ws {
+		n += w.written.Load()
+	}
+	return n
 }

@@ -71,7 +71,8 @@ func (e *env) paced(ctx context.Context, r *report) error {
 		}
 		got := map[string]paceResult{}
 		for _, s := range shippers {
-			if s.skip() != "" || (len(e.opts.Shippers) > 0 && !slices.Contains(e.opts.Shippers, s.name)) {
+			if s.skip() != "" || (len(e.opts.Shippers) > 0 && !slices.Contains(e.opts.Shippers, s.name)) ||
+				(e.opts.Files > 1 && s.name != "logagent") {
 				continue
 			}
 			res, err := e.pace(ctx, r, st, s, rate)
@@ -144,11 +145,15 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 	}
 	topic := fmt.Sprintf("paced-%d-%s", rate, s.name)
 	file := filepath.Join(dir, "app.log")
-	w := &rateWriter{path: file, rate: rate, stamp: true, perLine: true}
+	files := max(e.opts.Files, 1)
+	if files > 1 {
+		file = filepath.Join(dir, "*.log") // the agent's glob
+	}
+	w := newRateWriters(dir, files, rate)
 	stopWriter := w.start(ctx)
 	defer stopWriter()
 	if err := waitUntil(ctx, 10*time.Second, 10*time.Millisecond, "the writer's first line", func() (bool, error) {
-		return w.written.Load() > 0, nil
+		return w.written() > 0, nil
 	}); err != nil {
 		return res, err
 	}
@@ -164,7 +169,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 	defer cl.Close()
 	keepsUp := func() (bool, error) {
 		n, err := highWater(ctx, cl, topic)
-		return n > 0 && n >= w.written.Load()-int64(rate)/2, err
+		return n > 0 && n >= w.written()-int64(rate)/2, err
 	}
 	if err := waitUntil(ctx, time.Minute, 50*time.Millisecond, s.name+" to keep up", keepsUp, p, st.broker.proc); err != nil {
 		return res, err
@@ -200,7 +205,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 	if err := stopWriter(); err != nil {
 		return res, fmt.Errorf("writing lines: %w", err)
 	}
-	total := w.written.Load()
+	total := w.written()
 	if s.flush != nil {
 		s.flush(p)
 	}

@@ -52,6 +52,10 @@ type Options struct {
 	// Rates, when set, limits the paced scenario to these lines/s (default
 	// 1,750, 7,000 and 35,000).
 	Rates []int
+	// Files, when above 1, has the paced scenario's writer spread each rate
+	// over this many files of one task (logagent only: the peers follow
+	// one file).
+	Files int
 	// Strict makes a missed target an error, not only a scenario that failed.
 	Strict bool
 	// TaskKey and RouteKey are the etcd keys of an agent's task and of a
