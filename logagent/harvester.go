@@ -302,10 +302,12 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			cancelWait()
 		}
 		idle++
-		// Read a growing file at most every read_interval: a writer's many
-		// small writes are then shipped as bursts of lines, which costs the
-		// agent far less per line than waking for each write.
-		if d := t.cfg.ReadInterval - time.Since(now); d > 0 {
+		// Read a growing file at most every read_interval, on the ticks
+		// every harvester shares (readtick.go): a writer's many small
+		// writes are then shipped as bursts of lines, which costs the agent
+		// far less per line than waking for each write.
+		end := time.Now()
+		if d := readDelay(now, end, end.Sub(now), t.cfg.ReadInterval); d > 0 {
 			if err := conf.Sleep(sendCtx, d); err != nil {
 				return resultStopped
 			}
