@@ -240,13 +240,14 @@ func (a *Agent) applySnapshot(s conf.Snapshot) {
 // saveLoop writes positions every save_interval (each harvester publishes
 // its own, progress.go) and forgets files gone longer than clean_removed.
 func (a *Agent) saveLoop(ctx context.Context) {
-	t := time.NewTicker(a.cfg.Agent.SaveInterval)
-	defer t.Stop()
+	t := newTickTimer(a.cfg.Agent.SaveInterval)
+	defer t.stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
+			t.next()
 			if n := a.pos.forget(time.Now().Add(-a.cfg.Agent.CleanRemoved)); n > 0 {
 				a.log.Info("forgot positions of long-gone files", "count", n)
 			}

@@ -54,3 +54,21 @@ func TestReadDelayIgnoresWallClockJumps(t *testing.T) {
 		t.Errorf("wall clock set forward past the tick: sleeps %v, want 0 (read now, then realign)", d)
 	}
 }
+
+// TestUntilTickLandsOnTheGrid checks that periodic work wakes on the
+// wall-clock multiples of its interval, the grid the reads share.
+func TestUntilTickLandsOnTheGrid(t *testing.T) {
+	base := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, iv := range []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second} {
+		for _, into := range []time.Duration{0, time.Nanosecond, 137 * time.Millisecond, iv - time.Nanosecond} {
+			now := base.Add(into)
+			d := untilTick(now, iv)
+			if d <= 0 || d > iv {
+				t.Errorf("interval %v, %v past a tick: waits %v, want (0, %v]", iv, into, d, iv)
+			}
+			if at := now.Add(d); at.Sub(base)%iv != 0 {
+				t.Errorf("interval %v, %v past a tick: wakes %v past the minute, not on a multiple of the interval", iv, into, at.Sub(base))
+			}
+		}
+	}
+}

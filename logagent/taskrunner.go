@@ -100,8 +100,8 @@ func (t *taskRunner) Run(ctx context.Context) {
 	watchDone := make(chan struct{})
 	go t.watchTopic(ctx, watchDone)
 	defer close(watchDone)
-	tick := time.NewTicker(t.cfg.ScanFrequency)
-	defer tick.Stop()
+	tick := newTickTimer(t.cfg.ScanFrequency)
+	defer tick.stop()
 	first := !t.pos.taskStarted(t.name)
 	for {
 		t.scan(ctx, first)
@@ -111,7 +111,8 @@ func (t *taskRunner) Run(ctx context.Context) {
 		}
 		t.refreshLive(time.Now())
 		select {
-		case <-tick.C:
+		case <-tick.C():
+			tick.next()
 			t.link.health.settle()
 			continue
 		case <-t.stopCh:
