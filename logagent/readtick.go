@@ -21,8 +21,13 @@ func readDelay(start, now time.Time, elapsed, interval time.Duration) time.Durat
 	if interval <= 0 {
 		return 0
 	}
-	tick := start.Round(0).Truncate(interval).Add(interval).Sub(now.Round(0))
+	tick := nextTick(start, interval).Sub(now.Round(0))
 	return max(min(tick, interval-elapsed), 0)
+}
+
+// nextTick is the first wall-clock multiple of interval after t.
+func nextTick(t time.Time, interval time.Duration) time.Time {
+	return t.Round(0).Truncate(interval).Add(interval)
 }
 
 // tickTimer fires at the wall-clock multiples of its interval, the ticks
@@ -50,6 +55,6 @@ func (k *tickTimer) stop() { k.t.Stop() }
 // untilTick is how long from now to the next wall-clock multiple of
 // interval: more than 0, at most interval.
 func untilTick(now time.Time, interval time.Duration) time.Duration {
-	d := now.Round(0).Truncate(interval).Add(interval).Sub(now.Round(0))
+	d := nextTick(now, interval).Sub(now.Round(0))
 	return min(max(d, time.Nanosecond), interval)
 }

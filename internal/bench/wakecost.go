@@ -43,9 +43,11 @@ func (e *env) wakeScenario(ctx context.Context, r *report) error {
 	}
 	r.add("machine_wake_cost_ms", w.WakeCostMS, none)
 	r.add("machine_wake_cost_l2_ms", w.SmallWakeCostMS, none)
-	e.logf("wake: %d units of work after each 200 ms asleep cost %.2f ms more CPU than back to back (4 MiB working set), %.2f ms more within L2 (256 KiB)",
-		w.UnitsPerWake, w.WakeCostMS, w.SmallWakeCostMS)
-	r.note("wake: the machine's cost of a wake-up (internal/cmd/wakecost, GOMAXPROCS=1 on the shipper's core): copying and CRC-ing %d × 16 KiB of a 4 MiB working set costs %.2f µs a unit back to back and %.2f after each 200 ms asleep, so %.2f ms more per wake-up; within L2 (256 KiB) %.2f and %.2f, %.2f ms more. A shipper waking 5 times a second (logagent's read_interval, one followed file) to touch a few MB pays up to ~%.2f %% of a core for it, at any rate",
-		w.UnitsPerWake, w.ContinuousUS, w.BurstUS, w.WakeCostMS, w.SmallContUS, w.SmallBurstUS, w.SmallWakeCostMS, w.WakeCostMS*5/10)
+	e.logf("wake: %d units of work after each %.0f ms asleep cost %.2f ms more CPU than back to back (%d KiB working set), %.2f ms more within L2 (%d KiB)",
+		w.UnitsPerWake, w.GapMS, w.WakeCostMS, w.LargeSetKiB, w.SmallWakeCostMS, w.SmallSetKiB)
+	perSecond := 1000 / w.GapMS // wake-ups a second at that gap: logagent's read_interval
+	r.note("wake: the machine's cost of a wake-up (internal/cmd/wakecost, GOMAXPROCS=1 on the shipper's core): copying and CRC-ing %d × 16 KiB of a %d KiB working set costs %.2f µs a unit back to back and %.2f after each %.0f ms asleep, so %.2f ms more per wake-up; within L2 (%d KiB) %.2f and %.2f, %.2f ms more. A shipper waking %.0f times a second (logagent's read_interval, one followed file) to touch a few MB pays up to ~%.2f %% of a core for it, at any rate",
+		w.UnitsPerWake, w.LargeSetKiB, w.ContinuousUS, w.BurstUS, w.GapMS, w.WakeCostMS, w.SmallSetKiB, w.SmallContUS, w.SmallBurstUS, w.SmallWakeCostMS,
+		perSecond, w.WakeCostMS*perSecond/10)
 	return nil
 }
