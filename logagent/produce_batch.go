@@ -15,6 +15,7 @@ import (
 type batch struct {
 	q        *partQueue
 	recs     []*record
+	bytes    int // wire bytes of recs, before compression
 	rb       *sarama.RecordBatch
 	attempts int
 	// firstFail is when the first attempt failed: how long an error
@@ -31,7 +32,9 @@ func newBatch(p *producer, q *partQueue, recs []*record) *batch {
 		ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1,
 		Records: make([]*sarama.Record, len(recs)),
 	}
+	bytes := 0
 	for i, r := range recs {
+		bytes += r.wire
 		ts := r.sent.Truncate(time.Millisecond)
 		r.rec.OffsetDelta = int64(i)
 		r.rec.TimestampDelta = ts.Sub(first)
@@ -40,7 +43,7 @@ func newBatch(p *producer, q *partQueue, recs []*record) *batch {
 		}
 		rb.Records[i] = &r.rec
 	}
-	return &batch{q: q, recs: recs, rb: rb}
+	return &batch{q: q, recs: recs, bytes: bytes, rb: rb}
 }
 
 // acked finishes an acknowledged batch: each file's run of records advances

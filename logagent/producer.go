@@ -57,7 +57,11 @@ type producer struct {
 	// peak RSS at 7,000 lines/s 25.7-26.4 → 25.0 MB, at 35,000 28.0 →
 	// 27.1; CPU and full speed the same within the noise).
 	queueBytes int
-	version    int16 // of the produce request
+	// requestBytes is how much a produce request holds before it takes no
+	// more batches (produce_broker.go): with batch_bytes, a request stays
+	// below two batches' bytes however many partitions are due.
+	requestBytes int
+	version      int16 // of the produce request
 
 	ready   chan struct{} // closed once client is set
 	client  sarama.Client
@@ -95,8 +99,9 @@ func newProducer(k conf.Kafka, b *flow.Budget, m *Metrics, log *slog.Logger) (*p
 		backoff:     conf.Backoff(k.RetryBackoff, k.RetryBackoffMax),
 		slowBackoff: conf.Backoff(k.RetryBackoffMax, slowRetry(k)),
 		maxValue:    k.MaxMessageBytes - recordOverhead,
-		batchBytes:  batch, linger: k.Linger, queueBytes: max(batch, minQueueBytes), version: produceVersion(cfg.Version),
-		ready: make(chan struct{}), closing: make(chan struct{}), stopped: make(chan struct{}),
+		batchBytes:  batch, linger: k.Linger, queueBytes: max(batch, minQueueBytes), requestBytes: batch,
+		version: produceVersion(cfg.Version),
+		ready:   make(chan struct{}), closing: make(chan struct{}), stopped: make(chan struct{}),
 		refresh: make(chan struct{}, 1),
 		topics:  map[string]*topicState{}, pending: map[string]*topicState{}, loops: map[int32]*brokerLoop{},
 	}, nil
