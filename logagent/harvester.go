@@ -388,55 +388,38 @@ func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
 	}
 }
 
-// send takes the event's bytes from the task's share and the budget, then
-// hands its record to the producer. The framer's buffer is reused by the
-// next call, which is why the record builder copies the line.
+// send hands the event's record to the producer (handover.go). The framer's
+// buffer is reused by the next call, which is why the record builder copies
+// the line.
 //
 // It never waits for room downstream: when the task's bytes, the agent's
-// budget or the partition's queue are full it takes nothing and returns
-// errMustWait; sendHolding and the read loop decide how to wait
-// (harvestwait.go).
+// budget or the partition's queue are full it takes nothing, notes what to
+// wait for in h.blocked and returns errMustWait; sendHolding and the read
+// loop decide how to wait (harvestwait.go).
 func (h *harvester) send(ctx context.Context, ev Event, now time.Time) error {
 	t := h.task
-	size := int64(len(ev.Data)) + recordSizeOverhead
-	if !t.tryAcquire(size) {
-		return h.mustWait(ev, size, nil)
-	}
-	// now is the time the chunk holding the line was read: one clock read
-	// per chunk, not per line. ts is the line's lp.ts, fixed on disk before
-	// the line is first sent (anchors.go).
-	ts, err := h.stamp.stamp(ctx, ev.Offset, now, h.readOff)
-	if err != nil {
-		t.release(size)
-		return err
-	}
-	data := ev.Data
-	if len(data) > t.producer.maxValue {
-		ev.Data, ev.Truncated = capUTF8(data, t.producer.maxValue), true
-	}
-	h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
-	r := h.rb.build(ev, now, ts)
-	r.tr, r.seq, r.end, r.size, r.tm, r.link = h.tracker, h.tracker.Add(), ev.End, size, t.tm, t.link
-	space, err := t.producer.trySend(ctx, h.rb, r)
-	if err != nil || space != nil {
-		// Never handed over: forget it, so the position stays before it.
-		// Sent again, it keeps its id; a new time anchor at its offset
-		// replaces the one just made (anchorStore.add).
-		h.tracker.Drop(r.seq)
-		t.release(size)
-		r.release()
-		if err != nil {
-			return err
+	ho := handOver{prod: t.producer, budget: t.budget, link: t.link, tm: t.tm, tr: h.tracker, rb: h.rb}
+	b, err := ho.offer(ctx, ev, now, func() (int64, error) {
+		// now is the time the chunk holding the line was read: one clock
+		// read per chunk, not per line. ts is the line's lp.ts, fixed on
+		// disk before the line is first sent (anchors.go); a line sent
+		// again after a wait gets a new anchor at its offset, which
+		// replaces this one (anchorStore.add).
+		ts, err := h.stamp.stamp(ctx, ev.Offset, now, h.readOff)
+		if err == nil {
+			h.counts.line(time.UnixMilli(ts)) // audit hook: the line's hour, before the tracker numbers it (linecount.go)
 		}
-		return h.mustWait(ev, size, space)
+		return ts, err
+	})
+	if err != nil {
+		if errors.Is(err, errMustWait) {
+			h.blocked = b
+		}
+		return err
 	}
 	h.stamp.sent(ev.End)
 	h.unflushed = true
-	if ev.Truncated {
-		t.tm.truncd.Inc()
-	}
 	t.tm.read.Inc() // counted once handed over: a line sent again after a yield is read once
-	t.tm.produced.Inc()
 	return nil
 }
 

@@ -85,13 +85,6 @@ type blocked struct {
 	space <-chan struct{} // the partition queue's when it was full; nil: bytes were short
 }
 
-// mustWait notes that ev (of n bytes) was not sent, for want of bytes or,
-// when space is not nil, of room in its partition's queue.
-func (h *harvester) mustWait(ev Event, n int64, space <-chan struct{}) error {
-	h.blocked = blocked{from: ev.Offset, n: n, space: space}
-	return errMustWait
-}
-
 // sendHolding sends ev. While there is no room downstream it waits holding
 // its read slot and its framer — the cheap wait, as Kafka acks a batch — but
 // only while no harvester waits for a slot; then it returns errMustWait and

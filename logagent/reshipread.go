@@ -75,30 +75,22 @@ func (r *reshipRunner) send(ctx context.Context, p *reshipPlan, tr *flow.Tracker
 	if err := prod.prepare(ctx, rb); err != nil {
 		return err
 	}
+	ho := handOver{prod: prod, budget: budget, link: link, tm: tm, tr: tr, rb: rb}
 	trySend := func(ev Event) (*blocked, error) {
-		size := int64(len(ev.Data)) + recordSizeOverhead
-		if !link.share.tryAcquire(budget, size) {
-			return &blocked{from: ev.Offset, n: size}, nil
+		var src stampSource
+		b, err := ho.offer(ctx, ev, time.Now(), func() (int64, error) {
+			ts, s := stamp.stamp(ev.Offset, k)
+			src = s
+			return ts, nil
+		})
+		if errors.Is(err, errMustWait) {
+			return &b, nil
 		}
-		if len(ev.Data) > prod.maxValue {
-			ev.Data, ev.Truncated = capUTF8(ev.Data, prod.maxValue), true
-		}
-		ts, src := stamp.stamp(ev.Offset, k)
-		rec := rb.build(ev, time.Now(), ts)
-		rec.tr, rec.seq, rec.end, rec.size, rec.tm, rec.link = tr, tr.Add(), ev.End, size, tm, link
-		space, err := prod.trySend(ctx, rb, rec)
-		if err != nil || space != nil {
-			tr.Drop(rec.seq)
-			link.share.release(budget, size)
-			rec.release()
-			if err != nil {
-				return nil, err
-			}
-			return &blocked{from: ev.Offset, n: size, space: space}, nil
+		if err != nil {
+			return nil, err
 		}
 		k++
 		stamp.sent(src)
-		tm.produced.Inc()
 		r.mu.Lock()
 		r.st.Sent++
 		r.mu.Unlock()
