@@ -120,7 +120,10 @@ func (r *reshipRunner) send(ctx context.Context, p *reshipPlan, tr *flow.Tracker
 // stop, or returns what the event it could not take waits for: the caller
 // frames again from there once there is room. It reads holding one of the
 // share's read slots and a pooled read buffer, and gives both back, with
-// the framer's buffer, before it returns.
+// the framer's buffer, before it returns — and every readBurst full reads,
+// as a harvester does, so that a reship of a large file (the count pass
+// reads it from its start) does not keep its task's other files waiting
+// for the slot.
 func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShare, start int64,
 	fn func(Event) (stop bool, b *blocked, err error)) (*blocked, error) {
 	fr, err := NewFramer(p.framer, start)
@@ -131,9 +134,14 @@ func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShar
 	if err := share.acquireSlot(ctx); err != nil {
 		return nil, err
 	}
-	defer share.releaseSlot()
 	buf := readBufs.Get().(*[readBufSize]byte)
-	defer readBufs.Put(buf)
+	defer func() {
+		if buf != nil {
+			readBufs.Put(buf)
+			share.releaseSlot()
+		}
+	}()
+	reads := 0
 	emit := func(next func() (Event, bool)) (stop bool, b *blocked, err error) {
 		for ev, ok := next(); ok; ev, ok = next() {
 			if stop, b, err := fn(ev); stop || b != nil || err != nil {
@@ -155,6 +163,20 @@ func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShar
 		now := time.Now()
 		if stop, b, err := emit(func() (Event, bool) { return fr.Next(now) }); stop {
 			return b, err
+		}
+		if n == len(buf) {
+			if reads++; reads%readBurst == 0 {
+				// Waiters for a slot go first; the framer keeps
+				// only the partial line it holds.
+				readBufs.Put(buf)
+				buf = nil
+				share.releaseSlot()
+				fr.Shrink()
+				if err := share.acquireSlot(ctx); err != nil {
+					return nil, err
+				}
+				buf = readBufs.Get().(*[readBufSize]byte)
+			}
 		}
 	}
 	_, b, err := emit(fr.Flush) // a pending multiline event ends at the saved position
