@@ -153,36 +153,60 @@ func (f *Framer) compact(n int) {
 // into: a read chunk (128 KiB) and the incomplete line before it. A framer
 // let go of its buffer at every end-of-file wait (Shrink) and grew a new one
 // at the next read: at 7,000 lines/s that was 15 % of the bytes the agent
-// allocated, and of its GC work.
-const frameBufSize = 256 << 10
+// allocated, and of its GC work. A read of what a file grew by in a tick
+// is mostly small (harvestwait.go): it takes a small pooled buffer first.
+const (
+	frameBufSize      = 256 << 10
+	smallFrameBufSize = 64 << 10
+)
 
-var frameBufs = sync.Pool{New: func() any { return new([frameBufSize]byte) }}
+var (
+	frameBufs      = sync.Pool{New: func() any { return new([frameBufSize]byte) }}
+	smallFrameBufs = sync.Pool{New: func() any { return new([smallFrameBufSize]byte) }}
+)
 
 // grow makes room for n more bytes, in a pooled buffer when they fit one.
 func (f *Framer) grow(n int) {
 	need := len(f.buf) + n
-	if need > cap(f.buf) && need > frameBufSize && cap(f.buf) == frameBufSize {
-		// A long line outgrew the pooled buffer: copy it out and give the
-		// buffer back, rather than let append drop it to the GC.
-		old := f.buf
-		f.buf = slices.Grow(old[:len(old):len(old)], n)
-		frameBufs.Put((*[frameBufSize]byte)(old[:frameBufSize]))
-		return
+	if need <= cap(f.buf) || need <= shrinkKeep {
+		return // room enough, or a few bytes: append grows it
 	}
-	if need <= cap(f.buf) || need <= shrinkKeep || need > frameBufSize {
-		return // room enough, a few bytes, or a long line: append grows it
+	if need > frameBufSize {
+		if cap(f.buf) == frameBufSize {
+			// A long line outgrew the pooled buffer: copy it out and
+			// give the buffer back, rather than let append drop it to
+			// the GC.
+			old := f.buf
+			f.buf = slices.Grow(old[:len(old):len(old)], n)
+			frameBufs.Put((*[frameBufSize]byte)(old[:frameBufSize]))
+			return
+		}
+		if cap(f.buf) != smallFrameBufSize {
+			return // a long line: append grows it
+		}
 	}
-	nb := frameBufs.Get().(*[frameBufSize]byte)[:len(f.buf)]
+	var nb []byte
+	switch {
+	case need > frameBufSize:
+		nb = make([]byte, len(f.buf), need) // out of the small pooled buffer
+	case need > smallFrameBufSize:
+		nb = frameBufs.Get().(*[frameBufSize]byte)[:len(f.buf)]
+	default:
+		nb = smallFrameBufs.Get().(*[smallFrameBufSize]byte)[:len(f.buf)]
+	}
 	copy(nb, f.buf)
 	f.putBuf()
 	f.buf = nb
 }
 
-// putBuf gives buf back to the pool if it came from there. Nothing may use
-// it afterwards.
+// putBuf gives buf back to its pool if it came from one. Nothing may use it
+// afterwards.
 func (f *Framer) putBuf() {
-	if cap(f.buf) == frameBufSize {
+	switch cap(f.buf) {
+	case frameBufSize:
 		frameBufs.Put((*[frameBufSize]byte)(f.buf[:frameBufSize]))
+	case smallFrameBufSize:
+		smallFrameBufs.Put((*[smallFrameBufSize]byte)(f.buf[:smallFrameBufSize]))
 	}
 	f.buf = nil
 }
@@ -271,6 +295,10 @@ func (f *Framer) Next(now time.Time) (ev Event, ok bool) {
 	}
 	return Event{}, false
 }
+
+// NextLine is Next without multiline timeouts: for a caller that has more
+// of the file to write before a pending event may time out.
+func (f *Framer) NextLine(now time.Time) (ev Event, ok bool) { return f.lines(now) }
 
 // lines frames the complete lines in buf until one yields an event.
 func (f *Framer) lines(now time.Time) (Event, bool) {

@@ -532,3 +532,39 @@ func TestFramerRewindRepeatsTheRefusedEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestFramerBufferTiers: a small chunk goes into a small pooled buffer, a
+// large one into a large buffer, and a line split across the move between
+// them arrives whole.
+func TestFramerBufferTiers(t *testing.T) {
+	f, err := NewFramer(FramerConfig{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("s", 99) + "\n"
+	small := strings.Repeat(line, 200) + "split line starts here"
+	f.Write([]byte(small))
+	if got := cap(f.buf); got != smallFrameBufSize {
+		t.Fatalf("a %d-byte chunk grew the buffer to %d bytes, want the small pooled %d", len(small), got, smallFrameBufSize)
+	}
+	now := time.Now()
+	var lines []string
+	for ev, ok := f.Next(now); ok; ev, ok = f.Next(now) {
+		lines = append(lines, string(ev.Data))
+	}
+	large := " and ends here\n" + strings.Repeat(line, 1000)
+	f.Write([]byte(large))
+	if got := cap(f.buf); got != frameBufSize {
+		t.Fatalf("a %d-byte chunk after a small one: buffer of %d bytes, want the large pooled %d", len(large), got, frameBufSize)
+	}
+	for ev, ok := f.Next(now); ok; ev, ok = f.Next(now) {
+		lines = append(lines, string(ev.Data))
+	}
+	if len(lines) != 1201 || lines[200] != "split line starts here and ends here" {
+		t.Fatalf("%d lines, line 200 %q", len(lines), lines[min(200, len(lines)-1)])
+	}
+	f.Shrink()
+	if cap(f.buf) > shrinkKeep {
+		t.Fatalf("an idle framer keeps %d bytes", cap(f.buf))
+	}
+}

@@ -203,7 +203,9 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 			}
 			t.tm.bytesRead.Add(float64(n))
 			fr.Write(buf[:n])
-			if err := h.emit(sendCtx, fr, now); err != nil {
+			// After a full read more of the file is likely written: a
+			// pending multiline event must not time out before it is read.
+			if err := h.emitExpiring(sendCtx, fr, now, n < len(buf)); err != nil {
 				if res, stop := h.sendFailed(sendCtx, fr, &buf, err); stop {
 					return res
 				}
@@ -215,6 +217,8 @@ func (h *harvester) read(ctx context.Context) harvestResult {
 					h.putReadBuf(buf)
 					buf = nil
 					fr.Shrink()
+				} else {
+					buf = readMore(buf)
 				}
 				continue
 			}
@@ -375,10 +379,21 @@ func (h *harvester) gone(fi os.FileInfo) bool {
 	return err != nil || !os.SameFile(fi, pfi)
 }
 
-// emit sends every complete event the framer holds.
+// emit sends every complete event the framer holds, and a pending
+// multiline event whose timeout passed.
 func (h *harvester) emit(ctx context.Context, fr *Framer, now time.Time) error {
+	return h.emitExpiring(ctx, fr, now, true)
+}
+
+// emitExpiring is emit; without expire a pending multiline event waits for
+// the next read, whatever its timeout.
+func (h *harvester) emitExpiring(ctx context.Context, fr *Framer, now time.Time, expire bool) error {
+	next := fr.Next
+	if !expire {
+		next = fr.NextLine
+	}
 	for {
-		ev, ok := fr.Next(now)
+		ev, ok := next(now)
 		if !ok {
 			return nil
 		}
