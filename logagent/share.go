@@ -208,7 +208,3 @@ func (ts *taskShare) release(b *flow.Budget, n int64) {
 	b.Release(n)
 	ts.bytes.Release(n)
 }
-
-func (t *taskRunner) tryAcquire(n int64) bool { return t.link.share.tryAcquire(t.budget, n) }
-
-func (t *taskRunner) release(n int64) { t.link.share.release(t.budget, n) }
