@@ -160,8 +160,11 @@ func (r *reshipRunner) frame(ctx context.Context, p *reshipPlan, share *taskShar
 		}
 		off += int64(n)
 		fr.Write(buf[:n])
+		// Lines only, no multiline timeout: every byte up to the saved
+		// position is written, so a pending event ends at its next first
+		// line or at the Flush below, wherever the pass had to wait.
 		now := time.Now()
-		if stop, b, err := emit(func() (Event, bool) { return fr.Next(now) }); stop {
+		if stop, b, err := emit(func() (Event, bool) { return fr.NextLine(now) }); stop {
 			return b, err
 		}
 		if n == len(buf) {
