@@ -64,6 +64,9 @@
 //	WithRetention keeps the newest documents (MaxDocs over all    TestRetentionKeepsNewestDocs,
 //	  indices, MaxAge) and reports what it drops (not in ES)      TestRetentionMaxAge
 //	Close/Restart keep the data; Count, Doc, EachMessage read it  TestCloseAndRestartKeepData
+//	?filter_path: comma-separated includes with * and **; a       TestFilterPath
+//	  filter applies to each element of an array; error answers
+//	  unfiltered
 //	everything else: 400 "... is not supported by the stand-in"   TestUnsupportedIsRefused
 //
 // Refused, among others (TestUnsupportedIsRefused lists them): overwrites,
@@ -71,9 +74,9 @@
 // scroll, min_score, highlight, other queries, aggregations and their
 // options, date math rounding, mapping parameters and field types not
 // named above, legacy and component templates, compressed bodies, a known
-// path with another method (Elasticsearch's 405), unknown URL parameters
-// (filter_path is ignored: answers are a superset) and the _nodes answers
-// a sniffing client needs (logpipe does not sniff).
+// path with another method (Elasticsearch's 405), unknown URL parameters,
+// exclusive filter_path filters ("-field") and the _nodes answers a
+// sniffing client needs (logpipe does not sniff).
 //
 // NOTE: periodic refreshes run whether or not the index is searched. In
 // Elasticsearch 7, an index without an explicit refresh_interval that saw

@@ -114,6 +114,11 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, b
 		_, _ = io.WriteString(w, string(t)) // the client went away
 		return
 	}
+	if fp, _ := filterPathOf(r); fp != nil && status == http.StatusOK {
+		if kept, err := fp.apply(body); err == nil {
+			body = kept
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if r.URL.Query().Has("pretty") {

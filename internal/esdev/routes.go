@@ -27,8 +27,7 @@ func (s *Server) routeTable() []route {
 	get, head, put, post, del := http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete
 	var out []route
 	add := func(h handler, path, params string, methods ...string) {
-		// pretty and the like only shape the answer; filter_path is ignored,
-		// so answers are a superset.
+		// pretty and the like only shape the answer (filterpath.go).
 		out = append(out, route{methods, splitPath(path), strings.Fields(params + " pretty human error_trace filter_path"), h})
 	}
 	const write = "refresh timeout wait_for_active_shards"
@@ -92,6 +91,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		if p, ok := match(rt.pattern, segs); ok && slices.Contains(rt.methods, r.Method) {
 			if k, bad := unknownParam(r, rt.params); bad {
 				s.writeError(w, r, unsupported("parameter [%s] on [%s %s]", k, r.Method, r.URL.Path))
+			} else if _, ferr := filterPathOf(r); ferr != nil {
+				s.writeError(w, r, ferr)
 			} else if body, aerr := rt.handle(w, r, p); aerr != nil {
 				s.writeError(w, r, aerr)
 			} else if body != nil {
