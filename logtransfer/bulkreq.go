@@ -4,23 +4,6 @@ import (
 	"strings"
 )
 
-// createRequest is the bulk action of a document: op_type=create with its
-// stable _id, so a document Elasticsearch already holds answers 409 instead
-// of being written twice. It implements elastic.BulkableRequest with the
-// action line and source build encoded once per document: olivere calls
-// Source() both to estimate the request size and to write the body, and
-// elastic.BulkCreateRequest re-marshalled the action (and copied the
-// source) on every attempt.
-type createRequest [2]string
-
-func newCreateRequest(d document) createRequest { return createRequest{d.action, d.Body} }
-
-// Source returns the action line and the document source.
-func (r *createRequest) Source() ([]string, error) { return r[:], nil }
-
-// String returns the request as it appears in the bulk body.
-func (r *createRequest) String() string { return r[0] + "\n" + r[1] }
-
 // appendCreateAction appends the action line elastic.BulkCreateRequest
 // writes for index and id: {"create":{"_index":…,"_id":…}}, empty fields
 // omitted.
@@ -40,19 +23,25 @@ func appendCreateAction(dst []byte, index, id string) []byte {
 	return append(dst, "}}"...)
 }
 
-// bulkBody is the NDJSON body olivere sends for docs (golden tests pin it).
-func bulkBody(docs []document) (string, error) {
-	var b strings.Builder
-	for _, d := range docs {
-		r := newCreateRequest(d)
-		lines, err := r.Source()
-		if err != nil {
-			return "", err
-		}
-		for _, l := range lines {
-			b.WriteString(l)
-			b.WriteByte('\n')
-		}
+// bulkBody is the NDJSON body of n documents, doc(i) the i-th: each
+// one's action line ({"create":…} with its stable _id, so a document
+// Elasticsearch already holds answers 409 instead of being written twice)
+// and source, both encoded once when the document was built and copied
+// here once (golden tests pin it).
+func bulkBody(n int, doc func(i int) *document) string {
+	size := 0
+	for i := range n {
+		d := doc(i)
+		size += len(d.action) + len(d.Body) + 2
 	}
-	return b.String(), nil
+	var b strings.Builder
+	b.Grow(size)
+	for i := range n {
+		d := doc(i)
+		b.WriteString(d.action)
+		b.WriteByte('\n')
+		b.WriteString(d.Body)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -41,7 +41,7 @@ type document struct {
 	Index string
 	ID    string
 	// Body is the JSON source; action is the bulk action line before it.
-	// Both are encoded once, here, and sent as they are (see createRequest).
+	// Both are encoded once, here, and sent as they are (see bulkBody).
 	Body   string
 	action string
 	// ReadAt is the agent's read time (lp.ts), zero when absent; the

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -22,7 +24,8 @@ const StampKey = "lpbench_t"
 const maxLatency = 120 * time.Second
 
 // Sink is a minimal Elasticsearch bulk endpoint: it answers every bulk item
-// "created" without storing anything, so the daemon under test pays for all
+// "created" (as Elasticsearch 7 would, or as much as ?filter_path keeps)
+// without storing anything, so the daemon under test pays for all
 // of its client side (documents, batching, encoding, response parsing) while
 // the sink stays cheap. Index template lookups answer 404 and writes of
 // templates or policies are acknowledged, which is all logtransfer asks for
@@ -88,7 +91,12 @@ func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 100<<20)
 	now := time.Now().UnixNano()
-	var ops []string
+	keep, err := sinkFilter(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var ops, ids []string
 	var lats []int64
 	source := false // the next line is the source of the action before it
 	for sc.Scan() {
@@ -105,6 +113,9 @@ func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 		}
 		op := actionName(line)
 		ops = append(ops, op)
+		if keep.all {
+			ids = append(ids, actionID(line))
+		}
 		source = op != "delete"
 	}
 	if err := sc.Err(); err != nil {
@@ -113,17 +124,66 @@ func (s *Sink) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	s.record(len(ops), lats)
 	var b bytes.Buffer
-	b.Grow(32 + 70*len(ops))
-	b.WriteString(`{"took":1,"errors":false,"items":[`)
+	b.Grow(32 + 200*len(ops))
+	b.WriteByte('{')
+	if keep.all || keep.took {
+		b.WriteString(`"took":1,`)
+	}
+	if keep.all || keep.errors {
+		b.WriteString(`"errors":false,`)
+	}
+	b.WriteString(`"items":[`)
 	for i, op := range ops {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`{"` + op + `":{"_index":"bench","status":201,"result":"created"}}`)
+		if keep.all { // an Elasticsearch 7 item, whole
+			fmt.Fprintf(&b, `{"%s":{"_index":"bench","_type":"_doc","_id":%q,"_version":1,"result":"created",`+
+				`"_shards":{"total":2,"successful":1,"failed":0},"_seq_no":%d,"_primary_term":1,"status":201}}`, op, ids[i], i)
+		} else {
+			b.WriteString(`{"` + op + `":{"status":201}}`)
+		}
 	}
 	b.WriteString("]}")
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b.Bytes())
+}
+
+// sinkKeeps is what a bulk answer keeps of Elasticsearch's: all, or what
+// the filter_path filters the sink knows select.
+type sinkKeeps struct{ all, took, errors bool }
+
+// sinkFilter reads a bulk request's filter_path. The sink knows the
+// filters logtransfer asks for (items answer their status; no item has an
+// error), and refuses others rather than answer more than Elasticsearch
+// would and make the client's parsing look dearer than it is.
+func sinkFilter(q url.Values) (sinkKeeps, error) {
+	if !q.Has("filter_path") {
+		return sinkKeeps{all: true}, nil
+	}
+	var k sinkKeeps
+	for f := range strings.SplitSeq(q.Get("filter_path"), ",") {
+		switch f {
+		case "took":
+			k.took = true
+		case "errors":
+			k.errors = true
+		case "items.*.status", "items.*.error":
+		default:
+			return k, fmt.Errorf("benchsink: filter_path %q: only took, errors, items.*.status and items.*.error are known", f)
+		}
+	}
+	return k, nil
+}
+
+// actionID is the _id of a bulk action line, "" without one.
+func actionID(line []byte) string {
+	_, rest, ok := bytes.Cut(line, []byte(`"_id":"`))
+	if !ok {
+		return ""
+	}
+	id, _, _ := bytes.Cut(rest, []byte(`"`))
+	return string(id)
 }
 
 // actionName is the operation of a bulk action line: {"create":{...}}.
