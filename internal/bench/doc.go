@@ -15,7 +15,8 @@
 // Scenarios, each with fresh processes and topics:
 //
 //   - throughput: a pre-written 2,000,000-line file shipped by the agent on
-//     one core, from its start until the broker holds every line.
+//     one core, from its start until the broker holds every line; then by
+//     kcat (-P -l) when installed, pinned the same way, for the ratio.
 //   - follow: a file written at 35,000 lines/s; the agent's CPU and peak RSS
 //     while the broker is up, then its peak RSS while the broker process is
 //     stopped for as long, then a count of distinct lp.id once it is back.
