@@ -100,3 +100,13 @@ func TestBuildBodyCanonical(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAppendJSONString is a typical access line: ASCII, a few quotes.
+func BenchmarkAppendJSONString(b *testing.B) {
+	line := []byte(`10.0.0.1 - - [23/Jun/2020:18:00:00 +0800] "GET /api/v1/items?id=12345&page=2 HTTP/1.1" 200 5123 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36" rt=0.012 uct=0.001 uht=0.011 urt=0.011`)
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		buf = appendJSONString(buf[:0], line)
+	}
+}
