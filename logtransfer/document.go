@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -57,6 +58,31 @@ type docBuilder struct {
 	re    *regexp.Regexp
 	loc   *time.Location
 	now   func() time.Time
+	// lastIndex is the index name of the last document's date: one date
+	// is most of a stream's, and formatting it per document was two
+	// allocations.
+	lastIndex atomic.Pointer[datedIndex]
+}
+
+// datedIndex is an index name and the date it was rendered for.
+type datedIndex struct {
+	y, d int
+	m    time.Month
+	name string
+}
+
+// indexFor is the route's index for document time t (in its zone).
+func (b *docBuilder) indexFor(t time.Time) string {
+	if b.index.layout == "" {
+		return b.index.prefix
+	}
+	y, m, d := t.Date()
+	if c := b.lastIndex.Load(); c != nil && c.y == y && c.m == m && c.d == d {
+		return c.name
+	}
+	name := b.index.render(t)
+	b.lastIndex.Store(&datedIndex{y: y, m: m, d: d, name: name})
+	return name
 }
 
 func newDocBuilder(r Route, loc *time.Location) (*docBuilder, error) {
@@ -190,7 +216,7 @@ func (b *docBuilder) build(m *sarama.ConsumerMessage) document {
 	src.ingested = b.now()
 	src.offset, src.hasOffset = lineOffset(h)
 
-	d := document{Index: b.index.render(ts.In(b.loc)), ID: docID(m, h), ReadAt: readAt}
+	d := document{Index: b.indexFor(ts.In(b.loc)), ID: docID(m, h), ReadAt: readAt}
 	bp := bufPool.Get().(*[]byte)
 	buf := appendCreateAction((*bp)[:0], d.Index, d.ID)
 	n := len(buf)

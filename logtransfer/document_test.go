@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,4 +132,30 @@ func TestBulkBodyGolden(t *testing.T) {
 	}
 	body := bulkBody(len(docs), func(i int) *document { return &docs[i] })
 	golden(t, filepath.Join("testdata", "bulk.ndjson"), []byte(body))
+}
+
+// TestIndexFollowsEachDocumentsDate: the index name a builder reuses
+// for consecutive documents of one date changes with the date, both ways
+// (a stream can go back a day: a late file, a replay), in the route's
+// zone.
+func TestIndexFollowsEachDocumentsDate(t *testing.T) {
+	loc := time.FixedZone("UTC+8", 8*3600)
+	db, err := newDocBuilder(Route{Topic: "mg", Index: "mg-{yyyy.MM.dd}"}.WithDefaults(), loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ utc, want string }{
+		{"2020-06-23T15:59:59Z", "mg-2020.06.23"},
+		{"2020-06-23T16:00:00Z", "mg-2020.06.24"}, // midnight at UTC+8
+		{"2020-06-23T10:00:00Z", "mg-2020.06.23"},
+		{"2021-06-23T10:00:00Z", "mg-2021.06.23"},
+		{"2021-07-23T10:00:00Z", "mg-2021.07.23"},
+	} {
+		ts, _ := time.Parse(time.RFC3339, c.utc)
+		m := &sarama.ConsumerMessage{Topic: "mg", Value: []byte("x"), Headers: []*sarama.RecordHeader{
+			{Key: []byte(hdrTS), Value: []byte(strconv.FormatInt(ts.UnixMilli(), 10))}}}
+		if got := db.build(m).Index; got != c.want {
+			t.Errorf("document of %s: index %s, want %s", c.utc, got, c.want)
+		}
+	}
 }
