@@ -46,7 +46,7 @@ func TestSendReadsEachItemByPosition(t *testing.T) {
 	for _, id := range []string{"a", "b", "c", "d"} {
 		d := document{Index: "logs", ID: id, Body: `{"n":"` + id + `"}`}
 		d.action = string(appendCreateAction(nil, d.Index, d.ID))
-		items = append(items, &item{doc: d, lane: l, done: func(o outcome) { results[id] = o.result }})
+		items = append(items, &item{doc: d, lane: l, ack: func(o outcome) { results[id] = o.result }})
 	}
 	again := ix.send(ctx, items)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/logpipe/logpipe/conf"
 	"github.com/olivere/elastic/v7"
 )
@@ -24,17 +25,18 @@ type outcome struct {
 	reason string // for rejected and stalled: "<error type>: <reason>"
 }
 
-// item is one document on its way to Elasticsearch. done is called from an
-// indexer goroutine when a send of the item ended: exactly once with a final
-// result (created, duplicate, rejected), after as many stalled results as
-// its lane sent it again. An item whose indexer stopped first (shutdown
-// deadline) is never done, so its record is never committed and is consumed
-// again later.
+// item is one document on its way to Elasticsearch. settle (sink.go) is
+// called from an indexer goroutine when a send of the item ended: exactly
+// once with a final result (created, duplicate, rejected), after as many
+// stalled results as its lane sent it again; ack once, with the final one.
+// An item whose indexer stopped first (shutdown deadline) is never
+// settled, so its record is never committed and is consumed again later.
 type item struct {
 	doc  document
 	lane *lane
-	size int64 // bytes it holds in its lane's share
-	done func(outcome)
+	size int64                   // bytes it holds in its lane's share
+	msg  *sarama.ConsumerMessage // its record, for a dead letter
+	ack  func(outcome)           // submit's caller's, once final
 	// retrying is owned by the worker holding the item; back by its lane.
 	retrying bool
 	back     bool
@@ -56,7 +58,7 @@ func (it *item) finish(o outcome) {
 		it.retrying = false
 		it.lane.retryEnd()
 	}
-	it.done(o)
+	it.settle(o)
 }
 
 // indexer batches items into bulk requests and sends them with a bounded

@@ -49,39 +49,41 @@ func (l *lane) submit(ctx context.Context, b *docBuilder, m *sarama.ConsumerMess
 		return err
 	}
 	s := l.sink
-	it := &item{doc: d, lane: l, size: size}
-	finish := func(o outcome) {
-		l.share.release(size)
-		ack(o)
-	}
-	it.done = func(o outcome) {
-		switch o.result {
-		case stalled:
-			l.stall(it, o.reason)
-			return
-		case rejected:
-			l.settled(it)
-			// NOTE: produced off the indexer's goroutine so a slow Kafka
-			// does not stall bulk workers; the goroutines are bounded by
-			// the budget.
-			go func() {
-				if err := s.dlq.send(s.ctx, m, d.Index, o.reason, l.dlqTrouble); err != nil {
-					l.share.release(size) // shutting down: not acked, redelivered later
-					return
-				}
-				s.metrics.DeadLettered.WithLabelValues(l.name).Inc()
-				l.diverted(d.Index, o.reason)
-				finish(o)
-			}()
-		default:
-			l.settled(it)
-			finish(o)
-		}
-	}
+	it := &item{doc: d, lane: l, size: size, msg: m, ack: ack}
 	if err := s.ix.add(ctx, it); err != nil {
 		l.share.release(size)
 		return err
 	}
 	s.metrics.Consumed.WithLabelValues(l.name).Inc()
 	return nil
+}
+
+// settle ends one send of it with o: a stalled item goes back to its lane,
+// a rejected one to the dead letters, then, as a created or duplicate one
+// does at once, it gives back its bytes and acks its record.
+func (it *item) settle(o outcome) {
+	l, s := it.lane, it.lane.sink
+	switch o.result {
+	case stalled:
+		l.stall(it, o.reason)
+		return
+	case rejected:
+		l.settled(it)
+		// NOTE: produced off the indexer's goroutine so a slow Kafka does
+		// not stall bulk workers; the goroutines are bounded by the budget.
+		go func() {
+			if err := s.dlq.send(s.ctx, it.msg, it.doc.Index, o.reason, l.dlqTrouble); err != nil {
+				l.share.release(it.size) // shutting down: not acked, redelivered later
+				return
+			}
+			s.metrics.DeadLettered.WithLabelValues(l.name).Inc()
+			l.diverted(it.doc.Index, o.reason)
+			l.share.release(it.size)
+			it.ack(o)
+		}()
+	default:
+		l.settled(it)
+		l.share.release(it.size)
+		it.ack(o)
+	}
 }
