@@ -10,12 +10,12 @@ import (
 // filterPath is a parsed ?filter_path: inclusive filters, each a list of
 // field-name patterns, one per level of objects. Elasticsearch's rules
 // (Common options, "Response Filtering"): filters are comma-separated; a
-// level is a name or a pattern with * (any characters; globMatch); ** matches any
-// number of levels; arrays do not take a level — a filter applies to each
-// element; a field whose last level matches is kept whole; what keeps
-// nothing is dropped, and an answer that keeps nothing is {}. Error
-// answers are never filtered. Exclusions ("-field") are refused: logpipe
-// does not use them.
+// level is a name or a pattern with * (any characters; globMatch); **
+// matches any number of levels; arrays do not take a level — a filter
+// applies to each element; a field whose last level matches is kept
+// whole; what keeps nothing is dropped, and an answer that keeps nothing
+// is {}. Error answers are never filtered. Exclusions ("-field") are
+// refused: logpipe does not use them.
 type filterPath [][]string
 
 // filterPathOf reads r's filter_path; nil when it has none.
