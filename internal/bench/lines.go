@@ -206,9 +206,9 @@ func (w *rateWriter) run(ctx context.Context) error {
 // directory (one file: app.log), each written as rateWriter does.
 type rateWriters []*rateWriter
 
-func newRateWriters(dir string, files, rate int) rateWriters {
+func newRateWriters(dir string, files, rate int, perLine bool) rateWriters {
 	if files <= 1 {
-		return rateWriters{{path: filepath.Join(dir, "app.log"), rate: rate, stamp: true, perLine: true}}
+		return rateWriters{{path: filepath.Join(dir, "app.log"), rate: rate, stamp: true, perLine: perLine}}
 	}
 	ws := make(rateWriters, files)
 	for i := range ws {
@@ -216,7 +216,7 @@ func newRateWriters(dir string, files, rate int) rateWriters {
 		if i < rate%files {
 			r++
 		}
-		ws[i] = &rateWriter{path: filepath.Join(dir, fmt.Sprintf("app-%d.log", i)), rate: r, stamp: true, perLine: true}
+		ws[i] = &rateWriter{path: filepath.Join(dir, fmt.Sprintf("app-%d.log", i)), rate: r, stamp: true, perLine: perLine}
 	}
 	return ws
 }

@@ -87,7 +87,11 @@ func (e *env) paced(ctx context.Context, r *report) error {
 		st.broker.stop()
 		e.reportPace(r, rate, got)
 	}
-	r.note("paced: writer = one write(2) per line, lines due every 10 ms, in the harness, which runs on the broker's core(s); CPU share = (utime+stime of the shipper's process group) / wall time of the measurement; peers at their defaults but acks=all: kcat `tail -F | kcat -P -z snappy`, rsyslog imfile (inotify) → omkafka snappy, naive-go = bufio + sarama AsyncProducer lz4 (internal/cmd/naiveagent)")
+	writes := "one write(2) per line"
+	if e.opts.TickWrites {
+		writes = "one write(2) per 10 ms tick (-tick-writes: not how applications log)"
+	}
+	r.note("paced: writer = %s, lines due every 10 ms, in the harness, which runs on the broker's core(s); CPU share = (utime+stime of the shipper's process group) / wall time of the measurement; peers at their defaults but acks=all: kcat `tail -F | kcat -P -z snappy`, rsyslog imfile (inotify) → omkafka snappy, naive-go = bufio + sarama AsyncProducer lz4 (internal/cmd/naiveagent)", writes)
 	return nil
 }
 
@@ -149,7 +153,7 @@ func (e *env) pace(ctx context.Context, r *report, st *stage, s shipper, rate in
 	if files > 1 {
 		file = filepath.Join(dir, "*.log") // the agent's glob
 	}
-	w := newRateWriters(dir, files, rate)
+	w := newRateWriters(dir, files, rate, !e.opts.TickWrites)
 	stopWriter := w.start(ctx)
 	defer stopWriter()
 	if err := waitUntil(ctx, 10*time.Second, 10*time.Millisecond, "the writer's first line", func() (bool, error) {

@@ -42,6 +42,7 @@ func main() {
 	shippers := flag.String("shippers", "", "comma-separated subset of the paced scenario's shippers: logagent, kcat, rsyslog, naive-go")
 	rates := flag.String("rates", "", "comma-separated lines/s for the paced scenario (default 1750,7000,35000)")
 	flag.IntVar(&opts.Files, "files", 1, "files the paced scenario spreads each rate over (above 1: logagent only)")
+	flag.BoolVar(&opts.TickWrites, "tick-writes", false, "the paced writer appends each 10 ms tick with one write, not one per line (for comparison)")
 	flag.StringVar(&opts.AgentINI, "agent-ini", "", "lines added to every agent's [agent] section, to compare settings")
 	flag.BoolVar(&opts.Strict, "strict", false, "exit 1 when a figure misses its target, not only when one fails")
 	flag.Parse()
