@@ -22,8 +22,7 @@ func (s shipped) cpuPerMline() float64 {
 }
 
 // waitShipped waits until the broker holds n lines of topic and measures the
-// agent's CPU (its process group's: a peer's tail counts) over the lines
-// after the first tenth. Start-up (connecting to
+// agent's CPU over the lines after the first tenth. Start-up (connecting to
 // etcd and Kafka, the first scan, the runtime's first GCs) is a fixed cost
 // of ~0.1-0.3 CPU-s: counted in a per-line figure it made runs of 125,000
 // and 2,000,000 lines differ by 2x.
@@ -38,7 +37,7 @@ func waitShipped(ctx context.Context, cl *kgo.Client, topic string, n int64, sta
 	if err != nil {
 		return s, err
 	}
-	cpu0, _, _, err := groupUsage(agent.Pid())
+	cpu0, err := cpuTime(agent.Pid())
 	if err != nil {
 		return s, err
 	}
@@ -52,7 +51,7 @@ func waitShipped(ctx context.Context, cl *kgo.Client, topic string, n int64, sta
 		return s, err
 	}
 	s.elapsed = time.Since(start)
-	if s.totalCPU, _, _, err = groupUsage(agent.Pid()); err != nil {
+	if s.totalCPU, err = cpuTime(agent.Pid()); err != nil {
 		return s, err
 	}
 	s.steadyCPU, s.steadyLines = s.totalCPU-cpu0, n-held0
