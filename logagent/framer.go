@@ -166,33 +166,23 @@ var (
 )
 
 // grow makes room for n more bytes, in a pooled buffer when they fit one.
+// A long line that outgrows a pooled buffer is copied out of it and the
+// buffer given back, rather than left to the GC by append.
 func (f *Framer) grow(n int) {
 	need := len(f.buf) + n
 	if need <= cap(f.buf) || need <= shrinkKeep {
 		return // room enough, or a few bytes: append grows it
 	}
-	if need > frameBufSize {
-		if cap(f.buf) == frameBufSize {
-			// A long line outgrew the pooled buffer: copy it out and
-			// give the buffer back, rather than let append drop it to
-			// the GC.
-			old := f.buf
-			f.buf = slices.Grow(old[:len(old):len(old)], n)
-			frameBufs.Put((*[frameBufSize]byte)(old[:frameBufSize]))
-			return
-		}
-		if cap(f.buf) != smallFrameBufSize {
-			return // a long line: append grows it
-		}
-	}
 	var nb []byte
-	switch {
-	case need > frameBufSize:
-		nb = make([]byte, len(f.buf), need) // out of the small pooled buffer
-	case need > smallFrameBufSize:
-		nb = frameBufs.Get().(*[frameBufSize]byte)[:len(f.buf)]
-	default:
+	switch c := cap(f.buf); {
+	case need <= smallFrameBufSize:
 		nb = smallFrameBufs.Get().(*[smallFrameBufSize]byte)[:len(f.buf)]
+	case need <= frameBufSize:
+		nb = frameBufs.Get().(*[frameBufSize]byte)[:len(f.buf)]
+	case c == frameBufSize || c == smallFrameBufSize:
+		nb = slices.Grow([]byte(nil), need)[:len(f.buf)]
+	default:
+		return // a long line already off the pools: append grows it
 	}
 	copy(nb, f.buf)
 	f.putBuf()
